@@ -1,0 +1,140 @@
+"""Shared pieces of the command line: the context object, loading, printing problems, errors.
+
+Command modules (`cli.py`, `cli_site.py`, `cli_edit.py`, `cli_io.py`) use these so every
+command reports problems, errors and exit codes the same way (SPEC §6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .load import ContactCache, Loaded, RootNotFound, find_root, load
+from .model import Contact, Problem
+from .settings import resolve_today
+
+
+class CrmError(Exception):
+    """A problem the user can fix; the CLI prints `Error: <message>` and exits 1."""
+
+
+def parse_date_option(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date (expected YYYY-MM-DD)", param_hint=option
+        ) from None
+
+
+@dataclass
+class App:
+    """What the global options resolved to. Loading happens once, on first use."""
+
+    root_option: Path | None
+    today_option: dt.date | None
+    _loaded: Loaded | None = None
+    _root: Path | None = None
+    cache: ContactCache = field(default_factory=ContactCache)
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            try:
+                self._root = find_root(Path.cwd(), self.root_option)
+            except RootNotFound as exc:
+                raise CrmError(str(exc)) from None
+        return self._root
+
+    def load(self, fresh: bool = False) -> Loaded:
+        if self._loaded is None or fresh:
+            self._loaded = load(self.root, self.cache)
+        return self._loaded
+
+    def today(self) -> dt.date:
+        """`--today`, else CRM_TODAY, else crm.yaml's `today:`, else the local date (SPEC §4)."""
+        try:
+            return resolve_today(self.today_option, self.load().settings)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+
+    def today_is_fixed(self) -> bool:
+        return self.today() != dt.date.today()
+
+    def contact(self, slug: str) -> Contact:
+        """The valid contact with this slug, or an error with a suggestion."""
+        loaded = self.load()
+        found = loaded.by_slug().get(slug)
+        if found is not None:
+            return found
+        if slug in loaded.invalid:
+            first = loaded.invalid[slug][0]
+            raise CrmError(f"contact '{slug}' has errors; fix them first:\n  {first.format()}")
+        candidates = [c.slug for c in loaded.contacts] + list(loaded.invalid)
+        near = difflib.get_close_matches(slug, candidates, n=1, cutoff=0.6)
+        by_name = [c.slug for c in loaded.contacts if slug.casefold() in c.name.casefold()]
+        hint = f" — did you mean {near[0]}?" if near else f" — did you mean {by_name[0]}?" if by_name else ""
+        raise CrmError(f"no contact '{slug}'{hint} ('crm followups --all' lists who has something pending)")
+
+
+def get_app() -> App:
+    ctx = click.get_current_context()
+    app = ctx.find_object(App)
+    assert app is not None
+    return app
+
+
+def use_color(stream: Any = None) -> bool:
+    stream = stream if stream is not None else sys.stdout
+    if os.environ.get("NO_COLOR") is not None:
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def style(text: str, err: bool = False, **kwargs: Any) -> str:
+    return click.style(text, **kwargs) if use_color(sys.stderr if err else sys.stdout) else text
+
+
+def report_problems(problems: list[Problem], quiet_warnings: bool = False) -> None:
+    """Problems go to stderr, one per line, `path:line:col: severity: field: message`."""
+    for problem in problems:
+        if quiet_warnings and problem.severity == "warning":
+            continue
+        colour = "red" if problem.severity == "error" else "yellow"
+        line = problem.format()
+        if use_color(sys.stderr):
+            head, _, rest = line.partition(f" {problem.severity}:")
+            line = f"{head} {click.style(problem.severity + ':', fg=colour, bold=True)}{rest}"
+        click.echo(line, err=True)
+
+
+def finish(loaded: Loaded, *, exit_on_errors: bool = True) -> None:
+    """The common ending (SPEC §6): name the invalid files on stderr, exit 1 if there were any."""
+    errors = loaded.errors
+    if errors and exit_on_errors:
+        files = sorted({p.file for p in errors})
+        click.echo(
+            style(f"{len(files)} file{'s' if len(files) != 1 else ''} with errors: ", err=True, fg="red")
+            + ", ".join(files)
+            + " (run 'crm check' for details)",
+            err=True,
+        )
+        raise SystemExit(1)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(style("Error: ", err=True, fg="red", bold=True) + message, err=True)
+    raise SystemExit(code)
+
+
+def progress_enabled(quiet: bool = False) -> bool:
+    """Progress only on a terminal, never with --quiet."""
+    return not quiet and sys.stderr.isatty()

@@ -1,0 +1,69 @@
+"""Pure date arithmetic: keep-in-touch periods and friendly day descriptions."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+from .model import Period
+
+_PERIOD = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
+
+
+def parse_period(value: object) -> Period | None:
+    """`90d`, `2w`, `3m`, `1y` or a whole number of days; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Period(value, "d") if value > 0 else None
+    if isinstance(value, str):
+        match = _PERIOD.match(value)
+        if match and int(match.group(1)) > 0:
+            return Period(int(match.group(1)), match.group(2).lower())  # type: ignore[arg-type]
+    return None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Calendar months; the day is clamped to the month's end (Jan 31 + 1 month = Feb 28/29)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))
+
+
+def add_period(day: dt.date, period: Period) -> dt.date:
+    if period.unit == "d":
+        return day + dt.timedelta(days=period.count)
+    if period.unit == "w":
+        return day + dt.timedelta(weeks=period.count)
+    if period.unit == "m":
+        return add_months(day, period.count)
+    return add_months(day, 12 * period.count)
+
+
+def relative_days(days: int) -> str:
+    """`3 days overdue`, `1 day overdue`, `today`, `tomorrow`, `in 5 days`."""
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days > 1:
+        return f"in {days} days"
+    if days == -1:
+        return "1 day overdue"
+    return f"{-days} days overdue"
+
+
+def spoken_date(day: dt.date, today: dt.date) -> str:
+    """How a person names a recent date in a note: `today`, `yesterday`, `on Thursday`, `on 3 November`."""
+    delta = (today - day).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "yesterday"
+    if 1 < delta < 7:
+        return f"on {day.strftime('%A')}"
+    if day.year == today.year:
+        return f"on {day.day} {day.strftime('%B')}"
+    return f"on {day.day} {day.strftime('%B')} {day.year}"

@@ -1,0 +1,142 @@
+"""The follow-up rules of SPEC §4, as pure functions of (contacts, settings, today)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .dates import add_period
+from .model import Contact, FollowUp, FollowUpKind, Interaction, Settings, Status
+
+STATUS_ORDER: dict[Status, int] = {"overdue": 0, "due": 1, "upcoming": 2, "later": 3}
+RATE_WINDOW_DAYS = 90
+
+
+def status_of(due: dt.date, today: dt.date, upcoming_days: int) -> Status:
+    if due < today:
+        return "overdue"
+    if due == today:
+        return "due"
+    if (due - today).days <= upcoming_days:
+        return "upcoming"
+    return "later"
+
+
+def sort_key(item: FollowUp) -> tuple[int, dt.date, str, str, str]:
+    """Overdue first, then by due date, then by name (slug and kind break remaining ties)."""
+    return (STATUS_ORDER[item.status], item.due, item.name.casefold(), item.contact, item.kind)
+
+
+def _has_later_interaction(contact: Contact, interaction: Interaction) -> bool:
+    return any(other.date > interaction.date for other in contact.interactions)
+
+
+def contact_followups(contact: Contact, settings: Settings, today: dt.date) -> list[FollowUp]:
+    """Every pending follow-up of one contact, unsorted."""
+    out: list[FollowUp] = []
+
+    def add(kind: FollowUpKind, due: dt.date, **extra: object) -> None:
+        out.append(
+            FollowUp(
+                contact=contact.slug,
+                name=contact.name,
+                kind=kind,
+                due=due,
+                status=status_of(due, today, settings.upcoming_days),
+                days=(due - today).days,
+                **extra,  # type: ignore[arg-type]
+            )
+        )
+
+    for interaction in contact.interactions:
+        if interaction.skip:
+            continue
+        rule = settings.rule(interaction.type)
+        if rule.thank_you is not None and interaction.followed_up is None:
+            add(
+                "thank-you",
+                interaction.date + dt.timedelta(days=rule.thank_you),
+                interaction=interaction,
+                note_missing_gained=not interaction.gained,
+            )
+        if (
+            rule.check_in is not None
+            and interaction.followed_up is not None
+            and not _has_later_interaction(contact, interaction)
+        ):
+            add(
+                "check-in",
+                interaction.followed_up + dt.timedelta(days=rule.check_in),
+                interaction=interaction,
+            )
+    if contact.keep_in_touch is not None:
+        last = contact.last_interaction
+        add("reconnect", add_period(last.date, contact.keep_in_touch) if last else today)
+    for reminder in contact.reminders:
+        if not reminder.done:
+            add("reminder", reminder.date, reminder=reminder)
+    return out
+
+
+def pending_followups(contacts: Iterable[Contact], settings: Settings, today: dt.date) -> list[FollowUp]:
+    """All pending follow-ups, sorted overdue → by due date → by name."""
+    items = [f for c in contacts for f in contact_followups(c, settings, today)]
+    items.sort(key=sort_key)
+    return items
+
+
+def select(
+    items: list[FollowUp],
+    *,
+    overdue_only: bool = False,
+    within: int | None = None,
+    include_all: bool = False,
+    tag: str | None = None,
+    contacts: dict[str, Contact] | None = None,
+) -> list[FollowUp]:
+    """The `crm followups` filters. Default: overdue, due and upcoming."""
+    if tag is not None and contacts is not None:
+        wanted = tag.casefold()
+        items = [f for f in items if any(t.casefold() == wanted for t in contacts[f.contact].tags)]
+    if include_all:
+        return items
+    if overdue_only:
+        return [f for f in items if f.status == "overdue"]
+    if within is not None:
+        return [f for f in items if f.days <= within]
+    return [f for f in items if f.status != "later"]
+
+
+@dataclass(frozen=True)
+class FollowUpRate:
+    """Thank-you notes sent by their due date, among interactions of the last 90 days that owed one."""
+
+    on_time: int
+    counted: int
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.counted == 0 else round(100 * self.on_time / self.counted)
+
+
+def followup_rate(contacts: Iterable[Contact], settings: Settings, today: dt.date) -> FollowUpRate:
+    """Counted: thank-you-worthy interactions dated within the last 90 days (not `skip`) whose
+    note was sent, or whose due date has passed. One still within its window and unsent is not
+    yet late, so it is left out until it is sent or overdue."""
+    start = today - dt.timedelta(days=RATE_WINDOW_DAYS)
+    on_time = counted = 0
+    for contact in contacts:
+        for interaction in contact.interactions:
+            rule = settings.rule(interaction.type)
+            if rule.thank_you is None or interaction.skip or not (start < interaction.date <= today):
+                continue
+            due = interaction.date + dt.timedelta(days=rule.thank_you)
+            if interaction.followed_up is None:
+                if due < today:
+                    counted += 1
+                continue
+            counted += 1
+            if interaction.followed_up <= due:
+                on_time += 1
+    return FollowUpRate(on_time, counted)

@@ -1,0 +1,56 @@
+"""Git history of contact files, for all of them in one `git log` pass (TOOLING: 0.1–0.2 s for
+10,000 files; one call per file took minutes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Commit:
+    when: dt.datetime  # commit time, UTC
+    author: str
+    message: str  # the subject line
+    sha: str
+
+
+def is_repository(root: Path) -> bool:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def file_histories(root: Path, folder: str = "contacts") -> dict[str, list[Commit]]:
+    """Path relative to root (POSIX) → commits touching it, newest first. {} outside git.
+
+    Paths are as of each commit; renames are not followed here (see `history` for one file).
+    """
+    if not is_repository(root):
+        return {}
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "-c", "core.quotepath=off", "log", "--format=@@%H%x09%ct%x09%an%x09%s",
+             "--name-only", "--no-renames", "--relative", "--", folder],
+            capture_output=True, text=True, timeout=120, check=False, encoding="utf-8", errors="replace",
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if result.returncode != 0:
+        return {}
+    histories: dict[str, list[Commit]] = {}
+    current: Commit | None = None
+    for line in result.stdout.splitlines():
+        if line.startswith("@@"):
+            sha, stamp, author, message = (line[2:].split("\t", 3) + ["", "", "", ""])[:4]
+            current = Commit(dt.datetime.fromtimestamp(int(stamp or 0), dt.UTC), author, message, sha)
+        elif line and current is not None:
+            histories.setdefault(line, []).append(current)
+    return histories

@@ -1,0 +1,101 @@
+"""An iCalendar feed of pending follow-ups (SPEC §8): one all-day VEVENT each, with a VALARM.
+
+Google Calendar and iOS ignore VTODO, so events it is. The UID depends only on what the
+follow-up is about, so a subscribed calendar updates an event rather than duplicating it, and
+DTSTAMP is derived from `today` so a rebuild with the same inputs gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .dates import relative_days
+from .drafts import DraftError, NoteRenderer
+from .model import Contact, FollowUp, Settings
+
+PRODID = "-//Tipscale//Follow-ups//EN"
+TITLES = {"thank-you": "Send a thank-you to", "check-in": "Check in with", "reconnect": "Reconnect with",
+          "reminder": "Reminder:"}  # fmt: skip
+
+
+def escape_text(value: str) -> str:
+    """RFC 5545 TEXT escaping."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\n")
+        .replace("\n", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """Fold a content line at 75 octets without splitting a UTF-8 character."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line + "\r\n"
+    parts: list[str] = []
+    current = b""
+    limit = 75
+    for char in line:
+        encoded = char.encode("utf-8")
+        if len(current) + len(encoded) > limit:
+            parts.append(current.decode("utf-8"))
+            current = b""
+            limit = 74  # continuation lines start with a space
+        current += encoded
+    parts.append(current.decode("utf-8"))
+    return "\r\n ".join(parts) + "\r\n"
+
+
+def summary_of(item: FollowUp) -> str:
+    if item.kind == "reminder" and item.reminder is not None:
+        return f"Reminder: {item.reminder.note} ({item.name})"
+    return f"{TITLES[item.kind]} {item.name}"
+
+
+def calendar(
+    items: list[FollowUp],
+    contacts: dict[str, Contact],
+    settings: Settings,
+    today: dt.date,
+    notes: NoteRenderer,
+) -> str:
+    stamp = today.strftime("%Y%m%dT000000Z")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+             "X-WR-CALNAME:Tipscale follow-ups"]  # fmt: skip
+    for item in items:
+        contact = contacts[item.contact]
+        description = [
+            f"{item.kind} for {item.name}, due {item.due.isoformat()} ({relative_days(item.days)})."
+        ]
+        try:
+            draft = notes.draft(contact, item, settings, today)
+        except DraftError as exc:
+            draft = None
+            description.append(f"(draft unavailable: {exc})")
+        if draft is not None:
+            description.append("")
+            description.append(draft.text.rstrip("\n"))
+        if item.reminder is not None:
+            description.append(item.reminder.note)
+        end = item.due + dt.timedelta(days=1)
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{item.uid_key}@tipscale",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{item.due.strftime('%Y%m%d')}",
+            f"DTEND;VALUE=DATE:{end.strftime('%Y%m%d')}",
+            f"SUMMARY:{escape_text(summary_of(item))}",
+            f"DESCRIPTION:{escape_text(chr(10).join(description))}",
+            f"CATEGORIES:{escape_text(item.kind)}",
+            "TRANSP:TRANSPARENT",
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            f"DESCRIPTION:{escape_text(summary_of(item))}",
+            "TRIGGER:PT9H",
+            "END:VALARM",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) for line in lines)

@@ -1,0 +1,1 @@
+"""Importers: LinkedIn, Google Contacts and vCard files → one merge step."""

@@ -1,0 +1,194 @@
+"""The data Tipscale works with: contacts, their interactions, follow-ups and problems.
+
+Everything here is frozen and typed; the loader builds these and nothing else mutates them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+FollowUpKind = Literal["thank-you", "check-in", "reconnect", "reminder"]
+Status = Literal["overdue", "due", "upcoming", "later"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong (or suspicious) in a user's file, pointing at the offending YAML node."""
+
+    file: str  # path relative to the CRM root, POSIX separators
+    line: int  # 1-based line in the file
+    column: int  # 1-based column in the file
+    severity: Severity
+    field: str  # field path, e.g. "interactions[1].date"; "" for the whole file
+    message: str
+
+    def format(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {where}{self.message}"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Period:
+    """A keep-in-touch period: `count` days, weeks, calendar months or years."""
+
+    count: int
+    unit: Literal["d", "w", "m", "y"]
+
+    def __str__(self) -> str:
+        return f"{self.count}{self.unit}"
+
+    def describe(self) -> str:
+        names = {"d": "day", "w": "week", "m": "month", "y": "year"}
+        name = names[self.unit]
+        return f"every {name}" if self.count == 1 else f"every {self.count} {name}s"
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One meeting, call or message with a contact, as written in `interactions:`."""
+
+    index: int  # position in the file's list (0-based), used to address it when editing
+    line: int  # line of the list item in the file
+    date: dt.date
+    time: str | None  # "14:30" when the date had a time, else None
+    type: str
+    summary: str
+    gained: str  # what the user got of value; feeds the thank-you note
+    with_: tuple[str, ...]  # slugs of other contacts present
+    followed_up: dt.date | None  # when the thank-you went out; None = pending
+    skip: bool  # `followed_up: skip`: no follow-up needed
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A dated reminder from `reminders:`."""
+
+    index: int
+    line: int
+    date: dt.date
+    note: str
+    done: bool
+    done_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A valid contact file. Unknown keys are kept in `extra` in file order."""
+
+    slug: str
+    path: str  # relative to the CRM root, POSIX separators
+    name: str
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    company: str = ""
+    title: str = ""
+    location: str = ""
+    tags: tuple[str, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()  # (label, url) in file order
+    how_we_met: str = ""
+    keep_in_touch: Period | None = None
+    reminders: tuple[Reminder, ...] = ()
+    interactions: tuple[Interaction, ...] = ()  # file order
+    extra: tuple[tuple[str, str], ...] = ()  # unknown keys, value shown as text
+    body: str = ""  # the Markdown notes after the front matter
+
+    @property
+    def email(self) -> str:
+        return self.emails[0] if self.emails else ""
+
+    @property
+    def last_interaction(self) -> Interaction | None:
+        if not self.interactions:
+            return None
+        return max(self.interactions, key=lambda i: (i.date, i.time or "", i.index))
+
+    def interactions_by_date(self) -> list[Interaction]:
+        """Newest first."""
+        return sorted(self.interactions, key=lambda i: (i.date, i.time or "", i.index), reverse=True)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A pending follow-up derived from a contact (SPEC §4)."""
+
+    contact: str  # slug
+    name: str
+    kind: FollowUpKind
+    due: dt.date
+    status: Status
+    days: int  # due minus today
+    interaction: Interaction | None = None
+    reminder: Reminder | None = None
+    note_missing_gained: bool = False
+
+    @property
+    def uid_key(self) -> str:
+        """Stable identity across builds (used for calendar UIDs and page anchors)."""
+        if self.interaction is not None:
+            return f"{self.contact}-{self.kind}-{self.interaction.date.isoformat()}-{self.interaction.index}"
+        if self.reminder is not None:
+            return f"{self.contact}-{self.kind}-{self.reminder.date.isoformat()}-{self.reminder.index}"
+        return f"{self.contact}-{self.kind}"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "contact": self.contact,
+            "name": self.name,
+            "kind": self.kind,
+            "due": self.due.isoformat(),
+            "status": self.status,
+            "days": self.days,
+            "interaction": (
+                {"date": self.interaction.date.isoformat(), "type": self.interaction.type}
+                if self.interaction is not None
+                else None
+            ),
+            "note_missing_gained": self.note_missing_gained,
+        }
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    """Follow-up rule of one interaction type (days after the interaction)."""
+
+    thank_you: int | None = None
+    check_in: int | None = None
+    note: str | None = None  # note template name under templates/notes/
+
+
+@dataclass(frozen=True)
+class Me:
+    name: str = ""
+    email: str = ""
+    signature: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    me: Me = field(default_factory=Me)
+    upcoming_days: int = 7
+    today: dt.date | None = None
+    types: tuple[tuple[str, TypeRule], ...] = ()
+
+    def rule(self, type_name: str) -> TypeRule:
+        for name, rule in self.types:
+            if name == type_name:
+                return rule
+        return TypeRule()
+
+    @property
+    def type_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.types)

@@ -1,0 +1,195 @@
+"""`crm.yaml` + defaults → a frozen `Settings` and the problems found in it (SPEC §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from . import yamlnodes
+from .frontmatter import FrontMatterError, decode
+from .model import Me, Problem, Settings, TypeRule
+
+FILE_NAME = "crm.yaml"
+
+# Career-office practice: thank an interviewer within 24 hours, a networking or informational
+# contact within 48, a referrer at once; check in a week after an unanswered interview note.
+DEFAULT_TYPES: tuple[tuple[str, TypeRule], ...] = (
+    ("interview", TypeRule(thank_you=1, check_in=7, note="interview")),
+    ("informational-interview", TypeRule(thank_you=2, note="informational-interview")),
+    ("networking", TypeRule(thank_you=2, note="networking")),
+    ("referral", TypeRule(thank_you=1, note="referral")),
+    ("coffee", TypeRule(thank_you=2, note="networking")),
+    ("call", TypeRule()),
+    ("email", TypeRule()),
+    ("meeting", TypeRule()),
+    ("event", TypeRule()),
+    ("other", TypeRule()),
+)
+
+KNOWN_KEYS = ("me", "upcoming_days", "today", "types")
+RULE_KEYS = ("thank_you", "check_in", "note")
+ME_KEYS = ("name", "email", "signature")
+
+
+def default_settings() -> Settings:
+    return Settings(types=DEFAULT_TYPES)
+
+
+def load_settings(root: Path) -> tuple[Settings, list[Problem]]:
+    path = root / FILE_NAME
+    if not path.is_file():
+        return default_settings(), []
+    try:
+        return parse_settings(decode(path.read_bytes()), FILE_NAME)
+    except FrontMatterError as exc:
+        if "empty" in exc.message:
+            return default_settings(), []
+        return default_settings(), [Problem(FILE_NAME, exc.line, 1, "error", "", exc.message)]
+    except OSError as exc:
+        return default_settings(), [Problem(FILE_NAME, 1, 1, "error", "", f"cannot read: {exc.strerror}")]
+
+
+def parse_settings(text: str, file: str = FILE_NAME) -> tuple[Settings, list[Problem]]:
+    """Pure: the text of crm.yaml → settings (defaults where invalid) and problems."""
+    problems: list[Problem] = []
+    try:
+        data, info, duplicates = yamlnodes.load(text)
+    except yamlnodes.YamlError as exc:
+        return default_settings(), [Problem(file, exc.line + 1, exc.column + 1, "error", "", exc.message)]
+
+    def at(path: tuple[str | int, ...]) -> tuple[int, int]:
+        node = info.get(path)
+        return (node.line + 1, node.column + 1) if node else (1, 1)
+
+    def error(path: tuple[str | int, ...], message: str, severity: str = "error") -> None:
+        line, column = at(path)
+        field = ".".join(str(p) for p in path)
+        problems.append(Problem(file, line, column, severity, field, message))  # type: ignore[arg-type]
+
+    for path, message in duplicates:
+        error(path, message, "warning")
+    if data is None:
+        return default_settings(), problems
+    if not isinstance(data, dict):
+        error((), f"expected a mapping of settings, found {yamlnodes.type_name(data)}")
+        return default_settings(), problems
+
+    for key in data:
+        if key not in KNOWN_KEYS:
+            error((key, "<key>"), f"unknown setting (known: {', '.join(KNOWN_KEYS)})", "warning")
+
+    me = Me()
+    raw_me = data.get("me")
+    if raw_me is not None:
+        if not isinstance(raw_me, dict):
+            error(
+                ("me",),
+                f"expected a mapping with name, email, signature, found {yamlnodes.type_name(raw_me)}",
+            )
+        else:
+            values: dict[str, str] = {}
+            for key, value in raw_me.items():
+                if key not in ME_KEYS:
+                    error(("me", key, "<key>"), f"unknown key (known: {', '.join(ME_KEYS)})", "warning")
+                elif not isinstance(value, str):
+                    error(("me", key), f"expected text, found {yamlnodes.type_name(value)}; put it in quotes")
+                else:
+                    values[key] = value
+            me = Me(**values)
+
+    upcoming = 7
+    raw_upcoming = data.get("upcoming_days", 7)
+    if isinstance(raw_upcoming, bool) or not isinstance(raw_upcoming, int) or raw_upcoming < 0:
+        error(("upcoming_days",), f"expected a whole number of days (0 or more), found {_show(raw_upcoming)}")
+    else:
+        upcoming = raw_upcoming
+
+    today: dt.date | None = None
+    raw_today = data.get("today")
+    if raw_today is not None:
+        if isinstance(raw_today, dt.date) and not isinstance(raw_today, dt.datetime):
+            today = raw_today
+        else:
+            error(("today",), f"{_show(raw_today)} is not a date (expected YYYY-MM-DD)")
+
+    types = dict(DEFAULT_TYPES)
+    raw_types = data.get("types")
+    if raw_types is not None:
+        if not isinstance(raw_types, dict):
+            error(
+                ("types",),
+                f"expected a mapping of type name to rules, found {yamlnodes.type_name(raw_types)}",
+            )
+        else:
+            for name, raw_rule in raw_types.items():
+                rule = _parse_rule(name, raw_rule, error)
+                if rule is not None:
+                    types[name] = rule
+    return Settings(me=me, upcoming_days=upcoming, today=today, types=tuple(types.items())), problems
+
+
+def _parse_rule(name: str, raw: Any, error: Any) -> TypeRule | None:
+    if raw is None:
+        return TypeRule()
+    if not isinstance(raw, dict):
+        error(
+            ("types", name), f"expected a mapping like {{thank_you: 2, note: networking}}, found {_show(raw)}"
+        )
+        return None
+    values: dict[str, Any] = {}
+    ok = True
+    for key, value in raw.items():
+        if key not in RULE_KEYS:
+            error(("types", name, key, "<key>"), f"unknown rule (known: {', '.join(RULE_KEYS)})")
+            ok = False
+        elif key == "note":
+            if (
+                not isinstance(value, str)
+                or not value
+                or "/" in value
+                or "\\" in value
+                or value.startswith(".")
+            ):
+                error(
+                    ("types", name, key),
+                    f"expected a note template name like 'networking', found {_show(value)}",
+                )
+                ok = False
+            else:
+                values[key] = value
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            error(("types", name, key), f"expected a whole number of days (0 or more), found {_show(value)}")
+            ok = False
+        else:
+            values[key] = value
+    if "note" not in values and ("thank_you" in values or "check_in" in values):
+        values["note"] = "networking"
+    return TypeRule(**values) if ok else None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, yamlnodes.BadScalar):
+        return repr(value.raw)
+    if isinstance(value, str):
+        return repr(value)
+    return f"{yamlnodes.type_name(value)} ({value!r})" if value is not None else "nothing"
+
+
+def resolve_today(
+    option: dt.date | None, settings: Settings, environ: dict[str, str] | None = None
+) -> dt.date:
+    """SPEC §4: `--today`, else CRM_TODAY, else crm.yaml's `today:`, else the local date.
+
+    A malformed CRM_TODAY raises ValueError (the CLI reports it as bad usage)."""
+    import os
+
+    if option is not None:
+        return option
+    env = (environ if environ is not None else os.environ).get("CRM_TODAY", "").strip()
+    if env:
+        try:
+            return dt.date.fromisoformat(env)
+        except ValueError:
+            raise ValueError(f"CRM_TODAY={env!r} is not a date (expected YYYY-MM-DD)") from None
+    return settings.today if settings.today is not None else dt.date.today()

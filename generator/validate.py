@@ -1,0 +1,509 @@
+"""A contact file's bytes → a `Contact`, or every `Problem` found in it (pure; SPEC §2).
+
+Cross-file checks (duplicate slugs, `with:` slugs, `[[links]]`) need all contacts and are done
+by `load.resolve_references` with the `Reference`s collected here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from . import yamlnodes
+from .dates import parse_period
+from .frontmatter import FrontMatterError, decode, split
+from .model import Contact, Interaction, Period, Problem, Reminder, Settings
+
+KNOWN_KEYS = (
+    "name", "email", "phone", "company", "title", "location", "tags", "links",
+    "how_we_met", "keep_in_touch", "reminders", "interactions",
+)  # fmt: skip
+INTERACTION_KEYS = ("date", "type", "summary", "gained", "with", "followed_up")
+REMINDER_KEYS = ("date", "note", "done")
+TEXT_FIELDS = ("company", "title", "location", "how_we_met")
+
+_DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+WIKI_LINK = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]\n]+?))?\]\]")
+SAFE_URL_SCHEMES = ("http://", "https://", "mailto:", "tel:")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A pointer to another contact that must exist: a `with:` slug or a `[[link]]`."""
+
+    target: str
+    line: int
+    column: int
+    field: str
+    kind: str  # "with" or "link"
+
+
+@dataclass(frozen=True)
+class Checked:
+    file: str  # path relative to the CRM root
+    contact: Contact | None  # None when the file has errors
+    problems: tuple[Problem, ...]
+    references: tuple[Reference, ...]
+
+
+def field_path(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        if part == "<key>":
+            continue
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    return matches[0] if matches else None
+
+
+def check_file(data: bytes, file: str, slug: str, settings: Settings) -> Checked:
+    """Validate one contact file. `file` is its path relative to the root (for messages)."""
+    try:
+        parts = split(decode(data))
+    except FrontMatterError as exc:
+        return Checked(file, None, (Problem(file, exc.line, 1, "error", "", exc.message),), ())
+    return _Validator(file, slug, settings, parts.yaml_line).run(parts.yaml_text, parts.body, parts.body_line)
+
+
+class _Validator:
+    def __init__(self, file: str, slug: str, settings: Settings, yaml_line: int) -> None:
+        self.file = file
+        self.slug = slug
+        self.settings = settings
+        self.yaml_line = yaml_line
+        self.problems: list[Problem] = []
+        self.references: list[Reference] = []
+        self.info: dict[tuple[str | int, ...], yamlnodes.NodeInfo] = {}
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def at(self, path: tuple[str | int, ...]) -> tuple[int, int]:
+        """File line and column of the node at `path` (or of its nearest parent)."""
+        probe = path
+        while True:
+            node = self.info.get(probe)
+            if node is not None:
+                return node.line + self.yaml_line, node.column + 1
+            if not probe:
+                return self.yaml_line, 1
+            probe = probe[:-1]
+
+    def report(self, path: tuple[str | int, ...], message: str, severity: str = "error") -> None:
+        line, column = self.at(path)
+        self.problems.append(Problem(self.file, line, column, severity, field_path(path), message))  # type: ignore[arg-type]
+
+    def wrong_type(self, path: tuple[str | int, ...], value: Any, expected: str) -> None:
+        """A value of the wrong type, with a quoting hint when YAML read text as something else."""
+        node = self.info.get(path)
+        raw = node.raw if node is not None else None
+        if (
+            raw is not None
+            and isinstance(value, bool | int | float | dt.date)
+            and expected.startswith("text")
+        ):
+            shown = "true" if value is True else "false" if value is False else repr(value)
+            self.report(
+                path,
+                f"{raw} is read by YAML as {yamlnodes.type_name(value)} ({shown}), not text; "
+                f'put it in quotes: "{raw}"',
+            )
+        elif isinstance(value, yamlnodes.BadScalar):
+            self.report(path, f"{value.raw!r} is {yamlnodes.type_name(value)} (expected {expected})")
+        else:
+            self.report(path, f"expected {expected}, found {yamlnodes.type_name(value)}")
+
+    # -- typed readers ---------------------------------------------------------------------
+
+    def text(self, path: tuple[str | int, ...], value: Any, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                self.report(path, "is required and empty")
+            return None if required else ""
+        if not isinstance(value, str):
+            self.wrong_type(path, value, "text")
+            return None
+        if required and not value.strip():
+            self.report(path, "is required and empty")
+            return None
+        return value
+
+    def text_list(self, path: tuple[str | int, ...], value: Any, what: str) -> tuple[str, ...] | None:
+        """A string or a list of strings (email, phone)."""
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,) if value.strip() else ()
+        if isinstance(value, list):
+            out: list[str] = []
+            ok = True
+            for i, item in enumerate(value):
+                if isinstance(item, str):
+                    if item.strip():
+                        out.append(item)
+                else:
+                    self.wrong_type((*path, i), item, f"text ({what})")
+                    ok = False
+            return tuple(out) if ok else None
+        self.wrong_type(path, value, f"text ({what}) or a list of them")
+        return None
+
+    def date(
+        self, path: tuple[str | int, ...], value: Any, required: bool = True
+    ) -> tuple[dt.date, str | None] | None:
+        if value is None:
+            if required:
+                self.report(path, "is required (expected YYYY-MM-DD)")
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date(), value.strftime("%H:%M")
+        if isinstance(value, dt.date):
+            return value, None
+        raw = (
+            value.raw if isinstance(value, yamlnodes.BadScalar) else value if isinstance(value, str) else None
+        )
+        if raw is not None:
+            match = _DATE_TEXT.match(raw.strip())
+            if match:
+                year, month, day, hour, minute, _ = match.groups()
+                try:
+                    day_value = dt.date(int(year), int(month), int(day))
+                except ValueError:
+                    self.report(
+                        path,
+                        f"{raw!r} is not a real date ({_calendar_reason(int(year), int(month), int(day))})",
+                    )
+                    return None
+                if hour is None:
+                    return day_value, None
+                if int(hour) > 23 or int(minute) > 59:
+                    self.report(path, f"{raw!r} has an impossible time (expected HH:MM, 00:00 to 23:59)")
+                    return None
+                return day_value, f"{int(hour):02d}:{minute}"
+            self.report(path, f"{raw!r} is not a date (expected YYYY-MM-DD)")
+            return None
+        node = self.info.get(path)
+        shown = node.raw if node is not None and node.raw is not None else repr(value)
+        self.report(path, f"{shown!r} is not a date (expected YYYY-MM-DD)")
+        return None
+
+    # -- the file --------------------------------------------------------------------------
+
+    def run(self, yaml_text: str, body: str, body_line: int) -> Checked:
+        try:
+            data, self.info, duplicates = yamlnodes.load(yaml_text)
+        except yamlnodes.YamlError as exc:
+            problem = Problem(self.file, exc.line + self.yaml_line, exc.column + 1, "error", "", exc.message)
+            return Checked(self.file, None, (problem,), ())
+        for path, message in duplicates:
+            self.report((*path, "<key>"), message, "warning")
+        if data is None:
+            self.report((), "the front matter is empty (expected at least 'name: …')")
+            return self.finish(None)
+        if not isinstance(data, dict):
+            self.report(
+                (),
+                f"the front matter must be a mapping of fields (name: …), found {yamlnodes.type_name(data)}",
+            )
+            return self.finish(None)
+        contact = self.contact(data, body)
+        self.wiki_links(body, body_line)
+        return self.finish(contact)
+
+    def finish(self, contact: Contact | None) -> Checked:
+        if any(p.severity == "error" for p in self.problems):
+            contact = None
+        return Checked(self.file, contact, tuple(self.problems), tuple(self.references))
+
+    def contact(self, data: dict[str, Any], body: str) -> Contact | None:
+        extra: list[tuple[str, str]] = []
+        for key, value in data.items():
+            if key in KNOWN_KEYS:
+                continue
+            near = suggest(key, KNOWN_KEYS)
+            if near is not None and near not in data:
+                self.report((key, "<key>"), f"unknown field '{key}': did you mean {near}?", "warning")
+            extra.append((key, _as_text(value)))
+
+        name = self.text(("name",), data.get("name"), required=True)
+        emails = self.text_list(("email",), data.get("email"), "an email address")
+        for i, email in enumerate(emails or ()):
+            if "@" not in email or " " in email.strip():
+                path: tuple[str | int, ...] = (
+                    ("email", i) if isinstance(data.get("email"), list) else ("email",)
+                )
+                self.report(path, f"{email!r} does not look like an email address", "warning")
+        phones = self.text_list(("phone",), data.get("phone"), "a phone number")
+        texts = {key: self.text((key,), data.get(key)) for key in TEXT_FIELDS}
+        tags = self.tags(data.get("tags"))
+        links = self.links(data.get("links"))
+        keep = self.keep_in_touch(data.get("keep_in_touch"))
+        reminders = self.reminders(data.get("reminders"))
+        interactions = self.interactions(data.get("interactions"))
+        if name is None or emails is None or phones is None or tags is None or links is None:
+            return None
+        if keep is False or reminders is None or interactions is None or None in texts.values():
+            return None
+        return Contact(
+            slug=self.slug,
+            path=self.file,
+            name=name.strip(),
+            emails=tuple(e.strip() for e in emails),
+            phones=tuple(p.strip() for p in phones),
+            company=(texts["company"] or "").strip(),
+            title=(texts["title"] or "").strip(),
+            location=(texts["location"] or "").strip(),
+            how_we_met=(texts["how_we_met"] or "").strip(),
+            tags=tags,
+            links=links,
+            keep_in_touch=keep if isinstance(keep, Period) else None,
+            reminders=reminders,
+            interactions=interactions,
+            extra=tuple(extra),
+            body=body,
+        )
+
+    def tags(self, value: Any) -> tuple[str, ...] | None:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.wrong_type(("tags",), value, "a list of tags, e.g. [acme, platform]")
+            return None
+        tags: list[str] = []
+        ok = True
+        for i, tag in enumerate(value):
+            if isinstance(tag, str) and tag.strip():
+                if tag.strip() not in tags:
+                    tags.append(tag.strip())
+            else:
+                self.wrong_type(("tags", i), tag, "text (a tag)")
+                ok = False
+        return tuple(tags) if ok else None
+
+    def links(self, value: Any) -> tuple[tuple[str, str], ...] | None:
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            self.wrong_type(("links",), value, "a mapping of label to URL, e.g. linkedin: https://…")
+            return None
+        out: list[tuple[str, str]] = []
+        ok = True
+        for label, url in value.items():
+            if not isinstance(url, str) or not url.strip():
+                self.wrong_type(("links", label), url, "text (a URL)")
+                ok = False
+                continue
+            if not url.strip().lower().startswith(SAFE_URL_SCHEMES):
+                self.report(
+                    ("links", label),
+                    f"{url!r} is not a web link (expected http:// or https://); it is shown as text, not a link",
+                    "warning",
+                )
+            out.append((label, url.strip()))
+        return tuple(out) if ok else None
+
+    def keep_in_touch(self, value: Any) -> Period | None | bool:
+        if value is None:
+            return None
+        period = parse_period(value)
+        if period is None:
+            self.report(
+                ("keep_in_touch",),
+                f"{_show(value)} is not a period (expected e.g. 30d, 6w, 3m, 1y or a number of days)",
+            )
+            return False
+        return period
+
+    def reminders(self, value: Any) -> tuple[Reminder, ...] | None:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.wrong_type(("reminders",), value, "a list of reminders (- date: …, note: …)")
+            return None
+        out: list[Reminder] = []
+        ok = True
+        for i, item in enumerate(value):
+            path: tuple[str | int, ...] = ("reminders", i)
+            if not isinstance(item, dict):
+                self.wrong_type(path, item, "a reminder with date and note")
+                ok = False
+                continue
+            self.unknown_keys(path, item, REMINDER_KEYS)
+            when = self.date((*path, "date"), item.get("date"))
+            note = self.text((*path, "note"), item.get("note"))
+            done_raw = item.get("done", False)
+            done, done_on = False, None
+            if isinstance(done_raw, bool):
+                done = done_raw
+            elif done_raw is None:
+                done = False
+            else:
+                parsed = self.date((*path, "done"), done_raw)
+                if parsed is None:
+                    ok = False
+                else:
+                    done, done_on = True, parsed[0]
+            if when is None or note is None:
+                ok = False
+                continue
+            line, _ = self.at(path)
+            out.append(Reminder(i, line, when[0], note.strip(), done, done_on))
+        return tuple(out) if ok else None
+
+    def interactions(self, value: Any) -> tuple[Interaction, ...] | None:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.wrong_type(("interactions",), value, "a list of interactions (- date: …, type: …)")
+            return None
+        out: list[Interaction] = []
+        ok = True
+        types = self.settings.type_names
+        for i, item in enumerate(value):
+            path: tuple[str | int, ...] = ("interactions", i)
+            if not isinstance(item, dict):
+                self.wrong_type(path, item, "an interaction with date and type")
+                ok = False
+                continue
+            self.unknown_keys(path, item, INTERACTION_KEYS)
+            when = self.date((*path, "date"), item.get("date"))
+            kind = item.get("type")
+            type_ok = False
+            if kind is None:
+                self.report((*path, "type"), f"is required (one of: {', '.join(types)})")
+            elif not isinstance(kind, str):
+                self.wrong_type((*path, "type"), kind, "text (an interaction type)")
+            elif kind not in types:
+                near = suggest(kind, types)
+                hint = f"did you mean {near}? " if near else ""
+                self.report(
+                    (*path, "type"),
+                    f"unknown interaction type {kind!r}; {hint}known types: {', '.join(types)} "
+                    "(add more under types: in crm.yaml)",
+                )
+            else:
+                type_ok = True
+            summary = self.text((*path, "summary"), item.get("summary"))
+            gained = self.text((*path, "gained"), item.get("gained"))
+            with_ = self.with_slugs((*path, "with"), item.get("with"))
+            followed, skip = self.followed_up(
+                (*path, "followed_up"), item.get("followed_up"), "followed_up" in item
+            )
+            if when is not None and isinstance(followed, dt.date) and followed < when[0]:
+                self.report(
+                    (*path, "followed_up"),
+                    f"{followed.isoformat()} is before the interaction's date {when[0].isoformat()}",
+                )
+                ok = False
+            if (
+                when is None
+                or not type_ok
+                or summary is None
+                or gained is None
+                or with_ is None
+                or followed is False
+            ):
+                ok = False
+                continue
+            line, _ = self.at(path)
+            out.append(
+                Interaction(
+                    index=i, line=line, date=when[0], time=when[1], type=str(kind), summary=summary.strip(),
+                    gained=gained.strip(), with_=with_,
+                    followed_up=followed if isinstance(followed, dt.date) else None, skip=skip,
+                )
+            )  # fmt: skip
+        return tuple(out) if ok else None
+
+    def followed_up(
+        self, path: tuple[str | int, ...], value: Any, present: bool
+    ) -> tuple[dt.date | None | bool, bool]:
+        if value is None:
+            if present:
+                self.report(
+                    path, "is empty (expected a date YYYY-MM-DD, or skip; remove the line if still pending)"
+                )
+                return False, False
+            return None, False
+        if isinstance(value, str) and value.strip().lower() == "skip":
+            return None, True
+        parsed = self.date(path, value)
+        if parsed is None:
+            return False, False
+        return parsed[0], False
+
+    def with_slugs(self, path: tuple[str | int, ...], value: Any) -> tuple[str, ...] | None:
+        if value is None:
+            return ()
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            self.wrong_type(path, value, "a list of contact slugs, e.g. [raj-patel]")
+            return None
+        out: list[str] = []
+        for i, slug in enumerate(items):
+            item_path = path if isinstance(value, str) else (*path, i)
+            if not isinstance(slug, str) or not slug.strip():
+                self.wrong_type(item_path, slug, "text (a contact slug)")
+                return None
+            line, column = self.at(item_path)
+            self.references.append(Reference(slug.strip(), line, column, field_path(item_path), "with"))
+            out.append(slug.strip())
+        return tuple(out)
+
+    def unknown_keys(self, path: tuple[str | int, ...], item: dict[str, Any], known: tuple[str, ...]) -> None:
+        for key in item:
+            if key not in known:
+                near = suggest(key, known)
+                hint = f"did you mean {near}? " if near else ""
+                self.report(
+                    (*path, key, "<key>"),
+                    f"unknown field '{key}'; {hint}known: {', '.join(known)}",
+                    "warning",
+                )
+
+    def wiki_links(self, body: str, body_line: int) -> None:
+        if "[[" not in body:
+            return
+        for number, line in enumerate(body.split("\n")):
+            for match in WIKI_LINK.finditer(line):
+                self.references.append(
+                    Reference(match.group(1).strip(), body_line + number, match.start() + 1, "body", "link")
+                )
+
+
+def _calendar_reason(year: int, month: int, day: int) -> str:
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    return f"{dt.date(year, month, 1).strftime('%B')} {year} has no day {day}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, yamlnodes.BadScalar):
+        return repr(value.raw)
+    return repr(value)
+
+
+def _as_text(value: Any) -> str:
+    """Unknown fields are shown as text on the contact page."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, yamlnodes.BadScalar):
+        return value.raw
+    if isinstance(value, list):
+        return ", ".join(_as_text(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_as_text(v)}" for k, v in value.items())
+    return str(value)

@@ -1,0 +1,204 @@
+"""Safe, bounded YAML: compose nodes with libyaml, build plain values ourselves.
+
+We never let PyYAML construct objects from tags: only the standard scalar tags are accepted,
+so `!!python/...` is an error and never executed. Aliases are followed while counting every
+node visited, so an alias "bomb" is rejected after a fixed amount of work, and nesting deeper
+than MAX_DEPTH is an error. Every value's position is kept by its path for precise messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:  # libyaml is about 9x faster; the PyPI wheel ships it.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the platform's wheel
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_DEPTH = 64
+MAX_NODES = 100_000
+
+Path = tuple[str | int, ...]
+
+_STR = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = {
+    _STR: "string",
+    "tag:yaml.org,2002:int": "integer",
+    "tag:yaml.org,2002:float": "number",
+    "tag:yaml.org,2002:bool": "boolean",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "date",
+}
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """Where a value stood in the YAML text, and how it was written."""
+
+    line: int  # 0-based within the YAML text
+    column: int  # 0-based
+    raw: str | None  # the scalar as written (None for collections)
+    tag: str  # the resolved YAML tag
+    quoted: bool  # written in quotes (so always a string)
+    flow: bool  # a collection written in [..] or {..}
+
+
+class YamlError(Exception):
+    """The YAML cannot be used at all (syntax error, forbidden tag, bomb, too deep)."""
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+class BadScalar:
+    """A scalar YAML resolved to a type but could not build, e.g. `2026-02-30`."""
+
+    def __init__(self, raw: str, kind: str, reason: str) -> None:
+        self.raw = raw
+        self.kind = kind
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"BadScalar({self.raw!r})"
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    pass
+
+
+_constructor = _Constructor()
+
+
+def compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_Loader)  # type: ignore[no-any-return]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line, mark.column) if mark is not None else (0, 0)
+        problem = exc.problem or "invalid YAML"
+        if "found character '\\t'" in str(exc) or "\\t" in problem:
+            problem += " (YAML does not allow tabs for indentation: use spaces)"
+        if "maximum nesting depth" in problem:
+            problem = f"nested deeper than {MAX_DEPTH} levels"
+        context = f" {exc.context}" if exc.context else ""
+        raise YamlError(line, column, f"YAML syntax error: {problem}{context}".strip()) from None
+    except yaml.YAMLError as exc:  # reader errors: control characters and the like
+        raise YamlError(0, 0, f"YAML error: {exc}") from None
+
+
+def load(text: str) -> tuple[Any, dict[Path, NodeInfo], list[tuple[Path, str]]]:
+    """Parse YAML text into plain values, their positions, and duplicate-key notes.
+
+    Returns (value, positions by path, [(path, message)] for duplicate keys).
+    Raises YamlError for anything that makes the document unusable.
+    """
+    node = compose(text)
+    if node is None:
+        return None, {}, []
+    builder = _Builder()
+    value = builder.build(node, (), 0)
+    return value, builder.info, builder.duplicates
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.info: dict[Path, NodeInfo] = {}
+        self.duplicates: list[tuple[Path, str]] = []
+        self.visited = 0
+
+    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        self.visited += 1
+        mark = node.start_mark
+        if self.visited > MAX_NODES:
+            raise YamlError(
+                mark.line,
+                mark.column,
+                f"too many values (over {MAX_NODES:,}); is an alias expanding without end?",
+            )
+        if depth > MAX_DEPTH:
+            raise YamlError(mark.line, mark.column, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        flow = bool(getattr(node, "flow_style", False))
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                raise YamlError(mark.line, mark.column, f"the tag {node.tag!r} is not allowed")
+            self.info[path] = NodeInfo(mark.line, mark.column, None, node.tag, False, flow)
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP:
+                raise YamlError(mark.line, mark.column, f"the tag {node.tag!r} is not allowed")
+            self.info[path] = NodeInfo(mark.line, mark.column, None, node.tag, False, flow)
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise YamlError(
+                        key_node.start_mark.line,
+                        key_node.start_mark.column,
+                        "merge keys ('<<') are not supported",
+                    )
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise YamlError(
+                        key_node.start_mark.line, key_node.start_mark.column, "a key must be a plain word"
+                    )
+                self.visited += 1
+                key = str(key_node.value)
+                key_path = (*path, key)
+                if key in result:
+                    self.duplicates.append((key_path, f"key '{key}' appears twice; the last one is used"))
+                result[key] = self.build(value_node, key_path, depth + 1)
+                # Remember where the key itself is (for "unknown key" messages).
+                self.info[(*key_path, "<key>")] = NodeInfo(
+                    key_node.start_mark.line, key_node.start_mark.column, key, _STR, False, False
+                )
+            return result
+        raise YamlError(mark.line, mark.column, "unsupported YAML node")  # pragma: no cover
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        mark = node.start_mark
+        quoted = node.style in ("'", '"', "|", ">")
+        self.info[path] = NodeInfo(mark.line, mark.column, node.value, node.tag, quoted, False)
+        if node.tag not in _SCALAR_TAGS:
+            raise YamlError(
+                mark.line, mark.column, f"the tag {node.tag!r} is not allowed (only plain YAML values)"
+            )
+        if node.tag == _STR:
+            return node.value
+        try:
+            return _constructor.yaml_constructors[node.tag](_constructor, node)
+        except (ValueError, OverflowError, yaml.YAMLError) as exc:
+            return BadScalar(node.value, _SCALAR_TAGS[node.tag], str(exc))
+
+
+def type_name(value: Any) -> str:
+    """How to call a loaded value's type in a message."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, dt.datetime):
+        return "a date and time"
+    if isinstance(value, dt.date):
+        return "a date"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, BadScalar):
+        return f"an invalid {value.kind}"
+    return type(value).__name__
