@@ -252,7 +252,7 @@ def draft(slug: str, on: str | None) -> None:
 
 def _register_commands() -> None:
     """Commands that live in their own modules attach themselves to `main`."""
-    from . import cli_edit, cli_io, cli_site  # noqa: F401
+    from . import cli_edit, cli_io, cli_serve, cli_site  # noqa: F401
 
 
 _register_commands()

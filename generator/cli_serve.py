@@ -1,0 +1,3 @@
+"""`crm serve` (placeholder until implemented)."""
+
+from __future__ import annotations
