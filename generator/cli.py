@@ -41,7 +41,7 @@ def _today_option(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.group(cls=CrmGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The CRM folder (default: the nearest folder at or above here with crm.yaml or contacts/).",
 )
 @click.option(

@@ -85,7 +85,8 @@ def compose(text: str) -> yaml.Node | None:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line, mark.column) if mark is not None else (0, 0)
         problem = exc.problem or "invalid YAML"
-        if "found character '\\t'" in str(exc) or "\\t" in problem:
+        lines = text.split("\n")
+        if "\t" in str(exc) or (line < len(lines) and "\t" in lines[line][: column + 1]):
             problem += " (YAML does not allow tabs for indentation: use spaces)"
         if "maximum nesting depth" in problem:
             problem = f"nested deeper than {MAX_DEPTH} levels"
