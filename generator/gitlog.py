@@ -54,3 +54,26 @@ def file_histories(root: Path, folder: str = "contacts") -> dict[str, list[Commi
         elif line and current is not None:
             histories.setdefault(line, []).append(current)
     return histories
+
+
+def file_history(root: Path, path: str) -> list[Commit]:
+    """Commits touching one file (path relative to root), newest first, following renames
+    (`git log --follow`). [] outside git or for a file never committed."""
+    if not is_repository(root):
+        return []
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "--literal-pathspecs", "log", "--follow",
+             "--format=@@%H%x09%ct%x09%an%x09%s", "--", path],
+            capture_output=True, text=True, timeout=120, check=False, encoding="utf-8", errors="replace",
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if result.returncode != 0:
+        return []
+    commits: list[Commit] = []
+    for line in result.stdout.splitlines():
+        if line.startswith("@@"):
+            sha, stamp, author, message = (line[2:].split("\t", 3) + ["", "", "", ""])[:4]
+            commits.append(Commit(dt.datetime.fromtimestamp(int(stamp or 0), dt.UTC), author, message, sha))
+    return commits
