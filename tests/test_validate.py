@@ -167,7 +167,7 @@ def test_binary_file():
 
 
 def test_non_utf8_bytes_name_the_line():
-    data = "---\nname: A\ncompany: Caf".encode() + b"\xe9\n---\n"
+    data = b"---\nname: A\ncompany: Caf" + b"\xe9\n---\n"
     assert formatted(data) == [
         "contacts/jane-doe.md:3:1: error: the file is not valid UTF-8 (byte 0xe9 at offset 24); save it as UTF-8"
     ]
