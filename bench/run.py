@@ -1,0 +1,560 @@
+"""`make bench`: time `crm` on generated contacts and compare with Hugo on the same files.
+
+    python bench/run.py [--n 1000,10000] [--runs 5] [--skip-hugo] [--quick] [--out DIR]
+
+For each N, in a temporary folder: generate N contacts (bench/generate.py, seeded), then run
+`.venv/bin/crm` as a subprocess for each stage and record wall time and peak memory:
+
+    check-cold      `crm check` with no cache left by an earlier run
+    check-warm      `crm check` again (uses a persistent cache if one exists; else the same work)
+    build-cold      `crm build --clean` with no site/ and no cache
+    build-nochange  `crm build` right after a build
+    build-onefile   `crm build` after editing one contact file
+    serve           save-to-served latency from bench/serve_latency.py's measure(), when it exists
+    hugo            `hugo` on the same files with the minimal site in bench/hugo/, when installed
+
+Times are wall-clock seconds of the whole command (Python start-up included: that is what a
+user waits for). Peak memory is the larger of the process's ru_maxrss (from wait4) and the
+sampled sum of RSS over its process tree (so worker processes count). A stage that does not
+exist yet (e.g. `crm build` before it lands) is reported as "n/a", never a crash.
+Results: a table on stdout, and DIR/latest.json + DIR/latest.md (default bench/results/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from generate import generate  # noqa: E402
+
+STAGES = ("check-cold", "check-warm", "build-cold", "build-nochange", "build-onefile", "serve", "hugo")
+INPUTS = {"contacts", "crm.yaml", ".git", "templates"}  # what a cold run keeps in the root
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+# Targets from the issues (2, 4 and 8). Seconds unless said otherwise.
+TARGETS_SMALL = {  # N <= 10,000
+    "check-cold": 3.0,
+    "check-warm": 0.5,
+    "build-cold": 12.0,
+    "build-nochange": 0.3,
+    "build-onefile": 0.5,
+    "serve_ms": 150.0,
+}
+TARGETS_LARGE = {"build-cold": 30.0, "serve_ms": 400.0}  # N = 30,000
+MEMORY_MIB = 600.0
+HUGO_TIME_RATIO = 0.8
+HUGO_MEMORY_RATIO = 0.7
+
+
+# --- measuring one subprocess -----------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    seconds: float
+    peak_mib: float
+    returncode: int
+    stderr_tail: str = ""
+
+
+def _tree_rss(pid: int) -> int:
+    """Sum of RSS (bytes) of pid and its descendants, read from /proc; 0 when gone."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * PAGE
+            with open(f"/proc/{current}/task/{current}/children", "rb") as handle:
+                stack.extend(int(p) for p in handle.read().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def run_measured(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Sample:
+    """Run cmd; wall time, peak memory (MiB) and exit code. Output is discarded (stderr tail kept)."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.025):
+                peak[0] = max(peak[0], _tree_rss(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read()[-600:].decode("utf-8", "replace")
+    rss = max(usage.ru_maxrss * 1024, peak[0])  # ru_maxrss is in KiB on Linux
+    return Sample(elapsed, rss / 2**20, proc.returncode, tail)
+
+
+@dataclass
+class Stage:
+    status: str = "ok"  # ok, n/a, failed
+    note: str = ""
+    samples: list[Sample] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "note": self.note}
+        if self.samples:
+            secs = [s.seconds for s in self.samples]
+            mems = [s.peak_mib for s in self.samples]
+            out |= {
+                "median_s": statistics.median(secs),
+                "min_s": min(secs),
+                "max_s": max(secs),
+                "peak_mib": max(mems),
+                "median_mib": statistics.median(mems),
+                "runs": [asdict(s) | {"stderr_tail": s.stderr_tail[-200:]} for s in self.samples],
+            }
+        return out
+
+
+# --- the stages -------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, root: Path, runs: int, crm: Path) -> None:
+        self.root = root
+        self.runs = runs
+        self.crm = crm
+        self.env = {k: v for k, v in os.environ.items() if k != "CRM_TODAY"} | {"NO_COLOR": "1"}
+
+    def crm_cmd(self, *args: str) -> list[str]:
+        return [str(self.crm), "--root", str(self.root), *args]
+
+    def clean(self) -> None:
+        """Leave only the inputs in the root: no site/, no cache of an earlier run."""
+        for entry in self.root.iterdir():
+            if entry.name in INPUTS:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+    def extras(self) -> list[str]:
+        return sorted(e.name for e in self.root.iterdir() if e.name not in INPUTS)
+
+    def repeat(
+        self, stage: Stage, cmd: list[str], before: Any = None, ok_codes: tuple[int, ...] = (0,)
+    ) -> Stage:
+        for i in range(self.runs):
+            if before is not None:
+                before(i)
+            sample = run_measured(cmd, env=self.env)
+            if sample.returncode not in ok_codes:
+                stage.status = "failed"
+                stage.note = f"exit {sample.returncode}: {sample.stderr_tail.strip()[-300:]}"
+                return stage
+            stage.samples.append(sample)
+        return stage
+
+    def has_command(self, name: str) -> bool:
+        probe = subprocess.run(
+            [str(self.crm), name, "--help"], capture_output=True, text=True, env=self.env, check=False
+        )
+        return probe.returncode == 0
+
+    def help_text(self, name: str) -> str:
+        probe = subprocess.run(
+            [str(self.crm), name, "--help"], capture_output=True, text=True, env=self.env, check=False
+        )
+        return probe.stdout
+
+    def check_cold(self) -> Stage:
+        return self.repeat(Stage(), self.crm_cmd("check", "-q"), before=lambda _: self.clean())
+
+    def check_warm(self) -> Stage:
+        self.clean()
+        prime = run_measured(self.crm_cmd("check", "-q"), env=self.env)
+        created = self.extras()
+        stage = Stage(
+            note=f"persistent cache: {', '.join(created)}"
+            if created
+            else "no persistent cache exists: same work as cold (OS file cache warm)"
+        )
+        if prime.returncode != 0:
+            return Stage("failed", f"exit {prime.returncode}: {prime.stderr_tail.strip()[-300:]}")
+        return self.repeat(stage, self.crm_cmd("check", "-q"))
+
+    def build_cold(self) -> Stage:
+        clean = ["--clean"] if "--clean" in self.help_text("build") else []
+        note = "" if clean else "crm build has no --clean yet: ran without it after removing site/"
+        return self.repeat(Stage(note=note), self.crm_cmd("build", *clean), before=lambda _: self.clean())
+
+    def build_nochange(self) -> Stage:
+        first = run_measured(self.crm_cmd("build"), env=self.env)
+        if first.returncode != 0:
+            return Stage("failed", f"exit {first.returncode}: {first.stderr_tail.strip()[-300:]}")
+        return self.repeat(Stage(), self.crm_cmd("build"))
+
+    def build_onefile(self) -> Stage:
+        files = sorted((self.root / "contacts").glob("*.md"))
+        first = run_measured(self.crm_cmd("build"), env=self.env)
+        if first.returncode != 0:
+            return Stage("failed", f"exit {first.returncode}: {first.stderr_tail.strip()[-300:]}")
+
+        def edit(i: int) -> None:
+            path = files[(i * 7919) % len(files)]
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(f"\nBenchmark edit {i} at {time.time_ns()}.\n")
+
+        return self.repeat(Stage(note="appends a line to one contact's notes"), self.crm_cmd("build"), edit)
+
+    def serve(self, edits: int) -> tuple[Stage, dict[str, Any] | None]:
+        script = BENCH / "serve_latency.py"
+        if not script.exists():
+            return Stage("n/a", "bench/serve_latency.py does not exist yet"), None
+        code = (
+            "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+            "from serve_latency import measure;"
+            "print('@@RESULT@@' + json.dumps(measure(Path(sys.argv[2]), edits=int(sys.argv[3])), default=str))"
+        )
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-c", code, str(BENCH), str(self.root), str(edits)],
+                capture_output=True, text=True, timeout=120 + 10 * edits, env=self.env, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return Stage("failed", "serve_latency.measure() timed out"), None
+        marker = [line for line in proc.stdout.splitlines() if line.startswith("@@RESULT@@")]
+        if proc.returncode != 0 or not marker:
+            tail = (proc.stderr or proc.stdout).strip()[-300:]
+            return Stage("failed", f"serve_latency.measure() failed: {tail}"), None
+        result = json.loads(marker[-1][len("@@RESULT@@") :])
+        return Stage(note=f"measure(root, edits={edits})"), result
+
+    def hugo(self, work: Path) -> Stage:
+        exe = shutil.which("hugo")
+        if exe is None:
+            return Stage("n/a", "hugo is not installed (apt-get install -y hugo); comparison skipped")
+        site = work / "hugo-site"
+        if site.exists():
+            shutil.rmtree(site)
+        shutil.copytree(BENCH / "hugo", site)
+        content = site / "content" / "contacts"
+        content.mkdir(parents=True)
+        for path in (self.root / "contacts").glob("*.md"):
+            try:
+                os.link(path, content / path.name)
+            except OSError:
+                shutil.copy2(path, content / path.name)
+
+        def clean(_: int) -> None:
+            for name in ("public", "resources", ".hugo_build.lock"):
+                target = site / name
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+
+        cmd = [exe, "--quiet", "--source", str(site), "--destination", str(site / "public")]
+        cmd += ["--cacheDir", str(work / "hugo-cache")]
+        version = subprocess.run([exe, "version"], capture_output=True, text=True, check=False).stdout.strip()
+        return self.repeat(Stage(note=version), cmd, before=clean)
+
+
+# --- one size ---------------------------------------------------------------------------------
+
+
+def serve_numbers(result: dict[str, Any] | None) -> dict[str, float]:
+    """Pick median/min/max (ms) out of whatever serve_latency.measure() returned."""
+    if not result:
+        return {}
+    out: dict[str, float] = {}
+    for key, value in result.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        lower = key.lower()
+        scale = 1000.0 if lower.endswith(("_s", "_sec", "_seconds")) else 1.0
+        for label in ("median", "min", "max", "p95", "mean"):
+            if label in lower and label not in out:
+                out[label] = float(value) * scale
+    return out
+
+
+def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    root = work / f"crm-{n}"
+    if root.exists():
+        shutil.rmtree(root)
+    started = time.perf_counter()
+    generate(root, n, args.seed)
+    generated = time.perf_counter() - started
+    bench = Bench(root, args.runs, args.crm)
+    stages: dict[str, Stage] = {}
+    wanted = set(args.stages)
+    print(f"\nN = {n:,}: generated in {generated:.1f} s under {root}", flush=True)
+
+    def note(name: str, stage: Stage) -> None:
+        stages[name] = stage
+        s = stage.summary()
+        if stage.samples:
+            shown = (
+                f"{s['median_s']:.3f} s (min {s['min_s']:.3f}, max {s['max_s']:.3f}), {s['peak_mib']:.0f} MiB"
+            )
+        else:
+            shown = f"{stage.status}: {stage.note}"
+        print(f"  {name:<15} {shown}", flush=True)
+
+    if "check-cold" in wanted:
+        note("check-cold", bench.check_cold())
+    if "check-warm" in wanted:
+        note("check-warm", bench.check_warm())
+    build_stages = [s for s in ("build-cold", "build-nochange", "build-onefile") if s in wanted]
+    if build_stages and not bench.has_command("build"):
+        for name in build_stages:
+            note(name, Stage("n/a", "crm build does not exist yet"))
+    else:
+        for name in build_stages:
+            note(name, getattr(bench, name.replace("-", "_"))())
+    serve_raw = None
+    if "serve" in wanted:
+        stage, serve_raw = bench.serve(args.edits)
+        stages["serve"] = stage
+        nums = serve_numbers(serve_raw)
+        shown = ", ".join(f"{k} {v:.0f} ms" for k, v in nums.items()) or f"{stage.status}: {stage.note}"
+        print(f"  {'serve':<15} {shown}", flush=True)
+    if "hugo" in wanted:
+        if args.skip_hugo:
+            note("hugo", Stage("n/a", "skipped (--skip-hugo)"))
+        else:
+            note("hugo", bench.hugo(work))
+    result: dict[str, Any] = {
+        "n": n,
+        "generate_seconds": generated,
+        "stages": {name: stage.summary() for name, stage in stages.items()},
+        "serve": {"raw": serve_raw, "ms": serve_numbers(serve_raw)},
+    }
+    result["ratios"] = ratios(result)
+    result["targets"] = verdicts(result)
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(work / "hugo-site", ignore_errors=True)
+    return result
+
+
+def ratios(result: dict[str, Any]) -> dict[str, float]:
+    stages = result["stages"]
+    ours, hugo = stages.get("build-cold", {}), stages.get("hugo", {})
+    if "median_s" not in ours or "median_s" not in hugo:
+        return {}
+    return {
+        "build_time_vs_hugo": ours["median_s"] / hugo["median_s"],
+        "peak_memory_vs_hugo": ours["peak_mib"] / hugo["peak_mib"],
+    }
+
+
+def verdicts(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target from the issues that applies at this N: measured value, limit, met or not."""
+    n, stages = result["n"], result["stages"]
+    targets = TARGETS_LARGE if n >= 30_000 else TARGETS_SMALL
+    out: list[dict[str, Any]] = []
+
+    def add(what: str, value: float | None, limit: float, unit: str) -> None:
+        met = None if value is None else value <= limit
+        out.append({"target": what, "value": value, "limit": limit, "unit": unit, "met": met})
+
+    for name, limit in targets.items():
+        if name == "serve_ms":
+            add("save-to-served median", result["serve"]["ms"].get("median"), limit, "ms")
+        else:
+            add(f"{name} median", stages.get(name, {}).get("median_s"), limit, "s")
+    if n < 30_000 or "build-cold" in stages:
+        add("build-cold / Hugo (time)", result["ratios"].get("build_time_vs_hugo"), HUGO_TIME_RATIO, "×")
+        add(
+            "build-cold / Hugo (peak memory)",
+            result["ratios"].get("peak_memory_vs_hugo"),
+            HUGO_MEMORY_RATIO,
+            "×",
+        )
+    crm_peaks = [s["peak_mib"] for k, s in stages.items() if k != "hugo" and "peak_mib" in s]
+    add("peak memory of any crm run", max(crm_peaks) if crm_peaks else None, MEMORY_MIB, "MiB")
+    return out
+
+
+# --- machine, report --------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = next(
+            int(line.split()[1]) // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    except (OSError, StopIteration):
+        mem = 0
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_mib": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "commit": commit,
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def fmt(value: float | None, unit: str = "s") -> str:
+    if value is None:
+        return "n/a"
+    if unit == "ms":
+        return f"{value:.0f}"
+    if unit in ("×",):
+        return f"{value:.2f}"
+    if unit == "MiB":
+        return f"{value:.0f}"
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        f"# Benchmark results ({report['date']})",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_mib']:,} MiB, {m['os']}, Python {m['python']}; "
+        f"commit {m['commit']}; load average {m['load_average_at_start'][0]:.2f} at start, "
+        f"{report['load_average_at_end'][0]:.2f} at end. Runs per stage: {report['runs']}.",
+        "",
+    ]
+    for size in report["sizes"]:
+        lines += [
+            f"## N = {size['n']:,}",
+            "",
+            "| stage | median s | min s | max s | peak MiB | note |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for name, s in size["stages"].items():
+            if name == "serve":
+                ms = size["serve"]["ms"]
+                if ms:
+                    lines.append(
+                        f"| serve (save→served, ms) | {fmt(ms.get('median'), 'ms')} | {fmt(ms.get('min'), 'ms')} "
+                        f"| {fmt(ms.get('max'), 'ms')} | | {s['note']} |"
+                    )
+                else:
+                    lines.append(f"| serve | {s['status']} | | | | {s['note']} |")
+                continue
+            if "median_s" in s:
+                lines.append(
+                    f"| {name} | {fmt(s['median_s'])} | {fmt(s['min_s'])} | {fmt(s['max_s'])} "
+                    f"| {s['peak_mib']:.0f} | {s['note']} |"
+                )
+            else:
+                lines.append(f"| {name} | {s['status']} | | | | {s['note']} |")
+        if size["targets"]:
+            lines += ["", "| target | measured | limit | met |", "| --- | ---: | ---: | --- |"]
+            for t in size["targets"]:
+                met = "n/a" if t["met"] is None else "yes" if t["met"] else "**no**"
+                lines.append(
+                    f"| {t['target']} | {fmt(t['value'], t['unit'])} | {t['limit']:g} {t['unit']} | {met} |"
+                )
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time crm (check, build, rebuilds, serve) and Hugo.")
+    parser.add_argument(
+        "--n", default="1000,10000", help="contact counts, comma-separated (default 1000,10000)"
+    )
+    parser.add_argument("--runs", type=int, default=5, help="runs per stage (default 5)")
+    parser.add_argument("--skip-hugo", action="store_true", help="do not run the Hugo comparison")
+    parser.add_argument("--quick", action="store_true", help="one run per stage, 3 serve edits: a smoke run")
+    parser.add_argument(
+        "--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--edits", type=int, default=20, help="edits for the save-to-served measure (default 20)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=BENCH / "results", help="results folder (default bench/results)"
+    )
+    parser.add_argument("--work", type=Path, help="work folder (default: a temporary folder, removed after)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated roots in the work folder")
+    parser.add_argument("--crm", type=Path, default=REPO / ".venv" / "bin" / "crm", help="the crm executable")
+    args = parser.parse_args(argv)
+    args.stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    unknown = sorted(set(args.stages) - set(STAGES))
+    if unknown:
+        parser.error(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
+    if args.quick:
+        args.runs, args.edits = 1, 3
+    if not args.crm.exists():
+        found = shutil.which("crm")
+        if found is None:
+            parser.error(f"{args.crm} not found (run `make` to create the venv)")
+        args.crm = Path(found)
+    sizes = [int(part) for part in args.n.replace("_", "").split(",") if part.strip()]
+
+    report: dict[str, Any] = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "runs": args.runs,
+        "seed": args.seed,
+        "stages": args.stages,
+        "sizes": [],
+    }
+    print(
+        f"crm benchmark: N = {', '.join(f'{n:,}' for n in sizes)}; {args.runs} run(s) per stage", flush=True
+    )
+    work_ctx = tempfile.TemporaryDirectory(prefix="crm-bench-") if args.work is None else None
+    work = Path(work_ctx.name) if work_ctx is not None else args.work
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        for n in sizes:
+            report["sizes"].append(bench_size(n, args, work))
+    finally:
+        if work_ctx is not None:
+            work_ctx.cleanup()
+    report["load_average_at_end"] = os.getloadavg()
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(
+        json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    text = markdown(report)
+    (args.out / "latest.md").write_text(text, encoding="utf-8")
+    print("\n" + text)
+    print(f"written: {args.out / 'latest.json'}, {args.out / 'latest.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
