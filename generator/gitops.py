@@ -89,9 +89,20 @@ def commit_paths(root: Path, paths: Iterable[Path | str], message: str) -> str:
     return _git(root, "rev-parse", "HEAD").stdout.strip()
 
 
+def is_toplevel(root: Path) -> bool:
+    """True if root is the top folder of a git work tree (not just somewhere inside one)."""
+    if not is_repository(root):
+        return False
+    top = _git(root, "rev-parse", "--show-toplevel", check=False).stdout.strip()
+    return bool(top) and Path(top).resolve() == root.resolve()
+
+
 def init_repository(root: Path) -> bool:
-    """`git init` unless root is already inside a repository. True if a repository was made."""
-    if is_repository(root):
+    """`git init` unless root is already the top of a repository. True if one was made.
+
+    A CRM inside some other repository gets its own: the contacts are private.
+    """
+    if is_toplevel(root):
         return False
     _git(root, "init", "--quiet")
     return True
