@@ -60,7 +60,7 @@ def parse_settings(text: str, file: str = FILE_NAME) -> tuple[Settings, list[Pro
 
     def at(path: tuple[str | int, ...]) -> tuple[int, int]:
         node = info.get(path)
-        return (node.line + 1, node.column + 1) if node else (1, 1)
+        return (node.start_mark.line + 1, node.start_mark.column + 1) if node else (1, 1)
 
     def error(path: tuple[str | int, ...], message: str, severity: str = "error") -> None:
         line, column = at(path)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from . import yamlnodes
 from .dates import parse_period
 from .frontmatter import FrontMatterError, decode, split
@@ -83,7 +85,7 @@ class _Validator:
         self.yaml_line = yaml_line
         self.problems: list[Problem] = []
         self.references: list[Reference] = []
-        self.info: dict[tuple[str | int, ...], yamlnodes.NodeInfo] = {}
+        self.info: dict[tuple[str | int, ...], yaml.Node] = {}
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -93,7 +95,7 @@ class _Validator:
         while True:
             node = self.info.get(probe)
             if node is not None:
-                return node.line + self.yaml_line, node.column + 1
+                return node.start_mark.line + self.yaml_line, node.start_mark.column + 1
             if not probe:
                 return self.yaml_line, 1
             probe = probe[:-1]
@@ -104,8 +106,7 @@ class _Validator:
 
     def wrong_type(self, path: tuple[str | int, ...], value: Any, expected: str) -> None:
         """A value of the wrong type, with a quoting hint when YAML read text as something else."""
-        node = self.info.get(path)
-        raw = node.raw if node is not None else None
+        raw = yamlnodes.raw_of(self.info.get(path))
         if (
             raw is not None
             and isinstance(value, bool | int | float | dt.date)
@@ -191,8 +192,7 @@ class _Validator:
                 return day_value, f"{int(hour):02d}:{minute}"
             self.report(path, f"{raw!r} is not a date (expected YYYY-MM-DD)")
             return None
-        node = self.info.get(path)
-        shown = node.raw if node is not None and node.raw is not None else repr(value)
+        shown = yamlnodes.raw_of(self.info.get(path)) or repr(value)
         self.report(path, f"{shown!r} is not a date (expected YYYY-MM-DD)")
         return None
 

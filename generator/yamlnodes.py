@@ -9,7 +9,6 @@ than MAX_DEPTH is an error. Every value's position is kept by its path for preci
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -37,16 +36,9 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 
-@dataclass(frozen=True)
-class NodeInfo:
-    """Where a value stood in the YAML text, and how it was written."""
-
-    line: int  # 0-based within the YAML text
-    column: int  # 0-based
-    raw: str | None  # the scalar as written (None for collections)
-    tag: str  # the resolved YAML tag
-    quoted: bool  # written in quotes (so always a string)
-    flow: bool  # a collection written in [..] or {..}
+def raw_of(node: yaml.Node | None) -> str | None:
+    """The scalar as written in the file (None for collections or no node)."""
+    return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
 class YamlError(Exception):
@@ -75,12 +67,31 @@ class _Constructor(yaml.constructor.SafeConstructor):
     pass
 
 
+_resolved: dict[tuple[str, bool, bool], str] = {}
+
+
+class _FastLoader(_Loader):  # type: ignore[misc, valid-type]
+    """libyaml asks Python to resolve every scalar's tag; the answer only depends on the text
+    and on how it was written, and most scalars repeat (keys, types, dates), so remember it."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not yaml.ScalarNode:
+            return str(super().resolve(kind, value, implicit))
+        key = (value, implicit[0], implicit[1])
+        tag = _resolved.get(key)
+        if tag is None:
+            if len(_resolved) > 100_000:
+                _resolved.clear()
+            tag = _resolved[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
 _constructor = _Constructor()
 
 
 def compose(text: str) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=_Loader)  # type: ignore[no-any-return]
+        return yaml.compose(text, Loader=_FastLoader)  # type: ignore[no-any-return]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line, mark.column) if mark is not None else (0, 0)
@@ -96,10 +107,12 @@ def compose(text: str) -> yaml.Node | None:
         raise YamlError(0, 0, f"YAML error: {exc}") from None
 
 
-def load(text: str) -> tuple[Any, dict[Path, NodeInfo], list[tuple[Path, str]]]:
+def load(text: str) -> tuple[Any, dict[Path, yaml.Node], list[tuple[Path, str]]]:
     """Parse YAML text into plain values, their positions, and duplicate-key notes.
 
-    Returns (value, positions by path, [(path, message)] for duplicate keys).
+    Returns (value, the node at each path — `start_mark` gives its position —, and
+    [(path, message)] for duplicate keys). The key node of a mapping entry is at
+    `(*path, key, "<key>")`.
     Raises YamlError for anything that makes the document unusable.
     """
     node = compose(text)
@@ -112,7 +125,7 @@ def load(text: str) -> tuple[Any, dict[Path, NodeInfo], list[tuple[Path, str]]]:
 
 class _Builder:
     def __init__(self) -> None:
-        self.info: dict[Path, NodeInfo] = {}
+        self.info: dict[Path, yaml.Node] = {}
         self.duplicates: list[tuple[Path, str]] = []
         self.visited = 0
 
@@ -129,16 +142,15 @@ class _Builder:
             raise YamlError(mark.line, mark.column, f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
-        flow = bool(getattr(node, "flow_style", False))
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
                 raise YamlError(mark.line, mark.column, f"the tag {node.tag!r} is not allowed")
-            self.info[path] = NodeInfo(mark.line, mark.column, None, node.tag, False, flow)
+            self.info[path] = node
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP:
                 raise YamlError(mark.line, mark.column, f"the tag {node.tag!r} is not allowed")
-            self.info[path] = NodeInfo(mark.line, mark.column, None, node.tag, False, flow)
+            self.info[path] = node
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
@@ -158,16 +170,13 @@ class _Builder:
                     self.duplicates.append((key_path, f"key '{key}' appears twice; the last one is used"))
                 result[key] = self.build(value_node, key_path, depth + 1)
                 # Remember where the key itself is (for "unknown key" messages).
-                self.info[(*key_path, "<key>")] = NodeInfo(
-                    key_node.start_mark.line, key_node.start_mark.column, key, _STR, False, False
-                )
+                self.info[(*key_path, "<key>")] = key_node
             return result
         raise YamlError(mark.line, mark.column, "unsupported YAML node")  # pragma: no cover
 
     def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
         mark = node.start_mark
-        quoted = node.style in ("'", '"', "|", ">")
-        self.info[path] = NodeInfo(mark.line, mark.column, node.value, node.tag, quoted, False)
+        self.info[path] = node
         if node.tag not in _SCALAR_TAGS:
             raise YamlError(
                 mark.line, mark.column, f"the tag {node.tag!r} is not allowed (only plain YAML values)"
