@@ -42,7 +42,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from generate import generate  # noqa: E402
+from generate import generate, make_history  # noqa: E402
 
 STAGES = ("check-cold", "check-warm", "build-cold", "build-nochange", "build-onefile", "serve", "hugo")
 INPUTS = {"contacts", "crm.yaml", ".git", "templates"}  # what a cold run keeps in the root
@@ -306,12 +306,15 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     if root.exists():
         shutil.rmtree(root)
     started = time.perf_counter()
-    generate(root, n, args.seed)
+    slugs = generate(root, n, args.seed)
+    if args.git:
+        make_history(root, slugs, args.git, args.seed)
     generated = time.perf_counter() - started
     bench = Bench(root, args.runs, args.crm)
     stages: dict[str, Stage] = {}
     wanted = set(args.stages)
-    print(f"\nN = {n:,}: generated in {generated:.1f} s under {root}", flush=True)
+    history = f" with {args.git} git commits" if args.git else ""
+    print(f"\nN = {n:,}: generated{history} in {generated:.1f} s under {root}", flush=True)
 
     def note(name: str, stage: Stage) -> None:
         stages[name] = stage
@@ -502,6 +505,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--git",
+        type=int,
+        default=50,
+        metavar="K",
+        help="make each root a git repo with K commits (default 50; 0: none)",
+    )
+    parser.add_argument(
         "--edits", type=int, default=20, help="edits for the save-to-served measure (default 20)"
     )
     parser.add_argument(
@@ -516,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     if args.quick:
-        args.runs, args.edits = 1, 3
+        args.runs, args.edits, args.git = 1, 3, min(args.git, 3)
     if not args.crm.exists():
         found = shutil.which("crm")
         if found is None:
@@ -529,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "runs": args.runs,
         "seed": args.seed,
+        "git_commits": args.git,
         "stages": args.stages,
         "sizes": [],
     }

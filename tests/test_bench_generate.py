@@ -1,0 +1,66 @@
+"""The benchmark's contact generator and runner (bench/generate.py, bench/run.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import Result
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+
+from generate import generate  # noqa: E402
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_generator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    first = generate(tmp_path / "a", 120, seed=7)
+    second = generate(tmp_path / "b", 120, seed=7)
+    assert first == second
+    assert len(set(first)) == 120
+    a, b = tree_bytes(tmp_path / "a"), tree_bytes(tmp_path / "b")
+    assert a == b
+    assert len(a) == 121  # 120 contacts + crm.yaml
+    generate(tmp_path / "c", 120, seed=8)
+    assert tree_bytes(tmp_path / "c") != a  # another seed, other contacts
+
+
+def test_generated_contacts_have_the_realistic_shape(tmp_path: Path) -> None:
+    generate(tmp_path, 200, seed=1)
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "contacts").glob("*.md"))
+    assert any("\u0400" <= ch <= "\u04ff" for ch in text)  # Cyrillic
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in text)  # CJK
+    assert "[[" in text and "followed_up: skip" in text and "keep_in_touch:" in text
+    assert "reminders:" in text and "gained:" in text
+
+
+def test_200_generated_contacts_pass_check(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    generate(tmp_path, 200, seed=1)
+    result = cli(tmp_path, "check", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["contacts"] == 200
+    assert [p for p in doc["problems"] if p["severity"] == "error"] == []
+
+
+def test_quick_bench_run_writes_results(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--n", "50", "--runs", "1", "--skip-hugo",
+         "--out", str(out), "--work", str(tmp_path / "work")],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((out / "latest.json").read_text(encoding="utf-8"))
+    assert [size["n"] for size in report["sizes"]] == [50]
+    stages = report["sizes"][0]["stages"]
+    assert stages["check-cold"]["status"] == "ok" and stages["check-cold"]["median_s"] > 0
+    assert stages["hugo"]["status"] == "n/a"
+    assert (out / "latest.md").read_text(encoding="utf-8").startswith("# Benchmark results")
