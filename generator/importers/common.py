@@ -1,0 +1,282 @@
+"""What every importer shares: the neutral `Record`, format errors, decoding and CSV reading.
+
+Each importer turns a file's bytes into `Record`s (one per contact in the file) and nothing
+else; `merge.py` decides what to do with them. Importers never touch the CRM.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+class ImportFormatError(Exception):
+    """The file is not what the importer expects; `line` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass
+class Record:
+    """One contact as read from an export, in Tipscale's terms."""
+
+    line: int  # where it starts in the source file (for messages)
+    name: str = ""
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    company: str = ""
+    title: str = ""
+    location: str = ""
+    tags: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)  # label → URL, in order
+    extra: dict[str, object] = field(default_factory=dict)  # e.g. connected_on: date
+    notes: str = ""
+
+    def add_email(self, value: str) -> None:
+        value = value.strip()
+        if value and value.casefold() not in {e.casefold() for e in self.emails}:
+            self.emails.append(value)
+
+    def add_phone(self, value: str) -> None:
+        value = value.strip()
+        if value and phone_key(value) not in {phone_key(p) for p in self.phones}:
+            self.phones.append(value)
+
+    def add_tag(self, value: str) -> None:
+        value = " ".join(value.split())
+        if value and value.casefold() not in {t.casefold() for t in self.tags}:
+            self.tags.append(value)
+
+    def add_link(self, label: str, url: str) -> None:
+        url = url.strip()
+        if not url:
+            return
+        if url_key(url) in {url_key(u) for u in self.links.values()}:
+            return
+        label = link_label(label, url)
+        unique, n = label, 2
+        while unique in self.links:
+            unique, n = f"{label}-{n}", n + 1
+        self.links[unique] = url
+
+
+@dataclass
+class Parsed:
+    """What an importer read: the records and the rows it could not use."""
+
+    records: list[Record] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+
+
+# --- normalising keys used for matching and comparing ------------------------------------------
+
+
+def text_key(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def phone_key(value: str) -> str:
+    value = value.strip()
+    if value.lower().startswith("tel:"):
+        value = value[4:]
+    return re.sub(r"\D", "", value.split(";")[0])
+
+
+def url_key(url: str) -> str:
+    """https://www.LinkedIn.com/in/jane-doe/?x=1 and linkedin.com/in/jane-doe compare equal."""
+    url = urllib.parse.unquote(url.strip())
+    url = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", url)
+    host, _, path = url.partition("/")
+    host = host.lower()
+    host = re.sub(r"^(www\.|[a-z]{2}\.)(?=linkedin\.com$)", "", host)
+    host = host.removeprefix("www.")
+    path = path.split("?")[0].split("#")[0].rstrip("/")
+    return f"{host}/{path}" if path else host
+
+
+def linkedin_key(url: str) -> str | None:
+    key = url_key(url)
+    return key.casefold() if key.startswith("linkedin.com/") else None
+
+
+_KNOWN_SITES = {
+    "linkedin.com": "linkedin",
+    "github.com": "github",
+    "gitlab.com": "gitlab",
+    "twitter.com": "twitter",
+    "x.com": "x",
+    "mastodon.social": "mastodon",
+    "facebook.com": "facebook",
+    "instagram.com": "instagram",
+    "bsky.app": "bluesky",
+}
+
+
+def link_label(label: str, url: str) -> str:
+    """A link label usable as a YAML key: the given label, or the site's name, or 'website'."""
+    label = label.strip()
+    if label.startswith("_$!<") and label.endswith(">!$_"):  # Apple's built-in labels
+        label = label[4:-4]
+    label = re.sub(r"[^\w+-]+", "-", label.casefold()).strip("-")
+    if label in ("", "other", "home", "work", "homepage", "home-page", "profile", "url", "custom", "blog"):
+        host = url_key(url).split("/")[0]
+        for site, name in _KNOWN_SITES.items():
+            if host == site or host.endswith("." + site):
+                return name
+        return label if label and label not in ("other", "url", "custom") else "website"
+    return label
+
+
+# --- decoding -------------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes, what: str) -> str:
+    """Bytes of a text export → str. UTF-8 (with or without BOM), UTF-16 with a BOM, else cp1252.
+
+    Raises ImportFormatError for an empty or binary file.
+    """
+    if not data.strip():
+        raise ImportFormatError(f"the file is empty (expected {what})")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return _check_text(data.decode("utf-16"), what)
+        except UnicodeDecodeError:
+            raise ImportFormatError(f"this is a binary file, not {what}") from None
+    if b"\x00" in data[:65536]:
+        raise ImportFormatError(f"this is a binary file, not {what}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    return _check_text(text, what)
+
+
+def _check_text(text: str, what: str) -> str:
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f" or ch == "\ufffd")
+    if controls > max(8, len(sample) // 50):
+        raise ImportFormatError(f"this is a binary file, not {what}")
+    if not text.strip():
+        raise ImportFormatError(f"the file is empty (expected {what})")
+    return text.lstrip("\ufeff")
+
+
+def looks_like(text: str) -> str | None:
+    """A guess at what a file is, to make 'wrong format' errors helpful."""
+    head = text.lstrip()[:4000]
+    if head.upper().startswith("BEGIN:VCARD"):
+        return "a vCard file (try 'crm import vcard')"
+    if "Connected On" in head and "First Name" in head:
+        return "a LinkedIn Connections.csv (try 'crm import linkedin')"
+    if "E-mail 1 - Value" in head or "Group Membership" in head:
+        return "a Google Contacts CSV (try 'crm import google')"
+    if head.upper().startswith("BEGIN:VCALENDAR"):
+        return "an iCalendar file"
+    if head.startswith(("{", "[")):
+        return "a JSON file"
+    if head.startswith("<"):
+        return "an HTML or XML file"
+    if head.startswith("---"):
+        return "a Markdown contact file"
+    return None
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CsvRow:
+    line: int  # first line of the row in the file
+    cells: dict[str, str]  # header → value ("" when the row is short)
+
+
+def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of every row; quoted fields may hold commas, quotes and newlines."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    try:
+        for row in reader:
+            yield start, row
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ImportFormatError(f"broken CSV: {exc}", reader.line_num or start) from None
+
+
+def read_csv(
+    text: str, is_header: object, what: str, scan: int = 20
+) -> tuple[list[str], int, Iterator[tuple[int, list[str]]]]:
+    """Find the header row (the first of the first `scan` rows for which is_header(cells) is true).
+
+    Returns (header, header line, the remaining rows). Raises ImportFormatError when no row fits.
+    """
+    assert callable(is_header)
+    rows = csv_rows(text)
+    for _ in range(scan):
+        try:
+            line, cells = next(rows)
+        except StopIteration:
+            break
+        cleaned = [c.strip().lstrip("\ufeff") for c in cells]
+        if is_header(cleaned):
+            return cleaned, line, rows
+    hint = looks_like(text)
+    raise ImportFormatError(
+        f"this is not {what}: no header row found in the first {scan} lines"
+        + (f"; it looks like {hint}" if hint else "")
+    )
+
+
+def row_dict(header: list[str], cells: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for i, name in enumerate(header):
+        if name and name not in out:
+            out[name] = cells[i].strip() if i < len(cells) else ""
+    return out
+
+
+# --- dates ----------------------------------------------------------------------------------------
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}  # fmt: skip
+
+
+def parse_export_date(value: str) -> dt.date | None:
+    """'07 Dec 2025', '7 December 2025', '2025-12-07', '12/7/25' (US) → a date, else None."""
+    value = value.strip()
+    match = re.fullmatch(r"(\d{1,2})[ -]([A-Za-z]{3,9})\.?[ ,-]*(\d{4})", value)
+    if match and match.group(2)[:3].lower() in _MONTHS:
+        day, month, year = int(match.group(1)), _MONTHS[match.group(2)[:3].lower()], int(match.group(3))
+    elif match := re.fullmatch(r"([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})", value):
+        if match.group(1)[:3].lower() not in _MONTHS:
+            return None
+        day, month, year = int(match.group(2)), _MONTHS[match.group(1)[:3].lower()], int(match.group(3))
+    elif match := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})", value):
+        month, day, year = (int(g) for g in match.groups())
+        year += 2000 if year < 100 else 0
+    else:
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """'Jane van Doe' → ('Jane van', 'Doe') — good enough for vCard's N."""
+    parts = name.split()
+    if len(parts) <= 1:
+        return (name.strip(), "")
+    return (" ".join(parts[:-1]), parts[-1])
