@@ -234,10 +234,10 @@ class Planner:
         if record.links:
             target.links = dict(record.links)
             fields["links"] = dict(record.links)
-        for key, value in record.extra.items():
-            if _text(value).strip():
-                fields[key] = value
-                target.values[key] = _text(value)
+        for key, extra in record.extra.items():
+            if _text(extra).strip():
+                fields[key] = extra
+                target.values[key] = _text(extra)
         target.body = record.notes.strip()
         self._index(target)
         self.plan.targets[path] = target
