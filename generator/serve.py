@@ -709,7 +709,7 @@ class DevServer:
         self.host = host
         self.requested_port = port
         self.log = log
-        self.state = LiveState(reload=reload and builder is not None)
+        self.state = LiveState(reload=reload)  # without a builder: inject, but nothing rebuilds
         self.rebuilder = (
             Rebuilder(builder, self.state, log=log, log_error=log_error, settle=settle)
             if self.state.reload and builder
