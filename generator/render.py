@@ -1,0 +1,164 @@
+"""Page rendering: Jinja2 for pages, markdown-it-py for the notes.
+
+Everything the user wrote is data, never markup or template code: the Jinja environment
+autoescapes and uses `StrictUndefined`, user text is passed in as context values (so `{{ 7*7 }}`
+in a note stays literal), markdown-it runs with `html: False` (raw HTML is shown as text), and
+only http(s)/mailto/tel links become links. Images are disabled: a note must not make the
+browser load anything from the internet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markupsafe import Markup
+
+from .paths import builtin_templates
+
+SAFE_SCHEMES = ("http", "https", "mailto", "tel")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+WIKI_LINK = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]\n]+?))?\]\]")
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is an absolute http(s), mailto or tel link, or a scheme-less relative link
+    (`#x`, `page.html`); None for anything else (javascript:, vbscript:, data:, file:, …).
+
+    Browsers ignore tabs, newlines and other invisible characters inside a scheme
+    (`java\\tscript:`), so those are removed before looking at it."""
+    cleaned = _INVISIBLE.sub("", url).strip()
+    if not cleaned:
+        return None
+    match = _SCHEME.match(cleaned)
+    if match is None:
+        # No scheme: relative or fragment link. `//host` would be protocol-relative (external).
+        return None if cleaned.startswith(("//", "\\")) or ":" in cleaned.split("/")[0] else url.strip()
+    return url.strip() if match.group(1).lower() in SAFE_SCHEMES else None
+
+
+def external_url(url: str) -> str | None:
+    """For `links:` values: only absolute http(s), mailto and tel URLs become links."""
+    cleaned = _INVISIBLE.sub("", url).strip()
+    match = _SCHEME.match(cleaned)
+    if match is None or match.group(1).lower() not in SAFE_SCHEMES:
+        return None
+    return url.strip()
+
+
+def url_path(path: str) -> str:
+    """Percent-encode a site path for an href (slugs may hold non-ASCII letters)."""
+    return quote(path, safe="/")
+
+
+# --- Markdown -----------------------------------------------------------------------------------
+
+Resolver = Callable[[str], tuple[str, str] | None]  # wiki target → (href, contact name) or None
+
+
+def _wiki_rule(state: StateInline, silent: bool) -> bool:
+    src, pos = state.src, state.pos
+    if not src.startswith("[[", pos):
+        return False
+    match = WIKI_LINK.match(src, pos)
+    if match is None:
+        return False
+    if not silent:
+        target = match.group(1).strip()
+        label = (match.group(2) or "").strip()
+        resolver: Resolver | None = state.env.get("wiki_resolver") if isinstance(state.env, dict) else None
+        found = resolver(target) if resolver is not None else None
+        if found is None:
+            token = state.push("wiki_missing", "", 0)
+            token.content = match.group(0)
+        else:
+            href, name = found
+            token = state.push("link_open", "a", 1)
+            token.attrs = {"href": href, "class": "wiki"}
+            text = state.push("text", "", 0)
+            text.content = label or name
+            state.push("link_close", "a", -1)
+    state.pos = match.end()
+    return True
+
+
+def _render_wiki_missing(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    from markupsafe import escape
+
+    return f'<span class="wiki-missing" title="No contact with this name">{escape(tokens[idx].content)}</span>'
+
+
+def make_markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.disable("image")  # images would load from the internet; `![x](url)` stays text + link
+    md.enable(["table", "strikethrough"])
+    md.validateLink = lambda url: safe_url(url) is not None  # type: ignore[method-assign]
+    md.inline.ruler.before("link", "wiki_link", _wiki_rule)
+    md.add_render_rule("wiki_missing", _render_wiki_missing)
+    return md
+
+
+# --- Jinja --------------------------------------------------------------------------------------
+
+
+def _template_dirs(root: Path | None) -> list[Path]:
+    dirs: list[Path] = []
+    if root is not None and (root / "templates").is_dir():
+        dirs.append(root / "templates")
+    dirs.append(builtin_templates())
+    return dirs
+
+
+class Renderer:
+    """Jinja environment (user's `templates/` first, then the built-in ones) and Markdown."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.dirs = _template_dirs(root)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=True,
+        )
+        self.env.filters["url"] = url_path
+        self.md = make_markdown()
+
+    def page(self, name: str, context: dict[str, Any]) -> str:
+        return self.env.get_template(name).render(context)
+
+    def markdown(self, text: str, resolver: Resolver | None = None) -> Markup:
+        env: dict[str, Any] = {"wiki_resolver": resolver}
+        return Markup(self.md.render(text, env))
+
+    def sources(self) -> list[tuple[str, Path]]:
+        """Every page template and static asset in effect (the user's override wins)."""
+        found: dict[str, Path] = {}
+        for folder in self.dirs:
+            for path in sorted(folder.glob("*.html.j2")) + sorted((folder / "static").glob("*")):
+                rel = path.relative_to(folder).as_posix()
+                if path.is_file() and not rel.startswith(".") and rel not in found:
+                    found[rel] = path
+        return sorted(found.items())
+
+    def static_files(self) -> list[tuple[str, Path]]:
+        return [(rel, path) for rel, path in self.sources() if rel.startswith("static/")]
+
+    def sources_digest(self, extra: Iterable[str] = ()) -> str:
+        digest = hashlib.sha256()
+        for rel, path in self.sources():
+            digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+        for item in extra:
+            digest.update(item.encode() + b"\0")
+        return digest.hexdigest()

@@ -1,0 +1,722 @@
+"""The static site (SPEC §8): site model, page plan, incremental build.
+
+    builder = SiteBuilder(root, root / "site")
+    report = builder.build()          # incremental; call again after files change
+
+Every planned page carries a digest of its inputs (the contact file's stamp, the cross-links it
+shows, its follow-ups, its git history, the settings, the template sources and this code). The
+manifest in the output folder remembers the digests of the last build, so an unchanged page is
+neither rendered nor written. Pages that summarise everything (dashboard, contact list, tags,
+companies) are joins of per-contact fragments cached by the contact's digest, so a change to one
+contact re-renders one row, not ten thousand. Between CLI runs the parsed contacts and fragments
+are kept in `.tipscale/cache.json` in the output folder (JSON, never pickle).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from . import __version__
+from .dates import relative_days
+from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
+from .followups import contact_followups, followup_rate, sort_key
+from .gitlog import Commit, file_histories
+from .load import ContactCache, Loaded, load, name_index, resolve_link
+from .model import Contact, FollowUp, Problem, Settings
+from .render import Renderer, external_url, url_path
+from .settings import resolve_today
+from .slugs import slugify
+from .write import Writer
+
+RECENT_LIMIT = 12
+KIND_LABEL = {"thank-you": "Thank-you", "check-in": "Check-in", "reconnect": "Reconnect", "reminder": "Reminder"}
+STATUS_TITLE = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later"}
+_CODE_FILES = ("site.py", "render.py", "write.py", "drafts.py", "ics.py", "dates.py", "followups.py")
+
+
+@dataclass
+class BuildReport:
+    pages: int  # pages (and assets) in the plan
+    written: int  # files written because their bytes changed
+    skipped: int  # planned files left as they were
+    removed: int  # stale files removed
+    problems: list[Problem]  # every problem found in the files (errors and warnings)
+    seconds: float
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+@dataclass
+class Page:
+    """One planned output file: its path in the site, its input digest, how to make its bytes."""
+
+    path: str
+    digest: str
+    make: Callable[[], bytes]
+
+
+def _hash(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(repr(part).encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def describe(item: FollowUp) -> str:
+    """What a follow-up is about, in a few words."""
+    if item.interaction is not None:
+        what = item.interaction.type.replace("-", " ")
+        text = f"{what} on {item.interaction.date.isoformat()}"
+        if item.interaction.summary:
+            text += f": {item.interaction.summary}"
+        if item.kind == "check-in" and item.interaction.followed_up:
+            text += f" (thanked {item.interaction.followed_up.isoformat()}, no reply since)"
+        return text
+    if item.reminder is not None:
+        return item.reminder.note
+    return "Keep in touch"
+
+
+def mailto(emails: tuple[str, ...], draft: Draft) -> str:
+    """`mailto:` with subject and body filled in (RFC 6068: UTF-8, percent-encoded, CRLF)."""
+    to = ",".join(quote(e, safe="@+.") for e in emails[:1])
+    body = draft.body.rstrip("\n").replace("\r\n", "\n").replace("\n", "\r\n")
+    return f"mailto:{to}?subject={quote(draft.subject, safe='')}&body={quote(body, safe='')}"
+
+
+def _git_head(root: Path) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+class _DraftCache(NoteRenderer):
+    """NoteRenderer that remembers drafts by (contact stamp, follow-up, today)."""
+
+    def __init__(self, root: Path, stamps: dict[str, str]) -> None:
+        super().__init__(root)
+        self.stamps = stamps
+        self.memo: dict[tuple[str, str, str, dt.date], Draft | None | DraftError] = {}
+
+    def draft(self, contact: Contact, followup: FollowUp, settings: Settings, today: dt.date) -> Draft | None:
+        key = (self.stamps.get(contact.slug, ""), followup.uid_key, followup.kind, today)
+        if key not in self.memo:
+            try:
+                self.memo[key] = super().draft(contact, followup, settings, today)
+            except DraftError as exc:
+                self.memo[key] = exc
+        value = self.memo[key]
+        if isinstance(value, DraftError):
+            raise value
+        return value
+
+
+@dataclass
+class Model:
+    """The cross-indexes of one build."""
+
+    loaded: Loaded
+    today: dt.date
+    real_today: dt.date
+    contacts: dict[str, Contact]
+    stamps: dict[str, str]  # slug → "path:size:mtime" of its file
+    followups: dict[str, list[FollowUp]]  # slug → pending, sorted
+    all_followups: list[FollowUp]
+    backlinks: dict[str, list[tuple[str, str]]]  # slug → [(from slug, "with" | "link")]
+    resolved: dict[str, list[tuple[str, str | None]]]  # slug → [(target, resolved slug)]
+    tags: dict[str, tuple[str, list[str]]]  # tag slug → (display, slugs sorted by name)
+    companies: dict[str, tuple[str, list[str]]]
+    order: list[str]  # slugs sorted by name
+    histories: dict[str, list[Commit]]
+    file_problems: dict[str, list[Problem]] = field(default_factory=dict)
+
+
+class SiteBuilder:
+    """Builds `out` from the CRM at `root`; keeps caches between calls (for `crm serve`)."""
+
+    def __init__(self, root: Path, out: Path, today: dt.date | None = None) -> None:
+        self.root = root
+        self.out = out
+        self.today = today
+        self.cache = ContactCache()
+        self.writer = Writer(out)
+        self.manifest: dict[str, str] | None = None
+        self.fragments: dict[str, str] = {}  # fragment key → HTML
+        self.search_entries: dict[str, str] = {}
+        self.notes_html: dict[str, Markup] = {}
+        self.head: str | None = None
+        self.histories: dict[str, list[Commit]] = {}
+        self.renderer: Renderer | None = None
+        self.drafts: _DraftCache | None = None
+        self.stamps: dict[str, str] = {}
+        self.loaded: Loaded | None = None
+
+    # --- the build, as a table of contents -------------------------------------------------
+
+    def build(self, clean: bool = False) -> BuildReport:
+        started = time.perf_counter()
+        if clean:
+            self._reset()
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.writer = Writer(self.out)
+        if self.manifest is None:
+            self.manifest = self.writer.load_manifest()
+        loaded = load(self.root, self.cache)
+        self.loaded = loaded
+        model = self._model(loaded)
+        renderer = self._renderer()
+        problems = list(loaded.problems)
+        pages = self._plan(model, renderer, problems)
+        written = skipped = 0
+        new_manifest: dict[str, str] = {}
+        for page in pages:
+            new_manifest[page.path] = page.digest
+            if self.manifest.get(page.path) == page.digest and self.writer.exists(page.path):
+                skipped += 1
+                continue
+            if self.writer.write(page.path, page.make()):
+                written += 1
+            else:
+                skipped += 1
+        removed = 0
+        for stale in sorted(set(self.manifest) - set(new_manifest)):
+            if self.writer.remove(stale):
+                removed += 1
+        if new_manifest != self.manifest:
+            self.writer.save_manifest(new_manifest)
+        self.manifest = new_manifest
+        problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
+        return BuildReport(len(pages), written, skipped, removed, problems, time.perf_counter() - started)
+
+    def _reset(self) -> None:
+        self.cache = ContactCache()
+        self.manifest = {}
+        self.fragments.clear()
+        self.search_entries.clear()
+        self.notes_html.clear()
+        self.head = None
+        self.histories = {}
+        self.renderer = None
+        self.drafts = None
+
+    def _renderer(self) -> Renderer:
+        user_templates = (self.root / "templates").is_dir()
+        if self.renderer is None or (len(self.renderer.dirs) == 2) != user_templates:
+            self.renderer = Renderer(self.root)
+        return self.renderer
+
+    # --- site model ----------------------------------------------------------------------
+
+    def _model(self, loaded: Loaded) -> Model:
+        settings = loaded.settings
+        today = self.today if self.today is not None else resolve_today(None, settings)
+        contacts = loaded.by_slug()
+        stamps: dict[str, str] = {}
+        for contact in loaded.contacts:
+            entry = self.cache.entries.get(contact.path)
+            stamps[contact.slug] = f"{contact.path}:{entry[0] if entry is not None else ''}"
+        self.stamps = stamps
+
+        followups: dict[str, list[FollowUp]] = {}
+        everything: list[FollowUp] = []
+        for contact in loaded.contacts:
+            items = contact_followups(contact, settings, today)
+            if items:
+                items.sort(key=sort_key)
+                followups[contact.slug] = items
+                everything.extend(items)
+        everything.sort(key=sort_key)
+
+        slugs = set(contacts)
+        names = name_index(loaded.contacts)
+        backlinks: dict[str, set[tuple[str, str]]] = {}
+        resolved: dict[str, list[tuple[str, str | None]]] = {}
+        for contact in loaded.contacts:
+            entry = self.cache.entries.get(contact.path)
+            refs = entry[1].references if entry is not None else ()
+            targets: list[tuple[str, str | None]] = []
+            for ref in refs:
+                target = resolve_link(ref.target, slugs, names)
+                targets.append((ref.target, target))
+                if target is not None and target != contact.slug:
+                    backlinks.setdefault(target, set()).add((contact.slug, ref.kind))
+            resolved[contact.slug] = targets
+
+        def by_name(slug: str) -> tuple[str, str]:
+            return (contacts[slug].name.casefold(), slug)
+
+        order = sorted(contacts, key=by_name)
+        tags: dict[str, tuple[str, list[str]]] = {}
+        companies: dict[str, tuple[str, list[str]]] = {}
+        for slug in order:
+            contact = contacts[slug]
+            for tag in contact.tags:
+                tags.setdefault(slugify(tag), (tag, []))[1].append(slug)
+            if contact.company:
+                companies.setdefault(slugify(contact.company), (contact.company, []))[1].append(slug)
+
+        head = _git_head(self.root)
+        if head is None:
+            self.histories = {}
+        elif head != self.head:
+            self.histories = file_histories(self.root)
+        self.head = head
+
+        file_problems: dict[str, list[Problem]] = {}
+        for problem in loaded.problems:
+            file_problems.setdefault(problem.file, []).append(problem)
+
+        return Model(
+            loaded=loaded,
+            today=today,
+            real_today=dt.date.today(),
+            contacts=contacts,
+            stamps=stamps,
+            followups=followups,
+            all_followups=everything,
+            backlinks={k: sorted(v, key=lambda b: (by_name(b[0]), b[1])) for k, v in backlinks.items()},
+            resolved=resolved,
+            tags=dict(sorted(tags.items())),
+            companies=dict(sorted(companies.items())),
+            order=order,
+            histories=self.histories,
+            file_problems=file_problems,
+        )
+
+    # --- page plan -----------------------------------------------------------------------
+
+    def _plan(self, model: Model, renderer: Renderer, problems: list[Problem]) -> list[Page]:
+        settings = model.loaded.settings
+        code = _code_digest()
+        templates = renderer.sources_digest(extra=(__version__, code))
+        if self.drafts is None:
+            self.drafts = _DraftCache(self.root, self.stamps)
+        self.drafts.stamps = self.stamps
+        notes_digest = self.drafts.sources_digest()
+        base = _hash(templates, repr(settings), notes_digest)
+        self._base = base
+        self._draft_errors: dict[str, Problem] = {}
+        pages: list[Page] = []
+
+        for rel, path in renderer.static_files():
+            pages.append(Page(rel, _hash(base, rel, path.stat().st_mtime_ns, path.stat().st_size), path.read_bytes))
+
+        row_keys = {slug: _hash(base, "row", model.stamps[slug]) for slug in model.order}
+        for slug in model.order:
+            pages.append(self._contact_page(model, renderer, slug, base))
+        for slug in sorted(model.loaded.invalid):
+            if slug in model.contacts:
+                continue
+            pages.append(self._invalid_page(model, renderer, slug, base))
+
+        pages.append(self._dashboard(model, renderer, base))
+        pages.append(self._contact_list(model, renderer, base, row_keys))
+        pages.append(self._search_index(model, base, row_keys))
+        for tag_slug, (display, members) in model.tags.items():
+            pages.append(self._group_page(model, renderer, base, row_keys, "tags", tag_slug, display, members))
+        for company_slug, (display, members) in model.companies.items():
+            pages.append(
+                self._group_page(model, renderer, base, row_keys, "companies", company_slug, display, members)
+            )
+        pages.append(self._calendar(model, base))
+
+        # Draft errors are found while planning the dashboard/contact pages.
+        problems.extend(self._draft_errors.values())
+        # Two groups (e.g. tags "C++" and "c") could slug the same; the first one wins.
+        seen: set[str] = set()
+        unique: list[Page] = []
+        for page in pages:
+            if page.path not in seen:
+                seen.add(page.path)
+                unique.append(page)
+        return unique
+
+    # --- pieces shared by several pages --------------------------------------------------
+
+    def _followup_view(self, model: Model, item: FollowUp, prefix: str) -> dict[str, Any]:
+        contact = model.contacts[item.contact]
+        assert self.drafts is not None
+        draft: Draft | None = None
+        error = ""
+        try:
+            draft = self.drafts.draft(contact, item, model.loaded.settings, model.today)
+        except DraftError as exc:
+            error = str(exc)
+            file = str(exc).split(":", 1)[0].replace("(built-in) ", "")
+            self._draft_errors.setdefault(error, Problem(file, 1, 1, "error", "", str(exc)))
+        return {
+            "id": "f-" + slugify(item.uid_key),
+            "kind": item.kind,
+            "kind_label": KIND_LABEL[item.kind],
+            "status": item.status,
+            "due": item.due.isoformat(),
+            "when": relative_days(item.days),
+            "about": describe(item),
+            "missing_gained": item.note_missing_gained,
+            "missing_flag": MISSING_GAINED_FLAG,
+            "draft": draft.text if draft is not None else "",
+            "mailto": mailto(contact.emails, draft) if draft is not None else "",
+            "draft_error": error,
+            "name": contact.name,
+            "href": prefix + "contacts/" + url_path(contact.slug) + ".html",
+            "email": contact.email,
+        }
+
+    def _row(self, model: Model, renderer: Renderer, slug: str, key: str) -> str:
+        html = self.fragments.get(key)
+        if html is None:
+            contact = model.contacts[slug]
+            last = contact.last_interaction
+            html = renderer.page(
+                "_row.html.j2",
+                {
+                    "contact": contact,
+                    "href": "../contacts/" + url_path(slug) + ".html",
+                    "company_href": (
+                        "../companies/" + url_path(slugify(contact.company)) + ".html" if contact.company else ""
+                    ),
+                    "tags": [(tag, "../tags/" + url_path(slugify(tag)) + ".html") for tag in contact.tags],
+                    "tag_keys": "|".join(slugify(t) for t in contact.tags),
+                    "company_key": slugify(contact.company) if contact.company else "",
+                    "last": last.date.isoformat() if last is not None else "",
+                },
+            )
+            self.fragments[key] = html
+        return html
+
+    # --- pages ---------------------------------------------------------------------------
+
+    def _contact_page(self, model: Model, renderer: Renderer, slug: str, base: str) -> Page:
+        contact = model.contacts[slug]
+        items = model.followups.get(slug, [])
+        history = model.histories.get(contact.path, [])
+        backlinks = [(b, model.contacts[b].name, kind) for b, kind in model.backlinks.get(slug, [])]
+        resolved = [
+            (target, found, model.contacts[found].name if found else None)
+            for target, found in model.resolved.get(slug, [])
+        ]
+        digest = _hash(
+            base,
+            "contact",
+            model.stamps[slug],
+            resolved,
+            backlinks,
+            [(f.uid_key, f.kind, f.due, f.status, f.days) for f in items],
+            model.today if items else None,
+            [c.sha for c in history],
+            model.file_problems.get(contact.path, []),
+        )
+
+        def make() -> bytes:
+            return self._render_contact(model, renderer, contact, items, history, backlinks).encode("utf-8")
+
+        return Page(f"contacts/{slug}.html", digest, make)
+
+    def _render_contact(
+        self,
+        model: Model,
+        renderer: Renderer,
+        contact: Contact,
+        items: list[FollowUp],
+        history: list[Commit],
+        backlinks: list[tuple[str, str, str]],
+    ) -> str:
+        slugs = set(model.contacts)
+        names = {c.name.casefold(): c.slug for c in sorted(model.contacts.values(), key=lambda c: c.slug)}
+
+        def resolver(target: str) -> tuple[str, str] | None:
+            found = resolve_link(target, slugs, names)
+            if found is None:
+                return None
+            return (url_path(found) + ".html", model.contacts[found].name)
+
+        notes = renderer.markdown(contact.body, resolver) if contact.body.strip() else Markup("")
+        timeline = []
+        for interaction in contact.interactions_by_date():
+            people = []
+            for other in interaction.with_:
+                if other in model.contacts:
+                    people.append((model.contacts[other].name, url_path(other) + ".html"))
+                else:
+                    people.append((other, ""))
+            if interaction.skip:
+                followed = "No follow-up needed"
+            elif interaction.followed_up is not None:
+                followed = f"Followed up {interaction.followed_up.isoformat()}"
+            elif model.loaded.settings.rule(interaction.type).thank_you is not None:
+                followed = "Thank-you pending"
+            else:
+                followed = ""
+            timeline.append(
+                {
+                    "date": interaction.date.isoformat(),
+                    "time": interaction.time or "",
+                    "type": interaction.type,
+                    "type_label": interaction.type.replace("-", " ").capitalize(),
+                    "summary": interaction.summary,
+                    "gained": interaction.gained,
+                    "with": people,
+                    "followed": followed,
+                }
+            )
+        context = {
+            "base": "../",
+            "page_title": contact.name,
+            "nav": "contacts",
+            "contact": contact,
+            "company_href": "../companies/" + url_path(slugify(contact.company)) + ".html" if contact.company else "",
+            "tags": [(tag, "../tags/" + url_path(slugify(tag)) + ".html") for tag in contact.tags],
+            "links": [(label, url, external_url(url)) for label, url in contact.links],
+            "keep_in_touch": contact.keep_in_touch.describe() if contact.keep_in_touch else "",
+            "notes": notes,
+            "timeline": timeline,
+            "followups": [self._followup_view(model, f, "../") for f in items],
+            "reminders_done": [r for r in contact.reminders if r.done],
+            "backlinks": [
+                {"name": name, "href": url_path(b) + ".html", "via": "met together" if kind == "with" else "mentioned"}
+                for b, name, kind in backlinks
+            ],
+            "history": [
+                {"date": c.when.date().isoformat(), "author": c.author, "message": c.message, "sha": c.sha[:7]}
+                for c in history
+            ],
+            "in_git": model.histories != {} or self.head is not None,
+            "warnings": [p.format() for p in model.file_problems.get(contact.path, []) if p.severity == "warning"],
+        }
+        return renderer.page("contact.html.j2", context)
+
+    def _invalid_page(self, model: Model, renderer: Renderer, slug: str, base: str) -> Page:
+        problems = [p for p in model.loaded.problems if Path(p.file).name[:-3] == slug]
+        files = sorted({p.file for p in problems})
+        digest = _hash(base, "invalid", slug, problems)
+
+        def make() -> bytes:
+            context = {
+                "base": "../",
+                "page_title": f"{slug} (has errors)",
+                "nav": "contacts",
+                "slug": slug,
+                "files": files,
+                "problems": [
+                    {"where": f"{p.file}:{p.line}:{p.column}", "severity": p.severity, "field": p.field,
+                     "message": p.message, "text": p.format()}
+                    for p in problems
+                ],
+            }  # fmt: skip
+            return renderer.page("invalid.html.j2", context).encode("utf-8")
+
+        return Page(f"contacts/{slug}.html", digest, make)
+
+    def _dashboard(self, model: Model, renderer: Renderer, base: str) -> Page:
+        loaded = model.loaded
+        shown = [f for f in model.all_followups if f.status != "later"]
+        rate = followup_rate(loaded.contacts, loaded.settings, model.today)
+        recent_all = [
+            (i.date, i.time or "", c.name, c.slug, i)
+            for c in loaded.contacts
+            for i in c.interactions
+            if i.date <= model.today
+        ]
+        recent_all.sort(key=lambda r: (-r[0].toordinal(), tuple(-ord(ch) for ch in r[1]), r[2].casefold(), r[3]))
+        recent = [
+            {
+                "date": i.date.isoformat(),
+                "name": name,
+                "href": "contacts/" + url_path(slug) + ".html",
+                "type": i.type.replace("-", " "),
+                "summary": i.summary,
+            }
+            for _, _, name, slug, i in recent_all[:RECENT_LIMIT]
+        ]
+        invalid_slugs = {
+            loaded_slug for loaded_slug in loaded.invalid if loaded_slug not in model.contacts
+        }
+        grouped: dict[str, list[Problem]] = {}
+        for problem in loaded.problems:
+            grouped.setdefault(problem.file, []).append(problem)
+        problem_files = []
+        for file, items in grouped.items():
+            slug = Path(file).name[:-3] if file.endswith(".md") else ""
+            problem_files.append(
+                {
+                    "file": file,
+                    "href": "contacts/" + url_path(slug) + ".html" if slug in invalid_slugs or slug in model.contacts else "",
+                    "invalid": any(p.severity == "error" for p in items),
+                    "problems": [
+                        {"where": f"{p.file}:{p.line}:{p.column}", "severity": p.severity, "field": p.field,
+                         "message": p.message}
+                        for p in items
+                    ],
+                }  # fmt: skip
+            )
+        problem_files.sort(key=lambda f: (not f["invalid"], f["file"]))
+        as_of = model.today if model.today != model.real_today else None
+        digest = _hash(
+            base,
+            "dashboard",
+            model.today,
+            as_of,
+            [(f.uid_key, f.status, f.days, model.stamps[f.contact]) for f in shown],
+            (rate.on_time, rate.counted),
+            recent,
+            problem_files,
+            len(loaded.contacts),
+        )
+
+        def make() -> bytes:
+            sections = []
+            for status in ("overdue", "due", "upcoming"):
+                items = [self._followup_view(model, f, "") for f in shown if f.status == status]
+                sections.append({"id": status, "title": STATUS_TITLE[status], "items": items})
+            context = {
+                "base": "",
+                "page_title": "Dashboard",
+                "nav": "dashboard",
+                "today": model.today.isoformat(),
+                "as_of": as_of.isoformat() if as_of else "",
+                "sections": sections,
+                "rate": {"percent": rate.percent, "on_time": rate.on_time, "counted": rate.counted},
+                "recent": recent,
+                "problem_files": problem_files,
+                "error_count": sum(1 for p in loaded.problems if p.severity == "error"),
+                "warning_count": sum(1 for p in loaded.problems if p.severity == "warning"),
+                "contact_count": len(loaded.contacts),
+                "upcoming_days": loaded.settings.upcoming_days,
+            }
+            return renderer.page("dashboard.html.j2", context).encode("utf-8")
+
+        # The draft errors must be known even when the dashboard is not re-rendered.
+        for item in shown:
+            self._followup_view(model, item, "")
+        return Page("index.html", digest, make)
+
+    def _contact_list(self, model: Model, renderer: Renderer, base: str, row_keys: dict[str, str]) -> Page:
+        digest = _hash(base, "list", [row_keys[s] for s in model.order])
+
+        def make() -> bytes:
+            rows = Markup("".join(self._row(model, renderer, s, row_keys[s]) for s in model.order))
+            context = {
+                "base": "../",
+                "page_title": "Contacts",
+                "nav": "contacts",
+                "rows": rows,
+                "count": len(model.order),
+                "tags": [(key, display, len(members)) for key, (display, members) in model.tags.items()],
+                "companies": [
+                    (key, display, len(members))
+                    for key, (display, members) in sorted(
+                        model.companies.items(), key=lambda kv: (kv[1][0].casefold(), kv[0])
+                    )
+                ],
+            }
+            return renderer.page("contacts.html.j2", context).encode("utf-8")
+
+        return Page("contacts/index.html", digest, make)
+
+    def _search_index(self, model: Model, base: str, row_keys: dict[str, str]) -> Page:
+        """`contacts/search-index.js`: the text the list's search looks in, per contact.
+
+        A script (not JSON fetched at run time) so search also works from file://."""
+        digest = _hash(base, "search", [row_keys[s] for s in model.order])
+
+        def make() -> bytes:
+            parts = []
+            for slug in model.order:
+                key = row_keys[slug]
+                entry = self.search_entries.get(key)
+                if entry is None:
+                    entry = json.dumps(slug) + ":" + json.dumps(_search_text(model.contacts[slug]))
+                    self.search_entries[key] = entry
+                parts.append(entry)
+            return ("window.TIPSCALE_SEARCH={" + ",\n".join(parts) + "};\n").encode("utf-8")
+
+        return Page("contacts/search-index.js", digest, make)
+
+    def _group_page(
+        self,
+        model: Model,
+        renderer: Renderer,
+        base: str,
+        row_keys: dict[str, str],
+        kind: str,
+        key: str,
+        display: str,
+        members: list[str],
+    ) -> Page:
+        digest = _hash(base, kind, key, display, [row_keys[s] for s in members])
+
+        def make() -> bytes:
+            rows = Markup("".join(self._row(model, renderer, s, row_keys[s]) for s in members))
+            context = {
+                "base": "../",
+                "page_title": ("Tag: " if kind == "tags" else "") + display,
+                "nav": "contacts",
+                "kind": kind,
+                "display": display,
+                "rows": rows,
+                "count": len(members),
+            }
+            return renderer.page("group.html.j2", context).encode("utf-8")
+
+        return Page(f"{kind}/{key}.html", digest, make)
+
+    def _calendar(self, model: Model, base: str) -> Page:
+        items = model.all_followups
+        digest = _hash(base, "ics", model.today, [(f.uid_key, f.status, f.days, model.stamps[f.contact]) for f in items])
+
+        def make() -> bytes:
+            from .ics import calendar
+
+            assert self.drafts is not None
+            return calendar(items, model.contacts, model.loaded.settings, model.today, self.drafts).encode("utf-8")
+
+        return Page("followups.ics", digest, make)
+
+
+def _search_text(contact: Contact) -> str:
+    parts = [contact.name, contact.company, contact.title, contact.location, " ".join(contact.tags),
+             contact.how_we_met, contact.body]  # fmt: skip
+    for interaction in contact.interactions:
+        parts += [interaction.summary, interaction.gained]
+    return " ".join(" ".join(parts).split()).casefold()
+
+
+_code_digest_value: str | None = None
+
+
+def _code_digest() -> str:
+    """Changes when the code that shapes pages changes, so a new version re-renders everything."""
+    global _code_digest_value
+    if _code_digest_value is None:
+        here = Path(__file__).resolve().parent
+        digest = hashlib.sha256()
+        for name in _CODE_FILES:
+            try:
+                digest.update(name.encode() + b"\0" + (here / name).read_bytes())
+            except OSError:
+                pass
+        _code_digest_value = digest.hexdigest()
+    return _code_digest_value

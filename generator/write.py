@@ -1,0 +1,121 @@
+"""The only code that writes the output folder (`site/`).
+
+- Every path is checked to stay inside the output folder (no `..`, no absolute paths, no
+  symlinked escape).
+- Writes are atomic: a temporary file in the same folder, then `os.replace`, so a reader (the
+  live server, a browser) never sees half a page.
+- A file whose bytes are already on disk is not written again.
+- The manifest (`.tipscale/manifest.json`, JSON) maps each page to the digest of its inputs, so
+  an unchanged page is neither rendered nor written; files of the last build that are no longer
+  planned (a deleted contact, a tag nobody uses) are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+STATE_DIR = ".tipscale"
+MANIFEST = f"{STATE_DIR}/manifest.json"
+MANIFEST_VERSION = 1
+
+
+class UnsafePath(Exception):
+    """A planned output path would leave the output folder."""
+
+
+class Writer:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.real = out.resolve() if out.exists() else out.absolute()
+
+    def path(self, rel: str) -> Path:
+        """The output file for a site-relative POSIX path; refuses anything outside the folder."""
+        if not rel or rel.startswith(("/", "\\")) or "\\" in rel or "\0" in rel:
+            raise UnsafePath(f"refusing to write {rel!r}: not a relative path inside the output folder")
+        parts = rel.split("/")
+        if any(part in ("", ".", "..") for part in parts) or ":" in parts[0]:
+            raise UnsafePath(f"refusing to write {rel!r}: it would leave the output folder")
+        target = self.out.joinpath(*parts)
+        # A symlink inside the output folder must not lead out of it either.
+        parent = target.parent
+        while not parent.exists() and parent != self.out:
+            parent = parent.parent
+        if parent.exists():
+            real_parent = parent.resolve()
+            base = self.out.resolve() if self.out.exists() else self.real
+            if real_parent != base and base not in real_parent.parents:
+                raise UnsafePath(f"refusing to write {rel!r}: {parent} leads outside the output folder")
+        if target.is_symlink():
+            raise UnsafePath(f"refusing to write {rel!r}: it is a symbolic link")
+        return target
+
+    def write(self, rel: str, data: bytes) -> bool:
+        """Write atomically unless the same bytes are already there. True when written."""
+        target = self.path(rel)
+        try:
+            if target.stat().st_size == len(data) and target.read_bytes() == data:
+                return False
+        except OSError:
+            pass
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return True
+
+    def remove(self, rel: str) -> bool:
+        """Remove a file we wrote before; empty folders it leaves are removed too."""
+        target = self.path(rel)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        parent = target.parent
+        while parent != self.out and parent.is_dir():
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+        return True
+
+    def exists(self, rel: str) -> bool:
+        return self.path(rel).is_file()
+
+    # --- manifest ----------------------------------------------------------------------------
+
+    def read_json(self, rel: str) -> Any:
+        try:
+            return json.loads(self.path(rel).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def write_json(self, rel: str, data: Any) -> bool:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return self.write(rel, text.encode("utf-8"))
+
+    def load_manifest(self) -> dict[str, str]:
+        """Page → input digest of the last build; {} when missing or unreadable."""
+        data = self.read_json(MANIFEST)
+        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+            return {}
+        pages = data.get("pages")
+        if not isinstance(pages, dict):
+            return {}
+        return {str(k): str(v) for k, v in pages.items()}
+
+    def save_manifest(self, pages: dict[str, str]) -> None:
+        self.write_json(MANIFEST, {"version": MANIFEST_VERSION, "pages": dict(sorted(pages.items()))})
