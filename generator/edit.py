@@ -389,7 +389,9 @@ class _Editor:
 
     def text(self) -> str:
         lines = list(self.doc.lines)
-        for line, column, end_column, text in sorted(self.inserts, key=lambda x: (x[0], x[1]), reverse=True):
+        # Back to front; at the same spot the edit registered first ends up first.
+        order = sorted(range(len(self.inserts)), key=lambda n: (*self.inserts[n][:2], n), reverse=True)
+        for line, column, end_column, text in (self.inserts[n] for n in order):
             if line >= len(lines):
                 lines.append(text)
                 continue
