@@ -91,7 +91,7 @@ def check(fmt: str, strict: bool, quiet: bool) -> None:
     loaded = app.load()
     errors, warnings = loaded.errors, loaded.warnings
     if fmt == "json":
-        doc = {"contacts": len(loaded.contacts), "problems": [p.as_json() for p in loaded.problems]}
+        doc = {"contacts": loaded.valid_count, "problems": [p.as_json() for p in loaded.problems]}
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         report_problems(loaded.problems, quiet_warnings=quiet)

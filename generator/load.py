@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import cachefile
 from .model import Contact, Problem, Settings
 from .settings import load_settings
 from .validate import Checked, Reference, check_file
@@ -50,26 +51,66 @@ def is_ignored(name: str) -> bool:
 
 def contact_files(root: Path) -> Iterator[Path]:
     """Every contact file under root/contacts, sorted, skipping ignored files and folders."""
+    for path, _ in contact_entries(root):
+        yield Path(path)
+
+
+def contact_entries(root: Path) -> Iterator[tuple[str, str]]:
+    """(absolute path, path relative to root) of every contact file under root/contacts, sorted,
+    skipping ignored files and folders. Plain strings: this runs for every file on every build."""
     base = root / CONTACTS_DIR
     if not base.is_dir():
         return
-    for folder, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if not is_ignored(d))
-        for name in sorted(files):
-            if name.endswith(".md") and not is_ignored(name):
-                yield Path(folder) / name
+    prefix = len(str(root)) + 1
+    stack = [str(base)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        subfolders: list[str] = []
+        for entry in entries:
+            if is_ignored(entry.name):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                subfolders.append(entry.path)
+            elif entry.name.endswith(".md"):
+                yield entry.path, entry.path[prefix:].replace(os.sep, "/")
+        stack.extend(reversed(subfolders))
 
 
-@dataclass
 class Loaded:
-    """Everything read from a CRM root."""
+    """Everything read from a CRM root. Contacts are decoded from the cache on first use."""
 
-    root: Path
-    settings: Settings
-    contacts: list[Contact]  # valid contacts, sorted by slug
-    problems: list[Problem]  # every problem, sorted by file, line, column
-    files: int  # contact files read
-    invalid: dict[str, list[Problem]] = field(default_factory=dict)  # slug → errors (for banners)
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        checked: list[Checked],
+        problems: list[Problem],
+        files: int,
+        invalid: dict[str, list[Problem]],
+    ) -> None:
+        self.root = root
+        self.settings = settings
+        self.checked = checked  # one per unique slug, in file order
+        self.problems = problems  # every problem, sorted by file, line, column
+        self.files = files  # contact files read
+        self.invalid = invalid  # slug → errors, for files that could not be read as a contact
+        self._contacts: list[Contact] | None = None
+
+    @property
+    def contacts(self) -> list[Contact]:
+        """Valid contacts, sorted by slug."""
+        if self._contacts is None:
+            found = [c.contact for c in self.checked if c.valid]
+            self._contacts = sorted((c for c in found if c is not None), key=lambda c: c.slug)
+        return self._contacts
+
+    @property
+    def valid_count(self) -> int:
+        return sum(1 for c in self.checked if c.valid)
 
     @property
     def errors(self) -> list[Problem]:
@@ -85,22 +126,46 @@ class Loaded:
 
 @dataclass
 class ContactCache:
-    """Parsed files by path, valid while the file's (size, mtime_ns) and the settings stay the same."""
+    """Parsed files by path, valid while the file's (size, mtime_ns, inode) and the settings stay
+    the same. With `persist` set to a CRM root, it is read from and saved to that root's
+    `.tipscale/cache.json`, so a second command-line run re-reads only what changed."""
 
-    entries: dict[str, tuple[tuple[int, int], Checked]] = field(default_factory=dict)
+    entries: dict[str, tuple[cachefile.Stamp, Checked]] = field(default_factory=dict)
     settings: Settings | None = None
+    persist: Path | None = None
+    dirty: bool = False
+
+    store: cachefile.Store | None = None
+
+    def use_settings(self, settings: Settings) -> None:
+        if settings == self.settings:
+            return
+        self.settings = settings
+        root = self.persist
+        if root is None:
+            self.store = None
+        else:
+
+            def reread(rel: str) -> Contact | None:
+                try:
+                    data = (root / rel).read_bytes()
+                except OSError:
+                    return None
+                return check_file(data, rel, rel.rsplit("/", 1)[-1][:-3], settings).contact
+
+            self.store = cachefile.Store(root, settings, reread)
+        self.entries = self.store.read() if self.store is not None else {}
+        self.dirty = False
 
     def get(self, path: Path, rel: str, slug: str, settings: Settings) -> Checked:
-        if settings != self.settings:
-            self.entries.clear()
-            self.settings = settings
+        self.use_settings(settings)
         try:
             stat = path.stat()
-            stamp = (stat.st_size, stat.st_mtime_ns)
+            stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
         except OSError:
-            stamp = (-1, -1)
+            stamp = (-1, -1, -1)
         hit = self.entries.get(rel)
-        if hit is not None and hit[0] == stamp:
+        if hit is not None and hit[0] == stamp and stamp[0] >= 0:
             return hit[1]
         try:
             data = path.read_bytes()
@@ -111,7 +176,18 @@ class ContactCache:
         else:
             checked = check_file(data, rel, slug, settings)
         self.entries[rel] = (stamp, checked)
+        self.dirty = True
         return checked
+
+    def forget_except(self, live: set[str]) -> None:
+        for rel in [r for r in self.entries if r not in live]:
+            del self.entries[rel]
+            self.dirty = True
+
+    def save(self) -> None:
+        if self.store is not None and self.dirty:
+            self.store.write(self.entries)
+            self.dirty = False
 
 
 def load(root: Path, cache: ContactCache | None = None) -> Loaded:
@@ -121,38 +197,31 @@ def load(root: Path, cache: ContactCache | None = None) -> Loaded:
     checked: list[Checked] = []
     files = 0
     live: set[str] = set()
-    for path in contact_files(root):
+    for path, rel in contact_entries(root):
         files += 1
-        rel = path.relative_to(root).as_posix()
         live.add(rel)
-        slug = path.name[:-3]
+        slug = rel.rsplit("/", 1)[-1][:-3]
         if slug in seen:
-            problems.append(
-                Problem(
-                    rel,
-                    1,
-                    1,
-                    "error",
-                    "",
-                    f"duplicate slug '{slug}': {seen[slug]} has the same file name; rename one",
-                )
-            )
+            message = f"duplicate slug '{slug}': {seen[slug]} has the same file name; rename one"
+            problems.append(Problem(rel, 1, 1, "error", "", message))
             continue
         seen[slug] = rel
-        checked.append(cache.get(path, rel, slug, settings))
-    for rel in [r for r in cache.entries if r not in live]:
-        del cache.entries[rel]
+        checked.append(cache.get(Path(path), rel, slug, settings))
+    cache.forget_except(live)
+    cache.save()
 
-    contacts = [c.contact for c in checked if c.contact is not None]
     invalid: dict[str, list[Problem]] = {}
     for item in checked:
         problems.extend(item.problems)
-        if item.contact is None:
-            invalid[Path(item.file).name[:-3]] = [p for p in item.problems if p.severity == "error"]
-    problems.extend(resolve_references(checked, contacts, set(seen)))
-    contacts.sort(key=lambda c: c.slug)
+        if not item.valid:
+            invalid[item.file.rsplit("/", 1)[-1][:-3]] = [p for p in item.problems if p.severity == "error"]
+    names: dict[str, str] = {}
+    for item in checked:
+        if item.name is not None:
+            names.setdefault(item.name.casefold(), item.file.rsplit("/", 1)[-1][:-3])
+    problems.extend(resolve_references(checked, names, set(seen)))
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
-    return Loaded(root, settings, contacts, problems, files, invalid)
+    return Loaded(root, settings, checked, problems, files, invalid)
 
 
 def name_index(contacts: list[Contact]) -> dict[str, str]:
@@ -169,9 +238,9 @@ def resolve_link(target: str, slugs: set[str], names: dict[str, str]) -> str | N
     return names.get(target.casefold())
 
 
-def resolve_references(checked: list[Checked], contacts: list[Contact], slugs: set[str]) -> list[Problem]:
-    """`with:` slugs that do not exist are errors; unresolved `[[links]]` are warnings."""
-    names = name_index(contacts)
+def resolve_references(checked: list[Checked], names: dict[str, str], slugs: set[str]) -> list[Problem]:
+    """`with:` slugs that do not exist are errors; unresolved `[[links]]` are warnings.
+    `names` maps lower-cased full names to slugs (see `name_index`)."""
     known = sorted(slugs)
     problems: list[Problem] = []
     for item in checked:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,12 +44,38 @@ class Reference:
     kind: str  # "with" or "link"
 
 
-@dataclass(frozen=True)
 class Checked:
-    file: str  # path relative to the CRM root
-    contact: Contact | None  # None when the file has errors
-    problems: tuple[Problem, ...]
-    references: tuple[Reference, ...]
+    """What validating one file produced. The contact may be decoded lazily from the parse cache
+    (`source`), so a run that only needs problems never rebuilds every contact."""
+
+    __slots__ = ("file", "problems", "references", "name", "_contact", "_source")
+
+    def __init__(
+        self,
+        file: str,
+        contact: Contact | None,
+        problems: tuple[Problem, ...],
+        references: tuple[Reference, ...],
+        name: str | None = None,
+        source: Callable[[], Contact | None] | None = None,
+    ) -> None:
+        self.file = file  # path relative to the CRM root
+        self.problems = problems
+        self.references = references
+        self._contact = contact  # None when the file has errors (or not decoded yet)
+        self._source = source
+        self.name = contact.name if contact is not None else name  # the contact's name, when valid
+
+    @property
+    def valid(self) -> bool:
+        return self._contact is not None or self._source is not None
+
+    @property
+    def contact(self) -> Contact | None:
+        if self._contact is None and self._source is not None:
+            self._contact = self._source()
+            self._source = None
+        return self._contact
 
 
 def field_path(path: tuple[str | int, ...]) -> str:

@@ -1,0 +1,84 @@
+"""The parse cache in <root>/.tipscale/: faster, never different."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from generator.load import ContactCache, load
+
+
+def problems_of(root):
+    return [p.format() for p in load(root, ContactCache(persist=root)).problems]
+
+
+def test_warm_run_equals_cold_run(demo_root, cli):
+    (demo_root / "contacts" / "bad.md").write_text("---\nname: A\nemial: x\ninteractions:\n  - date: 2026-02-30\n    type: call\n---\n")
+    cold = cli(demo_root, "check", "--format", "json")
+    assert (demo_root / ".tipscale" / "index.json").is_file()
+    assert (demo_root / ".tipscale" / ".gitignore").read_text().endswith("*\n")
+    warm = cli(demo_root, "check", "--format", "json")
+    assert warm.stdout == cold.stdout and warm.exit_code == cold.exit_code == 1
+    follow_cold = cli(demo_root, "followups", "--all", "--format", "json").stdout
+    follow_warm = cli(demo_root, "followups", "--all", "--format", "json").stdout
+    assert follow_cold == follow_warm
+    assert json.loads(follow_warm)["followups"]
+
+
+def test_edited_file_is_read_again(demo_root):
+    first = load(demo_root, ContactCache(persist=demo_root))
+    assert first.problems == []
+    path = demo_root / "contacts" / "grace-liu.md"
+    stat = path.stat()
+    text = path.read_text().replace("name: Grace Liu", "name: NO")
+    path.write_text(text)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime: size and inode still differ
+    again = load(demo_root, ContactCache(persist=demo_root))
+    assert [p.field for p in again.errors] == ["name"]
+
+
+def test_deleted_file_leaves_the_cache(demo_root):
+    load(demo_root, ContactCache(persist=demo_root))
+    (demo_root / "contacts" / "grace-liu.md").unlink()
+    loaded = load(demo_root, ContactCache(persist=demo_root))
+    assert "grace-liu" not in loaded.by_slug()
+    index = json.loads((demo_root / ".tipscale" / "index.json").read_text())
+    assert "contacts/grace-liu.md" not in index["files"]
+
+
+def test_settings_change_invalidates(demo_root):
+    text = "---\nname: A\ninteractions:\n  - date: 2026-11-20\n    type: demo-day\n---\n"
+    (demo_root / "contacts" / "a.md").write_text(text)
+    assert len(problems_of(demo_root)) == 1
+    with open(demo_root / "crm.yaml", "a") as handle:
+        handle.write("types:\n  demo-day: {thank_you: 2}\n")
+    assert problems_of(demo_root) == []
+
+
+def test_corrupt_or_foreign_cache_is_ignored(demo_root):
+    load(demo_root, ContactCache(persist=demo_root))
+    folder = demo_root / ".tipscale"
+    (folder / "index.json").write_text("{not json")
+    assert problems_of(demo_root) == []
+    (folder / "contacts.json").write_text(json.dumps({"key": "other", "contacts": {}}))
+    loaded = load(demo_root, ContactCache(persist=demo_root))
+    assert len(loaded.contacts) == 12
+
+
+def test_cache_and_index_disagreeing_is_survived(demo_root):
+    load(demo_root, ContactCache(persist=demo_root))
+    folder = demo_root / ".tipscale"
+    doc = json.loads((folder / "contacts.json").read_text())
+    doc["contacts"].pop("contacts/grace-liu.md")
+    (folder / "contacts.json").write_text(json.dumps(doc))
+    cache = ContactCache(persist=demo_root)
+    loaded = load(demo_root, cache)
+    # a lazily decoded contact missing from contacts.json is re-read from its file
+    assert "grace-liu" in loaded.by_slug()
+
+
+def test_read_only_root_still_works(demo_root, cli):
+    folder = demo_root / ".tipscale"
+    folder.write_text("a file where the cache folder would go")
+    result = cli(demo_root, "check")
+    assert result.exit_code == 0
