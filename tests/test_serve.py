@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from generator.serve import DevServer, is_relevant, resolve_target
+from generator.serve import DevServer, LiveState, Rebuilder, is_relevant, resolve_target
 
 REPO = Path(__file__).resolve().parent.parent
 CRM = REPO / ".venv" / "bin" / "crm"
@@ -33,7 +33,9 @@ WAIT = 15.0  # generous upper bound for a rebuild on a busy 2-core machine; test
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def raw_request(port: int, target: bytes, method: bytes = b"GET", host: bytes | None = b"127.0.0.1") -> Response:
+def raw_request(
+    port: int, target: bytes, method: bytes = b"GET", host: bytes | None = b"127.0.0.1"
+) -> Response:
     """Send one request line exactly as given (no client-side normalisation) and read the reply."""
     lines = [method + b" " + target + b" HTTP/1.1"]
     if host is not None:
@@ -298,7 +300,8 @@ def test_reload_script_is_injected_at_serve_time_only(plain_site: tuple[int, Pat
     port, out, _ = plain_site
     response = get(port, "/")
     assert re.search(
-        r'<h1>Dashboard</h1><script src="/__tipscale/reload.js" data-epoch="\d+"></script></body>', response.text
+        r'<h1>Dashboard</h1><script src="/__tipscale/reload.js" data-epoch="\d+"></script></body>',
+        response.text,
     )
     assert int(response.headers["content-length"]) == len(response.body)
     assert "__tipscale" not in (out / "index.html").read_text()
@@ -325,7 +328,12 @@ def test_no_reload_injects_nothing_and_has_no_event_stream(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("/", "index.html"), ("/a/", "a/index.html"), ("/a/b.html?q=1#x", "a/b.html"), ("/a%20b.html", "a b.html")],
+    [
+        ("/", "index.html"),
+        ("/a/", "a/index.html"),
+        ("/a/b.html?q=1#x", "a/b.html"),
+        ("/a%20b.html", "a b.html"),
+    ],
 )
 def test_resolve_target(tmp_path: Path, raw: str, expected: str) -> None:
     for rel in ("index.html", "a/index.html", "a/b.html", "a b.html"):
@@ -506,15 +514,22 @@ def test_vim_backupcopy_no(small_root: Path) -> None:
 
 
 def test_swap_and_probe_files_alone_trigger_no_rebuild(small_root: Path) -> None:
+    (small_root / "templates" / "notes").mkdir(parents=True)
     with serving(small_root) as server:
-        folder = small_root / "contacts"
-        for name in (".jane-doe.md.swp", ".jane-doe.md.swx", "4913", ".#jane-doe.md", "#jane-doe.md#", "jane-doe.md~"):
-            (folder / name).write_text("junk")
-            with open(folder / name, "a") as handle:
-                handle.write("more")
-            (folder / name).unlink()
-        (folder / "notes.txt").write_text("not a contact")
-        (folder / "jane-doe.md").read_text()  # reading is not a change
+        for folder, base in (
+            (small_root / "contacts", "jane-doe.md"),
+            (small_root / "templates", "base.html.j2"),
+            (small_root / "templates" / "notes", "interview.md.j2"),
+        ):
+            for name in (f".{base}.swp", f".{base}.swx", "4913", f".#{base}", f"#{base}#", f"{base}~"):
+                (folder / name).write_text("junk")
+                with open(folder / name, "a") as handle:
+                    handle.write("more")
+                os.rename(folder / name, folder / (name + ".swp"))
+                (folder / (name + ".swp")).unlink()
+        (small_root / "contacts" / "notes.txt").write_text("not a contact")
+        (small_root / "crm.yaml~").write_text("today: 2030-01-01\n")
+        (small_root / "contacts" / "jane-doe.md").read_text()  # reading is not a change
         time.sleep(0.6)
         assert server.state.builds == 0
         assert server.state.epoch == 1
@@ -543,7 +558,9 @@ def test_new_sub_folder_with_a_contact(small_root: Path, tmp_path: Path) -> None
         work = small_root / "contacts" / "work"
         work.mkdir()
         (work / "bob-stone.md").write_text(contact("Bob Stone", "", "Met at work."))
-        wait_until(page_shows(port, "/contacts/bob-stone.html", "Met at work."), what="a contact in a new folder")
+        wait_until(
+            page_shows(port, "/contacts/bob-stone.html", "Met at work."), what="a contact in a new folder"
+        )
         # a folder moved in from elsewhere, already full (git checkout, mv)
         staged = tmp_path / "staged"
         staged.mkdir()
@@ -552,7 +569,9 @@ def test_new_sub_folder_with_a_contact(small_root: Path, tmp_path: Path) -> None
         wait_until(page_shows(port, "/contacts/cleo-park.html", "Moved in."), what="a moved-in folder")
         # and a later edit inside the new folder is watched too
         (work / "bob-stone.md").write_text(contact("Bob Stone", "", "Edited in the new folder."))
-        wait_until(page_shows(port, "/contacts/bob-stone.html", "Edited in the new folder."), what="an edit there")
+        wait_until(
+            page_shows(port, "/contacts/bob-stone.html", "Edited in the new folder."), what="an edit there"
+        )
 
 
 def test_settings_and_templates_are_watched(small_root: Path) -> None:
@@ -568,14 +587,35 @@ def test_settings_and_templates_are_watched(small_root: Path) -> None:
         wait_until(lambda: server.state.builds > builds, what="a rebuild after templates/notes appeared")
 
 
-def test_burst_of_a_thousand_files(crm_root: Callable[..., Path]) -> None:
-    files = {f"contacts/person-{i:04d}.md": contact(f"Person {i}", "", f"Version one {i}.") for i in range(1000)}
+def git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_burst_of_a_thousand_files_from_a_git_checkout(crm_root: Callable[..., Path]) -> None:
+    files = {
+        f"contacts/person-{i:04d}.md": contact(f"Person {i}", "", f"Version one {i}.") for i in range(1000)
+    }
     root = crm_root(files, settings="today: 2026-11-25\n")
+    (root / ".gitignore").write_text("site/\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "one")
+    git(root, "checkout", "-q", "-b", "two")
+    for i in range(1000):
+        (root / f"contacts/person-{i:04d}.md").write_text(contact(f"Person {i}", "", f"Version two {i}."))
+    (root / "contacts/person-0500.md").unlink()
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "two")
+    git(root, "checkout", "-q", "main")
     with serving(root) as server:
         port = port_of(server)
-        for i in range(1000):  # what a git checkout does: every file rewritten, quickly
-            (root / f"contacts/person-{i:04d}.md").write_text(contact(f"Person {i}", "", f"Version two {i}."))
-        (root / "contacts/person-0500.md").unlink()
+        assert page_shows(port, "/contacts/person-0999.html", "Version one 999.")()
+        git(root, "checkout", "-q", "two")  # 1,000 files rewritten, one deleted
         wait_until(page_shows(port, "/contacts/person-0999.html", "Version two 999."), what="the burst")
         builds = settle_and_count(server, quiet=1.0)
         assert 1 <= builds <= 3, builds
@@ -584,11 +624,38 @@ def test_burst_of_a_thousand_files(crm_root: Callable[..., Path]) -> None:
         assert get(port, "/contacts/person-0500.html").status == 404
 
 
+def test_the_build_loop_waits_for_changes_to_settle() -> None:
+    """Changes 2 ms apart for about 0.2 s are one build (a build per event would be ~80)."""
+
+    class Counting:
+        calls = 0
+
+        def build(self, clean: bool = False) -> None:
+            self.calls += 1
+
+    builder = Counting()
+    state = LiveState(reload=True)
+    loop = Rebuilder(builder, state, settle=0.04)
+    loop.start()
+    try:
+        for i in range(80):
+            loop.notify([f"contacts/p{i}.md"])
+            time.sleep(0.002)
+        wait_until(lambda: builder.calls >= 1, what="a build")
+        time.sleep(0.3)
+        assert builder.calls <= 3
+        assert state.epoch == 1 + builder.calls  # an unknown report counts as a change
+    finally:
+        loop.stop()
+
+
 def test_broken_file_shows_on_the_dashboard_and_fixing_clears_it(small_root: Path) -> None:
     with serving(small_root) as server:
         port = port_of(server)
         assert "jane-doe.md" not in get(port, "/").text
-        (small_root / "contacts/jane-doe.md").write_text("---\nname: Jane Doe\ninteractions: [\n---\nBroken.\n")
+        (small_root / "contacts/jane-doe.md").write_text(
+            "---\nname: Jane Doe\ninteractions: [\n---\nBroken.\n"
+        )
         wait_until(page_shows(port, "/", "contacts/jane-doe.md"), what="the error on the dashboard")
         assert page_shows(port, "/contacts/raj-patel.html", "Raj Patel")()
         (small_root / "contacts/jane-doe.md").write_text(contact("Jane Doe", "", "Fixed notes."))
