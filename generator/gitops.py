@@ -118,7 +118,9 @@ def hook_script(root: Path) -> str:
         f"{HOOK_MARKER} (installed by `crm hook install`; delete this file to remove it).\n"
         "# Blocks a commit while a contact file or crm.yaml has errors (`crm check` fails).\n"
         f"cd {where} || exit 1\n"
-        f"exec {shlex.quote(sys.executable)} -m generator --root . check --quiet\n"
+        f"{shlex.quote(sys.executable)} -m generator --root . check --quiet && exit 0\n"
+        "echo 'Commit blocked: fix the contact files above (crm check), or commit with --no-verify.' >&2\n"
+        "exit 1\n"
     )
 
 

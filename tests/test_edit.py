@@ -334,7 +334,7 @@ def contact_texts(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         sections.append(["interactions:" + draw(comments)])
     elif style == "flow":
         items = [
-            "{date: 2026-01-0%d, type: call%s}" % (i + 1, ", followed_up: 2026-01-09" if f else "")
+            f"{{date: 2026-01-0{i + 1}, type: call{', followed_up: 2026-01-09' if f else ''}}}"
             for i, f in enumerate(followed)
         ]
         sections.append(["interactions: [" + ", ".join(items) + "]"])
