@@ -377,7 +377,7 @@ class SiteBuilder:
             "about": describe(item),
             "missing_gained": item.note_missing_gained,
             "missing_flag": MISSING_GAINED_FLAG,
-            "draft": draft.text if draft is not None else "",
+            "draft": draft.text.rstrip("\n") if draft is not None else "",
             "mailto": mailto(contact.emails, draft) if draft is not None else "",
             "draft_error": error,
             "name": contact.name,
