@@ -210,7 +210,10 @@ def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
             yield start, row
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise ImportFormatError(f"broken CSV: {exc}", reader.line_num or start) from None
+        detail = str(exc)
+        if "unexpected end of data" in detail:
+            detail = "a quoted field that starts here is never closed"
+        raise ImportFormatError(f"broken CSV: {detail}", start) from None
 
 
 def read_csv(

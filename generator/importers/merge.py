@@ -13,7 +13,10 @@ File edits go through `generator.edit` (byte-preserving, validated, atomic).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,18 +24,19 @@ from pathlib import Path
 from ..edit import (
     EditError,
     add_fields,
-    create_contact,
     edit_contact,
     new_contact_text,
     read_text,
     validate_text,
 )
-from ..load import CONTACTS_DIR, Loaded, contact_files
+from ..load import CONTACTS_DIR, Loaded
 from ..model import Contact
 from ..slugs import slugify, unique_slug
 from .common import Record, linkedin_key, phone_key, text_key, url_key
 
 SCALARS = ("company", "title", "location")
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 @dataclass
@@ -130,6 +134,14 @@ def _target_from(contact: Contact) -> Target:
     )  # fmt: skip
 
 
+def _taken_slugs(root: Path) -> set[str]:
+    """The name of every `.md` file under contacts/ (ignored ones too: never reuse a name)."""
+    taken: set[str] = set()
+    for _, _, files in os.walk(root / CONTACTS_DIR):
+        taken.update(name[:-3] for name in files if name.endswith(".md"))
+    return taken
+
+
 def _same_phone(a: str, b: str) -> bool:
     ka, kb = phone_key(a), phone_key(b)
     if not ka or not kb:
@@ -151,7 +163,7 @@ class Planner:
         self.by_email: dict[str, Target] = {}
         self.by_linkedin: dict[str, Target] = {}
         self.by_name: dict[str, list[Target]] = {}
-        self.taken = {p.name[:-3] for p in contact_files(loaded.root)}
+        self.taken = _taken_slugs(loaded.root)
         self.invalid = set(loaded.invalid)
         self.targets: dict[str, Target] = {}
         for contact in loaded.contacts:
@@ -376,6 +388,26 @@ def _adder(added: dict[str, object]) -> Callable[[str], str]:
     return lambda old: add_fields(old, added)
 
 
+def _create_new(path: Path, text: str) -> None:
+    """Create a new contact file: written to a temporary file in the same folder, then hard-linked
+    into place (atomic, and fails if the name exists: never overwrites). No fsync per file: a
+    bulk import syncs once at the end (per-file fsyncs made 5,000 rows take 50 s instead of a few).
+    Already validated by `Planner.finish`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise EditError(f"{path.name} already exists; not overwriting it") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
 def apply_plan(
     plan: Plan, loaded: Loaded, progress: Callable[[int], None] | None = None
 ) -> tuple[list[str], list[str]]:
@@ -383,17 +415,20 @@ def apply_plan(
     written: list[str] = []
     errors: list[str] = []
     root: Path = loaded.root
+    created = False
     for i, (path, text) in enumerate(plan.texts.items(), start=1):
         target = plan.targets[path]
         try:
             if target.new:
-                create_contact(root / path, text, loaded.settings, path)
+                _create_new(root / path, text)
+                created = True
             else:
-                added = target.added
-                edit_contact(root / path, _adder(added), loaded.settings, path)
+                edit_contact(root / path, _adder(target.added), loaded.settings, path)
             written.append(path)
         except (EditError, OSError) as exc:
             errors.append(f"{path}: {exc}")
         if progress is not None:
             progress(i)
+    if created:
+        os.sync()  # one flush for every new file
     return written, errors
