@@ -431,6 +431,11 @@ def _top_level_end(doc: _Doc) -> int:
     return i
 
 
+def _top_indent(doc: _Doc) -> str:
+    """Top-level keys are usually at column 0, but YAML allows the whole mapping indented."""
+    return " " * (doc.root.start_mark.column if doc.root is not None else 0)
+
+
 def _block_lines(key: str, value: object, indent: str = "") -> list[str]:
     """`key: value` as lines; mappings become an indented block, the rest one line."""
     if isinstance(value, dict) and value:
@@ -454,12 +459,17 @@ def add_fields(text: str, fields: dict[str, object]) -> str:
     editor = _Editor(doc)
     expected = copy.deepcopy(doc.data)
     new_top: list[str] = []
+    flow_top: list[str] = []
+    indent = _top_indent(doc)
     for key, value in fields.items():
         if _is_empty(value):
             continue
         found = _get(doc.root, key)
         if found is None:
-            new_top.extend(_block_lines(key, value))
+            if doc.root is not None and doc.root.flow_style:
+                flow_top.append(f"{_key(key)}: {flow(value)}")
+            else:
+                new_top.extend(_block_lines(key, value, indent))
             expected[key] = _expected(value)
             continue
         key_node, node = found
@@ -472,6 +482,8 @@ def add_fields(text: str, fields: dict[str, object]) -> str:
             _merge_list(editor, key_node, node, list(value), expected)
     if new_top:
         editor.insert_lines(_top_level_end(doc), new_top)
+    if flow_top and doc.root is not None:
+        _flow_append(editor, doc.root, flow_top)
     if not editor.inserts:
         return text
     result = editor.text()
@@ -573,10 +585,17 @@ def append_interaction(text: str, interaction: dict[str, object]) -> str:
     item = {k: v for k, v in interaction.items() if v is not None and v != [] and v != ()}
     found = _get(doc.root, "interactions")
     if found is None or _is_null(found[1]):
+        if found is None and doc.root is not None and doc.root.flow_style:
+            _flow_append(editor, doc.root, [f"interactions: [{flow(item)}]"])
+            expected["interactions"] = [_expected(item)]
+            result = editor.text()
+            _verify(doc, result, expected)
+            return result
+        top = len(_top_indent(doc))
         dash, content = _default_item_indent(doc)
-        lines = _item_lines(item, dash, content)
+        lines = _item_lines(item, dash + top, content + top)
         if found is None:
-            editor.insert_lines(_top_level_end(doc), ["interactions:", *lines])
+            editor.insert_lines(_top_level_end(doc), [" " * top + "interactions:", *lines])
         else:
             key_node, node = found
             if node.end_mark.column > node.start_mark.column:  # `interactions: ~`
@@ -589,6 +608,10 @@ def append_interaction(text: str, interaction: dict[str, object]) -> str:
             raise EditError("'interactions' is not a list; fix it (crm check) before adding to it")
         if node.flow_style or not node.value:
             _flow_append(editor, node, [flow(item)])
+        elif getattr(node.value[-1], "flow_style", False):  # a block list of {…} items
+            dash, content = _indent_of_items(node)
+            line = f"{' ' * dash}-{' ' * (content - dash - 1)}{flow(item)}"
+            editor.insert_lines(editor.after(_last_line(node), dash), [line])
         else:
             dash, content = _indent_of_items(node)
             editor.insert_lines(editor.after(_last_line(node), dash), _item_lines(item, dash, content))

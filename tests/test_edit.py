@@ -61,16 +61,23 @@ def assert_only_insertions(old: str, new: str) -> list[str]:
             inserted.extend(b[j1:j2])
             continue
         assert tag == "replace", (tag, a[i1:i2], b[j1:j2])
-        # A replace must be an in-line insertion, possibly with inserted lines around it.
+        # A replace must be text inserted inside lines (flow style), maybe with whole lines
+        # inserted around them: the old lines are matched, in order, to new lines that contain
+        # them with one stretch of inserted characters.
         old_part, new_part = a[i1:i2], b[j1:j2]
-        matcher = difflib.SequenceMatcher(a=old_part, b=new_part, autojunk=False)
-        assert len(old_part) <= len(new_part)
-        for o, n in zip(old_part, new_part[: len(old_part)], strict=True):
-            pre = len(os.path.commonprefix([o, n]))
-            rest_o, rest_n = o[pre:], n[pre:]
-            assert rest_n.endswith(rest_o), (o, n, matcher)
-        inserted.extend(new_part[len(old_part) :])
+        k = 0
+        for n in new_part:
+            if k < len(old_part) and _contains_insertion(old_part[k], n):
+                k += 1
+            else:
+                inserted.append(n)
+        assert k == len(old_part), (old_part, new_part)
     return inserted
+
+
+def _contains_insertion(old: str, new: str) -> bool:
+    pre = len(os.path.commonprefix([old, new]))
+    return len(new) >= len(old) and new.endswith(old[pre:])
 
 
 def assert_valid(text: str) -> None:
@@ -529,3 +536,22 @@ def test_concurrent_edits_lose_nothing(tmp_path: Path) -> None:
     summaries = sorted(i["summary"] for i in values(path.read_text(encoding="utf-8"))["interactions"])
     assert summaries == sorted(f"p{k}-{i}" for k in range(4) for i in range(15))
     assert [p.name for p in tmp_path.iterdir()] == ["x.md"]
+
+
+def test_indented_top_level_mapping_and_flow_root() -> None:
+    old = "---\n  name: In\n  tags: [a]\n---\n"
+    new = add_fields(append_interaction(old, {"date": dt.date(2026, 1, 1), "type": "call"}), {"company": "Co"})
+    assert assert_only_insertions(old, new) == [
+        "  interactions:", "    - date: 2026-01-01", "      type: call", "  company: Co",
+    ]  # fmt: skip
+    old = "---\n{name: Fl, tags: [a]}\n---\n"
+    new = add_fields(append_interaction(old, {"date": dt.date(2026, 1, 1), "type": "call"}), {"company": "Co"})
+    assert new == "---\n{name: Fl, tags: [a], interactions: [{date: 2026-01-01, type: call}], company: Co}\n---\n"
+
+
+def test_block_list_of_flow_items_gets_a_flow_item() -> None:
+    old = "---\nname: Bl\ninteractions:\n  - {date: 2026-01-01, type: call}   # first\n---\n"
+    new = append_interaction(old, {"date": dt.date(2026, 1, 2), "type": "email"})
+    assert assert_only_insertions(old, new) == ["  - {date: 2026-01-02, type: email}"]
+    new = set_followed_up(new, 0, dt.date(2026, 1, 3))
+    assert "  - {date: 2026-01-01, type: call, followed_up: 2026-01-03}   # first\n" in new
