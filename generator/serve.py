@@ -113,19 +113,23 @@ RELOAD_SCRIPT = """\
     banner.textContent = text;
     banner.hidden = !text;
   }
-  var source = new EventSource("/__tipscale/events");
-  source.addEventListener("epoch", function (event) {
-    if (epoch === null) { epoch = event.data; return; }
-    if (event.data === epoch) { return; }
-    source.close();
-    try { sessionStorage.setItem(key, window.scrollX + "," + window.scrollY); } catch (e) { /* private mode */ }
-    location.reload();
-  });
-  source.addEventListener("problem", function (event) {
-    var data = JSON.parse(event.data);
-    showProblem(data.message ? "Tipscale: the last rebuild failed; showing the previous site.\\n" +
-      data.message : "");
-  });
+  function connect() {
+    var source = new EventSource("/__tipscale/events");
+    source.addEventListener("epoch", function (event) {
+      if (epoch === null) { epoch = event.data; return; }
+      if (event.data === epoch) { return; }
+      source.close();
+      try { sessionStorage.setItem(key, window.scrollX + "," + window.scrollY); } catch (e) { /* private mode */ }
+      location.reload();
+    });
+    source.addEventListener("problem", function (event) {
+      var data = JSON.parse(event.data);
+      showProblem(data.message ? "Tipscale: the last rebuild failed; showing the previous site.\\n" +
+        data.message : "");
+    });
+  }
+  // after "load": an open event stream would otherwise hold the page's load event back
+  if (document.readyState === "complete") { connect(); } else { window.addEventListener("load", connect); }
 })();
 """
 
