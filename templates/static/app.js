@@ -51,7 +51,6 @@
     if (!form || !list) { return; }
     form.hidden = false;
     var rows = Array.prototype.slice.call(list.children);
-    var index = window.TIPSCALE_SEARCH || {};
     var q = document.getElementById("q");
     var tag = document.getElementById("tag");
     var company = document.getElementById("company");
@@ -68,6 +67,8 @@
 
     function haystack(row) {
       var slug = row.getAttribute("data-slug");
+      // search-index.js runs after this file (both deferred), so look it up when searching.
+      var index = window.TIPSCALE_SEARCH || {};
       return index[slug] || (row.getAttribute("data-name") + " " + row.getAttribute("data-company-name") + " " +
         row.getAttribute("data-tags").split("|").join(" "));
     }
@@ -116,7 +117,7 @@
     var timer = null;
     q.addEventListener("input", function () {
       window.clearTimeout(timer);
-      timer = window.setTimeout(apply, total > 2000 ? 120 : 0);
+      if (total > 2000) { timer = window.setTimeout(apply, 120); } else { apply(); }
     });
     tag.addEventListener("change", apply);
     company.addEventListener("change", apply);

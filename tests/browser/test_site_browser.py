@@ -1,0 +1,185 @@
+"""The built demo site in a real Chromium: drafts copy, the list filters, nothing overflows at 360 px,
+axe-core finds no violations (light and dark), and the Nu HTML checker accepts every page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.site import SiteBuilder
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+VNU = REPO / ".cache" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+SHOTS = Path("/tmp/tipscale-shots")
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("browser") / "demo"
+    shutil.copytree(REPO / "contacts", root / "contacts")
+    shutil.copy(REPO / "crm.yaml", root / "crm.yaml")
+    # One invalid file, so the problems panel and the error banner page are checked too.
+    (root / "contacts" / "broken.md").write_text("---\nname: [unclosed\n---\n", encoding="utf-8")
+    report = SiteBuilder(root, root / "site", today=dt.date(2026, 11, 25)).build()
+    assert len(report.errors) == 1
+    return root / "site"
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path) -> Iterator[str]:
+    handler = functools.partial(_Quiet, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def context(browser: Any, base_url: str) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+def test_dashboard_shows_the_demo_overdue_followups(context, base_url):
+    page = context.new_page()
+    page.goto(f"{base_url}/index.html")
+    names = page.locator("#overdue article h3").all_inner_texts()
+    assert names == ["Tomás Müller", "Marcus Chen", "Daniel Okafor", "Sofia Álvarez", "Daniel Okafor"]
+    assert page.locator(".stat-overdue .stat-num").inner_text() == "5"
+    assert page.locator("#problems .problem-file").count() == 1
+
+
+def test_copy_button_copies_the_draft(browser, base_url):
+    ctx = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = ctx.new_page()
+        page.goto(f"{base_url}/index.html")
+        card = page.locator("#f-priya-raman-thank-you-2026-11-24-1")
+        button = card.locator("button.copy")
+        assert button.is_visible()  # shown once JavaScript runs
+        button.click()
+        page.wait_for_function("document.querySelector('#f-priya-raman-thank-you-2026-11-24-1 button.copy').textContent === 'Copied'")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == card.locator("pre.draft-text").text_content()
+        assert copied.startswith("Subject: Thank you for the interview at Northwind Labs\n\nDear Priya,")
+    finally:
+        ctx.close()
+
+
+def test_search_and_filters_narrow_the_contact_list(context, base_url):
+    page = context.new_page()
+    page.goto(f"{base_url}/contacts/index.html")
+    visible = "#contact-list > li:not([hidden]) .row-name"
+    assert page.locator(visible).count() == 12
+    page.fill("#q", "northwind")  # company, tag or notes
+    assert page.locator(visible).all_inner_texts() == [
+        "Daniel Okafor", "Hannah Berg", "Kenji Watanabe", "Marcus Chen", "Priya Raman"]  # fmt: skip
+    assert page.locator("#result-count").inner_text() == "5 of 12 contacts"
+    page.fill("#q", "Rust deploy")  # every word, any order, any case
+    assert page.locator(visible).all_inner_texts() == ["Kenji Watanabe"]
+    page.fill("#q", "operational ownership")  # only in Priya's notes
+    assert page.locator(visible).all_inner_texts() == ["Priya Raman"]
+    page.fill("#q", "")
+    page.select_option("#tag", "recruiter")
+    assert page.locator(visible).all_inner_texts() == ["Aisha Khan", "Emma Johansson", "Marcus Chen"]
+    page.select_option("#company", "northwind-labs")
+    assert page.locator(visible).all_inner_texts() == ["Marcus Chen"]
+    page.select_option("#tag", "")
+    page.select_option("#company", "brightwave")
+    assert page.locator(visible).all_inner_texts() == ["Ravi Patel", "Sofia Álvarez"]
+    page.fill("#q", "nobody at all")
+    assert page.locator("#no-results").is_visible()
+    page.click("#reset-filters")
+    assert page.locator(visible).count() == 12
+    page.select_option("#sort", "last")
+    assert page.locator(visible).first.inner_text() == "Emma Johansson"
+
+
+def test_list_works_without_javascript(browser, base_url):
+    ctx = browser.new_context(java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{base_url}/contacts/index.html")
+        assert page.locator("#contact-list > li").count() == 12
+        assert not page.locator("#filters").is_visible()
+        page.goto(f"{base_url}/index.html")
+        assert not page.locator("button.copy").first.is_visible()
+        assert page.locator("#overdue article").count() == 5
+    finally:
+        ctx.close()
+
+
+PAGES = ["index.html", "contacts/index.html", "contacts/priya-raman.html", "contacts/broken.html",
+         "tags/northwind.html", "companies/northwind-labs.html"]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_no_horizontal_overflow(browser, base_url, width):
+    SHOTS.mkdir(exist_ok=True)
+    ctx = browser.new_context(viewport={"width": width, "height": 800})
+    try:
+        page = ctx.new_page()
+        for rel in PAGES:
+            page.goto(f"{base_url}/{rel}")
+            scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert scroll <= inner, (rel, width, scroll, inner)
+            page.screenshot(path=str(SHOTS / f"{rel.replace('/', '_')}-{width}.png"), full_page=True)
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations(browser, base_url, scheme):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    ctx = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    try:
+        page = ctx.new_page()
+        for rel in PAGES:
+            page.goto(f"{base_url}/{rel}")
+            violations = axe.run(page).response["violations"]
+            assert violations == [], (rel, scheme, [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations])
+    finally:
+        ctx.close()
+
+
+def test_contact_page_prints_without_navigation(context, base_url):
+    page = context.new_page()
+    page.goto(f"{base_url}/contacts/priya-raman.html")
+    page.emulate_media(media="print")
+    assert not page.locator("header.top").is_visible()
+    assert not page.locator("button.copy").first.is_visible()
+    assert page.locator(".notes").is_visible()
+
+
+def test_nu_html_checker_accepts_every_page(site):
+    java = shutil.which("java")
+    assert java is not None, "java is needed for the Nu HTML checker (apt-get install default-jre-headless)"
+    assert VNU.is_file(), f"{VNU} is missing: run `make test` or npm install --prefix .cache vnu-jar@26"
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--skip-non-html", str(site)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
