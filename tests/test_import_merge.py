@@ -350,3 +350,37 @@ def test_five_thousand_linkedin_connections(cli, crm_root, tmp_path):
     print(f"5,000-row LinkedIn re-import (all unchanged): {time.perf_counter() - started:.2f} s")
     assert "0 created, 0 merged, 5000 unchanged" in again.stdout
     shutil.rmtree(root)
+
+
+def test_linkedin_into_the_demo_crm(cli, demo_root):
+    priya_path = demo_root / "contacts" / "priya-raman.md"
+    priya_before = priya_path.read_text(encoding="utf-8")
+    result = cli(demo_root, "import", "linkedin", str(DATA / "linkedin_current.csv"))
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    # matched by LinkedIn URL: only the missing connected_on is added, right after the YAML
+    assert "merge     contacts/priya-raman.md  Priya Raman: + connected_on (line 5)" in out
+    yaml_part, rest = priya_before.split("\n---\n", 1)
+    assert priya_path.read_text(encoding="utf-8") == yaml_part + "\nconnected_on: 2025-12-07\n---\n" + rest
+    # matched by name: a different LinkedIn URL is a conflict, not a second contact
+    assert (
+        "conflict  contacts/marcus-chen.md  links.linkedin: yours 'https://www.linkedin.com/in/marcus-chen-example'"
+        in out
+    )
+    assert not (demo_root / "contacts" / "marcus-chen-2.md").exists()
+    assert cli(demo_root, "check").exit_code == 0
+
+
+def test_progress_only_for_large_files_on_a_terminal(capsys):
+    from generator.cli_io import _Progress
+
+    small = _Progress("reading", 10, enabled=True)
+    small(10)
+    off = _Progress("reading", 5000, enabled=False)
+    off(5000)
+    assert capsys.readouterr().err == ""
+    big = _Progress("reading", 5000, enabled=True)
+    big(1)
+    big(5000)
+    err = capsys.readouterr().err
+    assert err.startswith("\rreading 1/5000") and err.endswith("\rreading 5000/5000\n")
