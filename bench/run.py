@@ -90,11 +90,18 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+TIMEOUT = 900.0  # seconds; a run that takes longer is killed and reported as failed (--timeout)
+
+
 def run_measured(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Sample:
     """Run cmd; wall time, peak memory (MiB) and exit code. Output is discarded (stderr tail kept)."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+        )
+        killer = threading.Timer(TIMEOUT, lambda: os.killpg(proc.pid, 9))
+        killer.start()
         peak = [0]
         done = threading.Event()
 
@@ -106,11 +113,14 @@ def run_measured(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | 
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
+        killer.cancel()
         done.set()
         sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         tail = err.read()[-600:].decode("utf-8", "replace")
+        if elapsed >= TIMEOUT:
+            tail += f" [killed after the {TIMEOUT:g} s timeout]"
     rss = max(usage.ru_maxrss * 1024, peak[0])  # ru_maxrss is in KiB on Linux
     return Sample(elapsed, rss / 2**20, proc.returncode, tail)
 
@@ -566,7 +576,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary folder, removed after)")
     parser.add_argument("--keep", action="store_true", help="keep the generated roots in the work folder")
     parser.add_argument("--crm", type=Path, default=REPO / ".venv" / "bin" / "crm", help="the crm executable")
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds before one run is killed (default 900)"
+    )
     args = parser.parse_args(argv)
+    global TIMEOUT
+    TIMEOUT = args.timeout
     args.stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     unknown = sorted(set(args.stages) - set(STAGES))
     if unknown:
