@@ -71,6 +71,9 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
       crm import linkedin ~/Downloads/Connections.csv --dry-run
       crm import google contacts.csv --commit
       crm import vcard iCloud.vcf
+
+    \b
+      $ crm import linkedin Connections.csv
       create    contacts/jane-doe.md  Jane Doe (line 5)
       conflict  contacts/raj-patel.md  title: yours 'Staff Engineer', theirs 'Principal Engineer' (line 9; not changed)
       Imported Connections.csv: 1 created, 0 merged, 1 unchanged, 1 conflict, 0 skipped

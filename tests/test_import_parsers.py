@@ -212,3 +212,15 @@ def test_url_keys():
     assert url_key("https://www.LinkedIn.com/in/jane-doe/?trk=x") == "linkedin.com/in/jane-doe"
     assert linkedin_key("http://uk.linkedin.com/in/Jane-Doe") == linkedin_key("linkedin.com/in/jane-doe/")
     assert linkedin_key("https://github.com/jane") is None
+
+
+def test_linkedin_resaved_by_a_spreadsheet_with_semicolons():
+    data = 'First Name;Last Name;URL;Email Address;Company;Position;Connected On\r\nAl;Bo;;;"X; Y";Z;07 Dec 2025\r\n'
+    record = linkedin.parse(data.encode("cp1252")).records[0]
+    assert (record.name, record.company, record.title) == ("Al Bo", "X; Y", "Z")
+
+
+def test_cp1252_and_utf16_files():
+    data = "First Name,Last Name,Company,Position\nJosé,Núñez,Café,Chef\n"
+    assert linkedin.parse(data.encode("cp1252")).records[0].name == "José Núñez"
+    assert linkedin.parse(data.encode("utf-16")).records[0].company == "Café"

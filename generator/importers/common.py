@@ -201,9 +201,9 @@ class CsvRow:
     cells: dict[str, str]  # header → value ("" when the row is short)
 
 
-def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """(first line, cells) of every row; quoted fields may hold commas, quotes and newlines."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     start = 1
     try:
         for row in reader:
@@ -224,15 +224,23 @@ def read_csv(
     Returns (header, header line, the remaining rows). Raises ImportFormatError when no row fits.
     """
     assert callable(is_header)
-    rows = csv_rows(text)
-    for _ in range(scan):
+    for delimiter in (",", ";", "\t"):  # a spreadsheet may have re-saved it with ; or tabs
+        if delimiter != "," and delimiter not in text[:4000]:
+            continue
+        rows = csv_rows(text, delimiter)
         try:
-            line, cells = next(rows)
-        except StopIteration:
-            break
-        cleaned = [c.strip().lstrip("\ufeff") for c in cells]
-        if is_header(cleaned):
-            return cleaned, line, rows
+            for _ in range(scan):
+                try:
+                    line, cells = next(rows)
+                except StopIteration:
+                    break
+                cleaned = [c.strip().lstrip("\ufeff") for c in cells]
+                if is_header(cleaned):
+                    return cleaned, line, rows
+        except ImportFormatError:
+            if delimiter == ",":
+                continue
+            raise
     hint = looks_like(text)
     raise ImportFormatError(
         f"this is not {what}: no header row found in the first {scan} lines"
