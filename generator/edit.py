@@ -424,7 +424,12 @@ def _verify(doc: _Doc, new_text: str, expected: Any) -> None:
 
 
 def _top_level_end(doc: _Doc) -> int:
-    """File line where new top-level keys go: after the last non-blank YAML line."""
+    """File line where new top-level keys go: after the last non-blank YAML line (or just
+    before the closing fence when the last value is a block scalar, which owns blank lines)."""
+    if doc.root is not None and doc.root.value:
+        last = doc.root.value[-1][1]
+        if isinstance(last, yaml.ScalarNode) and last.style in ("|", ">"):
+            return doc.end
     i = doc.end
     while i > doc.start and not doc.lines[i - 1].strip():
         i -= 1

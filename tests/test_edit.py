@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from generator import edit
 from generator.edit import EditError, add_fields, append_interaction, new_contact_text, set_followed_up
+from generator.frontmatter import decode, split
 from generator.settings import default_settings
 from generator.validate import check_file
 
@@ -37,15 +38,11 @@ def lines(text: str) -> list[str]:
 
 def values(text: str) -> dict[str, Any]:
     """The front matter's values, read independently of the edit module."""
-    body = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    parts = body.split("\n---\n", 1)[0].removeprefix("---\n")
-    return yaml.safe_load(parts + "\n") or {}
+    return yaml.safe_load(split(decode(text.encode("utf-8"))).yaml_text) or {}
 
 
 def body_of(text: str) -> str:
-    rest = text.removeprefix("\ufeff")
-    nl = "\r\n" if rest.startswith("---\r\n") else "\n"
-    return rest.split(f"{nl}---{nl}", 1)[1]
+    return split(decode(text.encode("utf-8"))).body
 
 
 def assert_only_insertions(old: str, new: str) -> list[str]:
@@ -385,7 +382,7 @@ interaction_values = st.fixed_dictionaries(
     optional={"summary": free_text, "gained": free_text, "with": st.lists(st.sampled_from(["a-b", "c"]), min_size=1)},
 )
 
-fast = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+fast = settings(max_examples=int(os.environ.get("EDIT_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def check_edit(old: str, new: str, expected: dict[str, Any]) -> None:
@@ -555,3 +552,39 @@ def test_block_list_of_flow_items_gets_a_flow_item() -> None:
     assert assert_only_insertions(old, new) == ["  - {date: 2026-01-02, type: email}"]
     new = set_followed_up(new, 0, dt.date(2026, 1, 3))
     assert "  - {date: 2026-01-01, type: call, followed_up: 2026-01-03}   # first\n" in new
+
+
+HAND_WRITTEN = [
+    # multi-line flow collections
+    "---\nname: M\ntags: [\n  a,\n  b,\n]\nlinks: {\n  x: https://x }\ninteractions: [\n  {date: 2026-01-01, type: call},\n]\n---\n",
+    # quoted keys, comments between items, trailing spaces, `...` as the closing fence
+    "---\n\"name\": M   \n'tags':\n  # first tag\n  - a   # a\n\n  - b\n\ninteractions:\n  # the first one\n  - date: 2026-01-01\n\n    type: call   \n...\nbody\n",
+    # multi-line plain and folded scalars as the last values
+    "---\nname: M\nhow_we_met: a long\n  plain line\ninteractions:\n- date: 2026-01-01\n  type: call\n  summary: >\n    folded\n    text\n\n\n---\n",
+    # keep chomping: trailing blank lines belong to the scalar
+    "---\nname: M\nnotes: |+\n  kept\n\n---\n",
+    # no body, no newline after the closing fence
+    "---\nname: M\ninteractions:\n  - date: 2026-01-01\n    type: call\n---",
+    # a document start with a comment on the fence and tabs inside values
+    "--- \nname: \"M\\tN\"\ntags: [a]   # comment\t with a tab\n---\r\n",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("old", HAND_WRITTEN)
+def test_hand_written_files(old: str) -> None:
+    item = {"date": dt.date(2026, 2, 2), "type": "interview", "summary": "S"}
+    new = append_interaction(old, item)
+    new = add_fields(new, {"tags": ["z"], "links": {"y": "https://y"}, "company": "Co"})
+    assert_only_insertions(old, new)
+    got, was = values(new), values(old)
+    assert got["interactions"][-1] == item
+    assert got["interactions"][:-1] == (was.get("interactions") or [])
+    assert got["tags"] == (was.get("tags") or []) + ["z"]
+    assert {k: v for k, v in got.items() if k not in ("interactions", "tags", "links", "company")} == {
+        k: v for k, v in was.items() if k not in ("interactions", "tags", "links", "company")
+    }
+    n = len(got["interactions"]) - 1
+    new2 = set_followed_up(new, n, dt.date(2026, 2, 3))
+    assert_only_insertions(new, new2)
+    assert values(new2)["interactions"][n]["followed_up"] == dt.date(2026, 2, 3)
+    assert_valid(new2)
