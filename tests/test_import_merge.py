@@ -384,3 +384,20 @@ def test_progress_only_for_large_files_on_a_terminal(capsys):
     big(5000)
     err = capsys.readouterr().err
     assert err.startswith("\rreading 1/5000") and err.endswith("\rreading 5000/5000\n")
+
+
+def test_notes_become_the_markdown_body_of_new_contacts(cli, crm_root):
+    root = crm_root()
+    assert cli(root, "import", "google", str(DATA / "google_current.csv")).exit_code == 0
+    assert (
+        body(root / "contacts" / "jane-q-doe.md")
+        == 'Met at PyCon 2026.\nLoves rock climbing, and "real" coffee.\n'
+    )
+    jane = front(root / "contacts" / "jane-q-doe.md")
+    assert jane["email"] == ["jane@acme.example", "jane.doe@mail.example"]
+    assert jane["department"] == "Platform"
+    assert jane["tags"] == ["Job search"]
+    assert cli(root, "import", "vcard", str(DATA / "vcard21.vcf")).exit_code == 0
+    assert body(root / "contacts" / "bjorn-astrom.md") == (
+        "Met at the Stockholm meetup.\nWants an intro to the platform team.\n"
+    )
