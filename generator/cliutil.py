@@ -55,6 +55,7 @@ class App:
 
     def load(self, fresh: bool = False) -> Loaded:
         if self._loaded is None or fresh:
+            self.cache.persist = self.root
             self._loaded = load(self.root, self.cache)
         return self._loaded
 
