@@ -24,6 +24,7 @@ import contextlib
 import copy
 import datetime as dt
 import fcntl
+import functools
 import os
 import re
 import tempfile
@@ -180,7 +181,9 @@ class _Fail:
     pass
 
 
+@functools.lru_cache(maxsize=65_536)
 def _plain_is_safe(value: str) -> bool:
+    """Can `value` be written without quotes? (Pure; memoized: imports write many repeats.)"""
     if not _PLAIN_OK.match(value) or value != value.strip():
         return False
     if ": " in value or " #" in value or value.endswith(":") or "\t" in value:
@@ -248,6 +251,13 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
 def _key(key: object) -> str:
+    if isinstance(key, str):
+        return _key_text(key)
+    raise EditError(f"a field name must be non-empty text, not {key!r}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_text(key: str) -> str:
     if not isinstance(key, str) or not key:
         raise EditError(f"a field name must be non-empty text, not {key!r}")
     return key if _KEY.match(key) and _loads(f"{key}: 1") == {key: 1} else _double_quoted(key)
@@ -256,6 +266,13 @@ def _key(key: object) -> str:
 def _expected(value: object) -> Any:
     """What YAML reads back from `flow(value)` (used to check an edit did what it meant)."""
     return _normal(yamlnodes.load(f"k: {flow(value)}\n")[0]["k"])
+
+
+def _expected_all(values: dict[str, object]) -> dict[str, Any]:
+    """`_expected` of every value, in one YAML parse (a bulk import writes thousands of files)."""
+    keys = list(values)
+    parsed = yamlnodes.load("".join(f"k{i}: {flow(values[k])}\n" for i, k in enumerate(keys)))[0] or {}
+    return {k: _normal(parsed[f"k{i}"]) for i, k in enumerate(keys)}
 
 
 def _normal(value: Any) -> Any:
@@ -734,12 +751,11 @@ def new_contact_text(fields: dict[str, object], body: str = "") -> str:
     if body and not body.endswith("\n"):
         text += "\n"
     doc = _parse(text)
-    expected = {k: _expected(fields[k]) for k in keys if not _is_empty(fields[k]) or k == "name"}
-    if "phone" in expected:
-        phone = fields["phone"]
-        expected["phone"] = _expected(
-            [str(v) for v in phone] if isinstance(phone, list | tuple) else str(phone)
-        )
+    written = {k: fields[k] for k in keys if not _is_empty(fields[k]) or k == "name"}
+    if "phone" in written:
+        phone = written["phone"]
+        written["phone"] = [str(v) for v in phone] if isinstance(phone, list | tuple) else str(phone)
+    expected = _expected_all(written)
     if doc.data != expected:  # pragma: no cover - a bug in this module
         raise EditError("internal error: the new file would not read back as the given fields")
     return text
