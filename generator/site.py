@@ -15,6 +15,7 @@ are kept in `.tipscale/cache.json` in the output folder (JSON, never pickle).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import subprocess
@@ -36,7 +37,7 @@ from .load import ContactCache, Loaded, load, name_index, resolve_link
 from .model import Contact, FollowUp, Problem, Settings
 from .render import Renderer, external_url, url_path
 from .settings import resolve_today
-from .slugs import slugify
+from .slugs import slugify as _slugify
 from .write import Writer
 
 RECENT_LIMIT = 12
@@ -70,6 +71,12 @@ class Page:
     path: str
     digest: str
     make: Callable[[], bytes]
+
+
+@functools.lru_cache(maxsize=65536)
+def slugify(text: str) -> str:
+    """Tag and company slugs (memoized: the same few hundred names recur on every build)."""
+    return _slugify(text)
 
 
 def _hash(*parts: object) -> str:
@@ -152,6 +159,8 @@ class Model:
     order: list[str]  # slugs sorted by name
     histories: dict[str, list[Commit]]
     file_problems: dict[str, list[Problem]] = field(default_factory=dict)
+    slugs: set[str] = field(default_factory=set)
+    names: dict[str, str] = field(default_factory=dict)  # casefolded name → slug
 
 
 class SiteBuilder:
@@ -173,6 +182,7 @@ class SiteBuilder:
         self.drafts: _DraftCache | None = None
         self.stamps: dict[str, str] = {}
         self.loaded: Loaded | None = None
+        self._draft_errors: dict[str, Problem] = {}
 
     # --- the build, as a table of contents -------------------------------------------------
 
@@ -190,6 +200,7 @@ class SiteBuilder:
         renderer = self._renderer()
         problems = list(loaded.problems)
         pages = self._plan(model, renderer, problems)
+        self._draft_errors = {}
         written = skipped = 0
         new_manifest: dict[str, str] = {}
         for page in pages:
@@ -201,6 +212,8 @@ class SiteBuilder:
                 written += 1
             else:
                 skipped += 1
+        # A broken note template shows on the pages that render a draft, and is reported here.
+        problems.extend(self._draft_errors.values())
         removed = 0
         for stale in sorted(set(self.manifest) - set(new_manifest)):
             if self.writer.remove(stale):
@@ -304,6 +317,8 @@ class SiteBuilder:
             order=order,
             histories=self.histories,
             file_problems=file_problems,
+            slugs=slugs,
+            names=names,
         )
 
     # --- page plan -----------------------------------------------------------------------
@@ -318,7 +333,6 @@ class SiteBuilder:
         notes_digest = self.drafts.sources_digest()
         base = _hash(templates, repr(settings), notes_digest)
         self._base = base
-        self._draft_errors: dict[str, Problem] = {}
         pages: list[Page] = []
 
         for rel, path in renderer.static_files():
@@ -343,8 +357,6 @@ class SiteBuilder:
             )
         pages.append(self._calendar(model, base))
 
-        # Draft errors are found while planning the dashboard/contact pages.
-        problems.extend(self._draft_errors.values())
         # Two groups (e.g. tags "C++" and "c") could slug the same; the first one wins.
         seen: set[str] = set()
         unique: list[Page] = []
@@ -444,11 +456,8 @@ class SiteBuilder:
         history: list[Commit],
         backlinks: list[tuple[str, str, str]],
     ) -> str:
-        slugs = set(model.contacts)
-        names = {c.name.casefold(): c.slug for c in sorted(model.contacts.values(), key=lambda c: c.slug)}
-
         def resolver(target: str) -> tuple[str, str] | None:
-            found = resolve_link(target, slugs, names)
+            found = resolve_link(target, model.slugs, model.names)
             if found is None:
                 return None
             return (url_path(found) + ".html", model.contacts[found].name)
@@ -608,9 +617,6 @@ class SiteBuilder:
             }
             return renderer.page("dashboard.html.j2", context).encode("utf-8")
 
-        # The draft errors must be known even when the dashboard is not re-rendered.
-        for item in shown:
-            self._followup_view(model, item, "")
         return Page("index.html", digest, make)
 
     def _contact_list(self, model: Model, renderer: Renderer, base: str, row_keys: dict[str, str]) -> Page:
