@@ -46,11 +46,14 @@ def serve(host: str, port: int, no_reload: bool, out: Path | None, quiet: bool) 
     \b
     Examples:
       $ crm serve
-      Built 14 pages in 0.21 s
+      Built: 39 pages written in 235 ms
       Serving http://127.0.0.1:8000 — Ctrl-C to stop
-      12:04:31 contacts/jane-doe.md: 3 pages written in 38 ms
+      12:04:31 contacts/jane-doe.md: 2 pages written in 38 ms
+      ^C
+      Stopped.
+
     \b
-      crm serve --port 8001 --no-reload
+      crm serve --port 8001 --no-reload   serve only, on another port
     """
     from .site import SiteBuilder
 
