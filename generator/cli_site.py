@@ -8,6 +8,7 @@ import click
 
 from .cli import main
 from .cliutil import finish, get_app, progress_enabled, report_problems, style
+from .settings import default_settings, resolve_today
 
 
 @main.command()
@@ -36,12 +37,17 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
 
     app = get_app()
     root = app.root
-    today = app.today()
+    try:  # a malformed CRM_TODAY is bad usage; the builder resolves the date itself
+        resolve_today(app.today_option, default_settings())
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    today = app.today_option
     target = out if out is not None else root / "site"
     if progress_enabled(quiet):
         click.echo(style("building…", err=True, dim=True), err=True, nl=False)
     builder = SiteBuilder(root, target, today=today)
     builder.cache = app.cache
+    builder.preloaded = app.load()  # the CLI's load reads the persistent parse cache
     report = builder.build(clean=clean)
     if progress_enabled(quiet):
         click.echo("\r\033[K", err=True, nl=False)

@@ -182,6 +182,7 @@ class SiteBuilder:
         self.drafts: _DraftCache | None = None
         self.stamps: dict[str, str] = {}
         self.loaded: Loaded | None = None
+        self.preloaded: Loaded | None = None  # a Loaded the caller already has, used by the next build
         self._draft_errors: dict[str, Problem] = {}
 
     # --- the build, as a table of contents -------------------------------------------------
@@ -194,7 +195,10 @@ class SiteBuilder:
         self.writer = Writer(self.out)
         if self.manifest is None:
             self.manifest = self.writer.load_manifest()
-        loaded = load(self.root, self.cache)
+        if self.preloaded is not None:
+            loaded, self.preloaded = self.preloaded, None
+        else:
+            loaded = load(self.root, self.cache)
         self.loaded = loaded
         model = self._model(loaded)
         renderer = self._renderer()
@@ -225,7 +229,8 @@ class SiteBuilder:
         return BuildReport(len(pages), written, skipped, removed, problems, time.perf_counter() - started)
 
     def _reset(self) -> None:
-        self.cache = ContactCache()
+        if self.preloaded is None:  # a preloaded result was read through self.cache: keep them together
+            self.cache = ContactCache()
         self.manifest = {}
         self.fragments.clear()
         self.search_entries.clear()

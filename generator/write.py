@@ -93,7 +93,8 @@ class Writer:
         return True
 
     def exists(self, rel: str) -> bool:
-        return self.path(rel).is_file()
+        """Cheap check used to skip unchanged pages (no write happens, so no confinement check)."""
+        return os.path.isfile(os.path.join(self.out, rel))
 
     # --- manifest ----------------------------------------------------------------------------
 
