@@ -34,18 +34,16 @@ def fold(line: str) -> str:
     data = line.encode("utf-8")
     if len(data) <= 75:
         return line + "\r\n"
-    parts: list[str] = []
-    current = b""
-    limit = 75
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > limit:
-            parts.append(current.decode("utf-8"))
-            current = b""
-            limit = 74  # continuation lines start with a space
-        current += encoded
-    parts.append(current.decode("utf-8"))
-    return "\r\n ".join(parts) + "\r\n"
+    parts: list[bytes] = []
+    start, limit = 0, 75
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # never cut inside a multi-byte character
+            end -= 1
+        parts.append(data[start:end])
+        start, limit = end, 74  # continuation lines start with a space
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode("utf-8") + "\r\n"
 
 
 def summary_of(item: FollowUp) -> str:

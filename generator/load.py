@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cachefile
+from . import cachefile, parallel
 from .model import Contact, Problem, Settings
 from .settings import load_settings
 from .validate import Checked, Reference, check_file
@@ -159,25 +159,28 @@ class ContactCache:
 
     def get(self, path: Path, rel: str, slug: str, settings: Settings) -> Checked:
         self.use_settings(settings)
+        stamp, hit = self.lookup(str(path), rel)
+        if hit is not None:
+            return hit
+        checked = check_path(str(path), rel, slug, settings)
+        self.put(rel, stamp, checked)
+        return checked
+
+    def lookup(self, path: str, rel: str) -> tuple[cachefile.Stamp, Checked | None]:
+        """The file's current stamp, and its cached result if that is still valid."""
         try:
-            stat = path.stat()
+            stat = os.stat(path)
             stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
         except OSError:
             stamp = (-1, -1, -1)
         hit = self.entries.get(rel)
         if hit is not None and hit[0] == stamp and stamp[0] >= 0:
-            return hit[1]
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            checked = Checked(
-                rel, None, (Problem(rel, 1, 1, "error", "", f"cannot read the file: {exc.strerror}"),), ()
-            )
-        else:
-            checked = check_file(data, rel, slug, settings)
+            return stamp, hit[1]
+        return stamp, None
+
+    def put(self, rel: str, stamp: cachefile.Stamp, checked: Checked) -> None:
         self.entries[rel] = (stamp, checked)
         self.dirty = True
-        return checked
 
     def forget_except(self, live: set[str]) -> None:
         for rel in [r for r in self.entries if r not in live]:
@@ -190,13 +193,29 @@ class ContactCache:
             self.dirty = False
 
 
+def check_path(path: str, rel: str, slug: str, settings: Settings) -> Checked:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return Checked(rel, None, (Problem(rel, 1, 1, "error", "", f"cannot read the file: {exc.strerror}"),), ())
+    return check_file(data, rel, slug, settings)
+
+
+def _check_in_worker(item: tuple[str, str, str]) -> Checked:
+    settings = parallel.shared()
+    return check_path(item[0], item[1], item[2], settings)
+
+
 def load(root: Path, cache: ContactCache | None = None) -> Loaded:
     settings, problems = load_settings(root)
     cache = cache if cache is not None else ContactCache()
     seen: dict[str, str] = {}
-    checked: list[Checked] = []
     files = 0
     live: set[str] = set()
+    cache.use_settings(settings)
+    slots: list[Checked | None] = []
+    misses: list[tuple[int, cachefile.Stamp, tuple[str, str, str]]] = []
     for path, rel in contact_entries(root):
         files += 1
         live.add(rel)
@@ -206,7 +225,17 @@ def load(root: Path, cache: ContactCache | None = None) -> Loaded:
             problems.append(Problem(rel, 1, 1, "error", "", message))
             continue
         seen[slug] = rel
-        checked.append(cache.get(Path(path), rel, slug, settings))
+        stamp, hit = cache.lookup(path, rel)
+        if hit is None:
+            misses.append((len(slots), stamp, (path, rel, slug)))
+        slots.append(hit)
+    # A cold run parses thousands of files: use both cores for that.
+    parallel.share(settings)
+    results = parallel.fork_map(_check_in_worker, [m[2] for m in misses], chunksize=128)
+    for (index, stamp, (_, rel, _)), result in zip(misses, results, strict=True):
+        cache.put(rel, stamp, result)
+        slots[index] = result
+    checked = [c for c in slots if c is not None]
     cache.forget_except(live)
     cache.save()
 

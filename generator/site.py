@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from . import __version__
+from . import __version__, parallel
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
 from .followups import contact_followups, followup_rate, sort_key
@@ -207,15 +207,22 @@ class SiteBuilder:
         self._draft_errors = {}
         written = skipped = 0
         new_manifest: dict[str, str] = {}
+        todo: list[Page] = []
         for page in pages:
             new_manifest[page.path] = page.digest
             if self.manifest.get(page.path) == page.digest and self.writer.exists(page.path):
                 skipped += 1
-                continue
-            if self.writer.write(page.path, page.make()):
+            else:
+                todo.append(page)
+        # A cold build renders thousands of pages: forked workers share them (see parallel.py).
+        parallel.share((self, todo))
+        for changed, draft_errors in parallel.fork_map(_make_in_worker, range(len(todo)), chunksize=32):
+            if changed:
                 written += 1
             else:
                 skipped += 1
+            for problem in draft_errors:
+                self._draft_errors.setdefault(problem.message, problem)
         # A broken note template shows on the pages that render a draft, and is reported here.
         problems.extend(self._draft_errors.values())
         removed = 0
@@ -227,6 +234,12 @@ class SiteBuilder:
         self.manifest = new_manifest
         problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
         return BuildReport(len(pages), written, skipped, removed, problems, time.perf_counter() - started)
+
+    def make_page(self, page: Page) -> tuple[bool, list[Problem]]:
+        """Render and write one page: (bytes changed?, note-template problems it met)."""
+        before = set(self._draft_errors)
+        changed = self.writer.write(page.path, page.make())
+        return changed, [p for key, p in self._draft_errors.items() if key not in before]
 
     def _reset(self) -> None:
         if self.preloaded is None:  # a preloaded result was read through self.cache: keep them together
@@ -705,6 +718,11 @@ class SiteBuilder:
             return calendar(items, model.contacts, model.loaded.settings, model.today, self.drafts).encode("utf-8")
 
         return Page("followups.ics", digest, make)
+
+
+def _make_in_worker(index: int) -> tuple[bool, list[Problem]]:
+    builder, todo = parallel.shared()
+    return builder.make_page(todo[index])  # type: ignore[no-any-return]
 
 
 def _search_text(contact: Contact) -> str:
