@@ -468,6 +468,12 @@ def machine() -> dict[str, Any]:
     commit = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--", "generator", "templates"],
+        capture_output=True, text=True, check=False,
+    ).stdout.splitlines()  # fmt: skip
+    if dirty:
+        commit += f" + {len(dirty)} uncommitted file(s) in generator/ or templates/"
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
