@@ -14,6 +14,7 @@ import click
 from .cli import main
 from .cliutil import fail, get_app, report_problems, style
 from .serve import DevServer, ServeError, describe_report, public_host_warning
+from .settings import default_settings, resolve_today
 
 
 def _clock() -> str:
@@ -71,7 +72,12 @@ def serve(host: str, port: int, no_reload: bool, out: Path | None, quiet: bool) 
     def log_error(message: str) -> None:
         click.echo(style(f"{_clock()} {message}", err=True, fg="red"), err=True)
 
+    try:  # a malformed CRM_TODAY is bad usage; the builder resolves the date itself on every build
+        resolve_today(app.today_option, default_settings())
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     builder = SiteBuilder(root, target, today=app.today_option)
+    builder.cache = app.cache  # the CLI's parse cache (persistent between runs), kept while serving
     server = DevServer(
         root, target, builder, host=host, port=port, reload=not no_reload, log=log, log_error=log_error
     )
@@ -85,6 +91,7 @@ def serve(host: str, port: int, no_reload: bool, out: Path | None, quiet: bool) 
     except ServeError as exc:
         fail(str(exc))
     try:
+        builder.preloaded = app.load()  # reads the persistent parse cache; the first build uses it
         _first_build(builder, quiet)
     except KeyboardInterrupt:  # Ctrl-C during a long first build
         server.stop()
