@@ -14,8 +14,9 @@ For each N, in a temporary folder: generate N contacts (bench/generate.py, seede
     hugo            `hugo` on the same files with the minimal site in bench/hugo/, when installed
 
 Times are wall-clock seconds of the whole command (Python start-up included: that is what a
-user waits for). Peak memory is the larger of the process's ru_maxrss (from wait4) and the
-sampled sum of RSS over its process tree (so worker processes count). A stage that does not
+user waits for). Peak memory is the larger of the process's ru_maxrss (from wait4; for a
+process tree, the largest single process) and the sampled sum of PSS over its process tree
+(so worker processes count, and pages they share with the parent after fork count once). A stage that does not
 exist yet (e.g. `crm build` before it lands) is reported as "n/a", never a crash.
 Results: a table on stdout, and DIR/latest.json + DIR/latest.md (default bench/results/).
 """
@@ -74,15 +75,28 @@ class Sample:
     stderr_tail: str = ""
 
 
+def _memory(pid: int) -> int:
+    """Proportional set size (bytes) of one process: shared copy-on-write pages of forked workers
+    are split between them instead of counted once per process. Falls back to RSS."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    with open(f"/proc/{pid}/statm", "rb") as handle:
+        return int(handle.read().split()[1]) * PAGE
+
+
 def _tree_rss(pid: int) -> int:
-    """Sum of RSS (bytes) of pid and its descendants, read from /proc; 0 when gone."""
+    """Memory (bytes, PSS) of pid and its descendants, read from /proc; 0 when gone."""
     total = 0
     stack = [pid]
     while stack:
         current = stack.pop()
         try:
-            with open(f"/proc/{current}/statm", "rb") as handle:
-                total += int(handle.read().split()[1]) * PAGE
+            total += _memory(current)
             with open(f"/proc/{current}/task/{current}/children", "rb") as handle:
                 stack.extend(int(p) for p in handle.read().split())
         except (OSError, ValueError, IndexError):
