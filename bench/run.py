@@ -285,18 +285,20 @@ class Bench:
         note = "; ".join(filter(None, ["appends a line to one contact's notes", self.build_note()]))
         return self.repeat(Stage(note=note), self.build_cmd(), edit)
 
-    def serve(self, edits: int) -> tuple[Stage, dict[str, Any] | None]:
+    def serve(self, edits: int, browser: bool = True) -> tuple[Stage, dict[str, Any] | None]:
         script = BENCH / "serve_latency.py"
         if not script.exists():
             return Stage("n/a", "bench/serve_latency.py does not exist yet"), None
         code = (
-            "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+            "import inspect, json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
             "from serve_latency import measure;"
-            "print('@@RESULT@@' + json.dumps(measure(Path(sys.argv[2]), edits=int(sys.argv[3])), default=str))"
+            "kw = {} if sys.argv[4] == '1' or 'browser' not in inspect.signature(measure).parameters"
+            " else {'browser': False};"
+            "print('@@RESULT@@' + json.dumps(measure(Path(sys.argv[2]), edits=int(sys.argv[3]), **kw), default=str))"
         )
         try:
             proc = subprocess.run(
-                [sys.executable, "-c", code, str(BENCH), str(self.root), str(edits)],
+                [sys.executable, "-c", code, str(BENCH), str(self.root), str(edits), "1" if browser else "0"],
                 capture_output=True, text=True, timeout=900 + 10 * edits, env=self.env, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
@@ -306,7 +308,7 @@ class Bench:
             tail = (proc.stderr or proc.stdout).strip()[-300:]
             return Stage("failed", f"serve_latency.measure() failed: {tail}"), None
         result = json.loads(marker[-1][len("@@RESULT@@") :])
-        return Stage(note=f"measure(root, edits={edits})"), result
+        return Stage(note=f"measure(root, edits={edits}{'' if browser else ', browser=False'})"), result
 
     def hugo(self, work: Path) -> Stage:
         exe = shutil.which("hugo")
@@ -399,7 +401,7 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             note(name, getattr(bench, name.replace("-", "_"))())
     serve_raw = None
     if "serve" in wanted:
-        stage, serve_raw = bench.serve(args.edits)
+        stage, serve_raw = bench.serve(args.edits, browser=not args.no_browser)
         stages["serve"] = stage
         nums = serve_numbers(serve_raw)
         shown = ", ".join(f"{k} {v:.0f} ms" for k, v in nums.items()) or f"{stage.status}: {stage.note}"
@@ -569,7 +571,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=5, help="runs per stage (default 5)")
     parser.add_argument("--skip-hugo", action="store_true", help="do not run the Hugo comparison")
-    parser.add_argument("--quick", action="store_true", help="one run per stage, 3 serve edits: a smoke run")
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="serve stage: save-to-served only, no Chromium (implied by --quick)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: one run per stage, 3 serve edits, no browser, 3 commits",
+    )
     parser.add_argument(
         "--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}"
     )
@@ -607,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     if args.quick:
-        args.runs, args.edits, args.git = 1, 3, min(args.git, 3)
+        args.runs, args.edits, args.git, args.no_browser = 1, 3, min(args.git, 3), True
     if not args.crm.exists():
         found = shutil.which("crm")
         if found is None:
