@@ -41,7 +41,12 @@ from .slugs import slugify as _slugify
 from .write import Writer
 
 RECENT_LIMIT = 12
-KIND_LABEL = {"thank-you": "Thank-you", "check-in": "Check-in", "reconnect": "Reconnect", "reminder": "Reminder"}
+KIND_LABEL = {
+    "thank-you": "Thank-you",
+    "check-in": "Check-in",
+    "reconnect": "Reconnect",
+    "reminder": "Reminder",
+}
 STATUS_TITLE = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later"}
 _CODE_FILES = ("site.py", "render.py", "write.py", "drafts.py", "ics.py", "dates.py", "followups.py")
 
@@ -173,6 +178,7 @@ class SiteBuilder:
         self.cache = ContactCache()
         self.writer = Writer(out)
         self.manifest: dict[str, str] | None = None
+        self.meta: dict[str, Any] = {}  # the last build's site key and the problems only a build finds
         self.fragments: dict[str, str] = {}  # fragment key → HTML
         self.search_entries: dict[str, str] = {}
         self.notes_html: dict[str, Markup] = {}
@@ -194,14 +200,23 @@ class SiteBuilder:
         self.out.mkdir(parents=True, exist_ok=True)
         self.writer = Writer(self.out)
         if self.manifest is None:
-            self.manifest = self.writer.load_manifest()
+            self.manifest, self.meta = self.writer.load_manifest_all()
         if self.preloaded is not None:
             loaded, self.preloaded = self.preloaded, None
         else:
             loaded = load(self.root, self.cache)
         self.loaded = loaded
-        model = self._model(loaded)
         renderer = self._renderer()
+        # Nothing that shapes any page changed since the last build: done, without building the
+        # model or a single digest (a no-change rebuild of 10,000 contacts stays instant).
+        site_key = self._site_key(loaded, renderer)
+        if not clean and site_key is not None and site_key == self.meta.get("site_key"):
+            if all(self.writer.exists(path) for path in self.manifest):
+                problems = list(loaded.problems) + [Problem(*p) for p in self.meta.get("build_problems", [])]
+                problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
+                count = len(self.manifest)
+                return BuildReport(count, 0, count, 0, problems, time.perf_counter() - started)
+        model = self._model(loaded)
         problems = list(loaded.problems)
         pages = self._plan(model, renderer, problems)
         self._draft_errors = {}
@@ -229,9 +244,14 @@ class SiteBuilder:
         for stale in sorted(set(self.manifest) - set(new_manifest)):
             if self.writer.remove(stale):
                 removed += 1
-        if new_manifest != self.manifest:
-            self.writer.save_manifest(new_manifest)
+        build_problems = [
+            [p.file, p.line, p.column, p.severity, p.field, p.message] for p in self._draft_errors.values()
+        ]
+        meta = {"site_key": site_key, "build_problems": build_problems}
+        if new_manifest != self.manifest or meta != self.meta:
+            self.writer.save_manifest(new_manifest, meta)
         self.manifest = new_manifest
+        self.meta = meta
         problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
         return BuildReport(len(pages), written, skipped, removed, problems, time.perf_counter() - started)
 
@@ -245,6 +265,7 @@ class SiteBuilder:
         if self.preloaded is None:  # a preloaded result was read through self.cache: keep them together
             self.cache = ContactCache()
         self.manifest = {}
+        self.meta = {}
         self.fragments.clear()
         self.search_entries.clear()
         self.notes_html.clear()
@@ -252,6 +273,24 @@ class SiteBuilder:
         self.histories = {}
         self.renderer = None
         self.drafts = None
+
+    def _site_key(self, loaded: Loaded, renderer: Renderer) -> str | None:
+        """A digest of everything any page depends on: every file's stamp, the settings, the
+        templates, this code, the day (and the real day, for the "as of" banner) and git's HEAD."""
+        stamps = []
+        for item in loaded.checked:
+            entry = self.cache.entries.get(item.file)
+            if entry is None:
+                return None
+            stamps.append((item.file, entry[0]))
+        today = self.today if self.today is not None else resolve_today(None, loaded.settings)
+        notes = (
+            NoteRenderer(self.root).sources_digest() if self.drafts is None else self.drafts.sources_digest()
+        )
+        return _hash(
+            __version__, _code_digest(), renderer.sources_digest(), notes, repr(loaded.settings),
+            today, dt.date.today(), _git_head(self.root), stamps, loaded.problems, sorted(loaded.invalid),
+        )  # fmt: skip
 
     def _renderer(self) -> Renderer:
         user_templates = (self.root / "templates").is_dir()
@@ -354,7 +393,9 @@ class SiteBuilder:
         pages: list[Page] = []
 
         for rel, path in renderer.static_files():
-            pages.append(Page(rel, _hash(base, rel, path.stat().st_mtime_ns, path.stat().st_size), path.read_bytes))
+            pages.append(
+                Page(rel, _hash(base, rel, path.stat().st_mtime_ns, path.stat().st_size), path.read_bytes)
+            )
 
         row_keys = {slug: _hash(base, "row", model.stamps[slug]) for slug in model.order}
         for slug in model.order:
@@ -368,7 +409,9 @@ class SiteBuilder:
         pages.append(self._contact_list(model, renderer, base, row_keys))
         pages.append(self._search_index(model, base, row_keys))
         for tag_slug, (display, members) in model.tags.items():
-            pages.append(self._group_page(model, renderer, base, row_keys, "tags", tag_slug, display, members))
+            pages.append(
+                self._group_page(model, renderer, base, row_keys, "tags", tag_slug, display, members)
+            )
         for company_slug, (display, members) in model.companies.items():
             pages.append(
                 self._group_page(model, renderer, base, row_keys, "companies", company_slug, display, members)
@@ -426,7 +469,9 @@ class SiteBuilder:
                     "contact": contact,
                     "href": "../contacts/" + url_path(slug) + ".html",
                     "company_href": (
-                        "../companies/" + url_path(slugify(contact.company)) + ".html" if contact.company else ""
+                        "../companies/" + url_path(slugify(contact.company)) + ".html"
+                        if contact.company
+                        else ""
                     ),
                     "tags": [(tag, "../tags/" + url_path(slugify(tag)) + ".html") for tag in contact.tags],
                     "tag_keys": "|".join(slugify(t) for t in contact.tags),
@@ -514,7 +559,9 @@ class SiteBuilder:
             "page_title": contact.name,
             "nav": "contacts",
             "contact": contact,
-            "company_href": "../companies/" + url_path(slugify(contact.company)) + ".html" if contact.company else "",
+            "company_href": "../companies/" + url_path(slugify(contact.company)) + ".html"
+            if contact.company
+            else "",
             "tags": [(tag, "../tags/" + url_path(slugify(tag)) + ".html") for tag in contact.tags],
             "links": [(label, url, external_url(url)) for label, url in contact.links],
             "keep_in_touch": contact.keep_in_touch.describe() if contact.keep_in_touch else "",
@@ -523,15 +570,26 @@ class SiteBuilder:
             "followups": [self._followup_view(model, f, "../") for f in items],
             "reminders_done": [r for r in contact.reminders if r.done],
             "backlinks": [
-                {"name": name, "href": url_path(b) + ".html", "via": "met together" if kind == "with" else "mentioned"}
+                {
+                    "name": name,
+                    "href": url_path(b) + ".html",
+                    "via": "met together" if kind == "with" else "mentioned",
+                }
                 for b, name, kind in backlinks
             ],
             "history": [
-                {"date": c.when.date().isoformat(), "author": c.author, "message": c.message, "sha": c.sha[:7]}
+                {
+                    "date": c.when.date().isoformat(),
+                    "author": c.author,
+                    "message": c.message,
+                    "sha": c.sha[:7],
+                }
                 for c in history
             ],
             "in_git": model.histories != {} or self.head is not None,
-            "warnings": [p.format() for p in model.file_problems.get(contact.path, []) if p.severity == "warning"],
+            "warnings": [
+                p.format() for p in model.file_problems.get(contact.path, []) if p.severity == "warning"
+            ],
         }
         return renderer.page("contact.html.j2", context)
 
@@ -567,7 +625,9 @@ class SiteBuilder:
             for i in c.interactions
             if i.date <= model.today
         ]
-        recent_all.sort(key=lambda r: (-r[0].toordinal(), tuple(-ord(ch) for ch in r[1]), r[2].casefold(), r[3]))
+        recent_all.sort(
+            key=lambda r: (-r[0].toordinal(), tuple(-ord(ch) for ch in r[1]), r[2].casefold(), r[3])
+        )
         recent = [
             {
                 "date": i.date.isoformat(),
@@ -578,9 +638,7 @@ class SiteBuilder:
             }
             for _, _, name, slug, i in recent_all[:RECENT_LIMIT]
         ]
-        invalid_slugs = {
-            loaded_slug for loaded_slug in loaded.invalid if loaded_slug not in model.contacts
-        }
+        invalid_slugs = {loaded_slug for loaded_slug in loaded.invalid if loaded_slug not in model.contacts}
         grouped: dict[str, list[Problem]] = {}
         for problem in loaded.problems:
             grouped.setdefault(problem.file, []).append(problem)
@@ -590,11 +648,17 @@ class SiteBuilder:
             problem_files.append(
                 {
                     "file": file,
-                    "href": "contacts/" + url_path(slug) + ".html" if slug in invalid_slugs or slug in model.contacts else "",
+                    "href": "contacts/" + url_path(slug) + ".html"
+                    if slug in invalid_slugs or slug in model.contacts
+                    else "",
                     "invalid": any(p.severity == "error" for p in items),
                     "problems": [
-                        {"where": f"{p.file}:{p.line}:{p.column}", "severity": p.severity, "field": p.field,
-                         "message": p.message}
+                        {
+                            "where": f"{p.file}:{p.line}:{p.column}",
+                            "severity": p.severity,
+                            "field": p.field,
+                            "message": p.message,
+                        }
                         for p in items
                     ],
                 }  # fmt: skip
@@ -709,13 +773,17 @@ class SiteBuilder:
 
     def _calendar(self, model: Model, base: str) -> Page:
         items = model.all_followups
-        digest = _hash(base, "ics", model.today, [(f.uid_key, f.status, f.days, model.stamps[f.contact]) for f in items])
+        digest = _hash(
+            base, "ics", model.today, [(f.uid_key, f.status, f.days, model.stamps[f.contact]) for f in items]
+        )
 
         def make() -> bytes:
             from .ics import calendar
 
             assert self.drafts is not None
-            return calendar(items, model.contacts, model.loaded.settings, model.today, self.drafts).encode("utf-8")
+            return calendar(items, model.contacts, model.loaded.settings, model.today, self.drafts).encode(
+                "utf-8"
+            )
 
         return Page("followups.ics", digest, make)
 

@@ -110,13 +110,19 @@ class Writer:
 
     def load_manifest(self) -> dict[str, str]:
         """Page → input digest of the last build; {} when missing or unreadable."""
+        return self.load_manifest_all()[0]
+
+    def load_manifest_all(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """(page → input digest, the build's metadata) of the last build; empty when unreadable."""
         data = self.read_json(MANIFEST)
         if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-            return {}
+            return {}, {}
         pages = data.get("pages")
+        meta = data.get("meta")
         if not isinstance(pages, dict):
-            return {}
-        return {str(k): str(v) for k, v in pages.items()}
+            return {}, {}
+        return {str(k): str(v) for k, v in pages.items()}, meta if isinstance(meta, dict) else {}
 
-    def save_manifest(self, pages: dict[str, str]) -> None:
-        self.write_json(MANIFEST, {"version": MANIFEST_VERSION, "pages": dict(sorted(pages.items()))})
+    def save_manifest(self, pages: dict[str, str], meta: dict[str, Any] | None = None) -> None:
+        doc = {"version": MANIFEST_VERSION, "pages": dict(sorted(pages.items())), "meta": meta or {}}
+        self.write_json(MANIFEST, doc)

@@ -1,0 +1,100 @@
+"""The no-change fast path: when nothing that shapes a page changed, the build skips all work —
+and any such change (a file, a template, the day, git's HEAD, a removed page) is never missed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+
+from generator import site as site_module
+from generator.site import SiteBuilder
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def counting_model(monkeypatch):
+    calls = []
+    real = SiteBuilder._model
+
+    def wrapped(self, loaded):
+        calls.append(1)
+        return real(self, loaded)
+
+    monkeypatch.setattr(SiteBuilder, "_model", wrapped)
+    return calls
+
+
+def test_no_change_skips_the_model_in_a_new_process_too(demo_root, monkeypatch):
+    out = demo_root / "site"
+    SiteBuilder(demo_root, out, today=TODAY).build()
+    calls = counting_model(monkeypatch)
+    report = SiteBuilder(demo_root, out, today=TODAY).build()  # a fresh builder, as a CLI run
+    assert calls == [] and report.written == 0 and report.skipped == report.pages > 20
+
+
+def test_each_kind_of_change_still_rebuilds(demo_root, tmp_path, monkeypatch):
+    out = demo_root / "site"
+    builder = SiteBuilder(demo_root, out, today=TODAY)
+    builder.build()
+    calls = counting_model(monkeypatch)
+
+    # a contact file
+    path = demo_root / "contacts" / "grace-liu.md"
+    path.write_text(path.read_text().replace("VP of Engineering", "CTO"))
+    assert builder.build().written >= 1 and len(calls) == 1
+    assert b"CTO" in (out / "contacts" / "grace-liu.html").read_bytes()
+
+    # a page template of the user's
+    (demo_root / "templates").mkdir()
+    source = site_module.Renderer(None).dirs[-1] / "group.html.j2"
+    (demo_root / "templates" / "group.html.j2").write_text(source.read_text().replace("<ul", "<p>mine</p><ul"))
+    assert builder.build().written >= 1 and len(calls) == 2
+    assert b"<p>mine</p>" in (out / "tags" / "alumni.html").read_bytes()
+
+    # the day
+    later = SiteBuilder(demo_root, out, today=TODAY + dt.timedelta(days=1))
+    assert later.build().written >= 1 and len(calls) == 3
+
+    # a page removed by hand is written again
+    (out / "contacts" / "grace-liu.html").unlink()
+    again = SiteBuilder(demo_root, out, today=TODAY + dt.timedelta(days=1))
+    assert again.build().written == 1 and len(calls) == 4
+
+    # and the result is always what a clean build makes
+    clean = tmp_path / "clean"
+    SiteBuilder(demo_root, clean, today=TODAY + dt.timedelta(days=1)).build(clean=True)
+    assert tree(clean) == tree(out)
+
+
+def test_a_new_commit_rebuilds_history(demo_root, monkeypatch):
+    env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}  # fmt: skip
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(demo_root), *args], check=True, capture_output=True, env=env)
+
+    git("init", "-q")
+    git("add", "contacts")
+    git("commit", "-qm", "first")
+    out = demo_root / "site"
+    SiteBuilder(demo_root, out, today=TODAY).build()
+    git("commit", "-q", "--allow-empty", "-m", "second")  # no file changes, a new HEAD
+    calls = counting_model(monkeypatch)
+    SiteBuilder(demo_root, out, today=TODAY).build()
+    assert calls == [1]
+
+
+def test_note_template_errors_are_reported_on_the_fast_path_too(demo_root):
+    notes = demo_root / "templates" / "notes"
+    notes.mkdir(parents=True)
+    (notes / "interview.md.j2").write_text("Subject: x\n\n{{ broken \n")
+    out = demo_root / "site"
+    first = SiteBuilder(demo_root, out, today=TODAY).build()
+    second = SiteBuilder(demo_root, out, today=TODAY).build()
+    assert first.errors and [p.format() for p in second.errors] == [p.format() for p in first.errors]
+    assert second.written == 0
