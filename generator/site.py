@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import heapq
 import json
 import subprocess
 import time
@@ -619,14 +620,19 @@ class SiteBuilder:
         loaded = model.loaded
         shown = [f for f in model.all_followups if f.status != "later"]
         rate = followup_rate(loaded.contacts, loaded.settings, model.today)
-        recent_all = [
-            (i.date, i.time or "", c.name, c.slug, i)
-            for c in loaded.contacts
-            for i in c.interactions
-            if i.date <= model.today
-        ]
-        recent_all.sort(
-            key=lambda r: (-r[0].toordinal(), tuple(-ord(ch) for ch in r[1]), r[2].casefold(), r[3])
+        # Newest first (a later time first on the same day), then by name: the first few of that
+        # order (nsmallest is sorted()[:n]), looking closely only at the most recent dates.
+        past = [i.date for c in loaded.contacts for i in c.interactions if i.date <= model.today]
+        cutoff = min(heapq.nlargest(RECENT_LIMIT, past)) if past else model.today
+        recent_all = heapq.nsmallest(
+            RECENT_LIMIT,
+            (
+                (i.date, i.time or "", c.name, c.slug, i)
+                for c in loaded.contacts
+                for i in c.interactions
+                if cutoff <= i.date <= model.today
+            ),
+            key=lambda r: (-r[0].toordinal(), tuple(-ord(ch) for ch in r[1]), r[2].casefold(), r[3]),
         )
         recent = [
             {
