@@ -13,7 +13,6 @@ import click
 
 from .cli import main
 from .cliutil import fail, get_app, report_problems, style
-from .serve import DevServer, ServeError, describe_report, public_host_warning
 from .settings import default_settings, resolve_today
 
 
@@ -56,6 +55,7 @@ def serve(host: str, port: int, no_reload: bool, out: Path | None, quiet: bool) 
     \b
       crm serve --port 8001 --no-reload   serve only, on another port
     """
+    from .serve import DevServer, ServeError, public_host_warning  # watchdog, http.server: only here
     from .site import SiteBuilder
 
     app = get_app()
@@ -125,6 +125,8 @@ def _first_build(builder: Any, quiet: bool) -> None:
     seconds = (dt.datetime.now() - started).total_seconds()
     problems = list(getattr(report, "problems", []) or [])
     report_problems(problems, quiet_warnings=True)
+    from .serve import describe_report
+
     if not quiet:
         click.echo("Built: " + describe_report(report, getattr(report, "seconds", seconds)))
     errors = sorted({p.file for p in problems if p.severity == "error"})

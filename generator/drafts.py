@@ -10,8 +10,6 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from .dates import spoken_date
 from .model import Contact, FollowUp, Settings
 from .paths import builtin_templates
@@ -46,6 +44,8 @@ class NoteRenderer:
     """Renders note drafts; one per CRM root (the Jinja environment caches compiled templates)."""
 
     def __init__(self, root: Path | None) -> None:
+        import jinja2  # only commands that render notes pay for it
+
         self.user_dir = root / "templates" / "notes" if root is not None else None
         self.builtin_dir = builtin_templates() / "notes"
         search = [str(d) for d in (self.user_dir, self.builtin_dir) if d is not None and d.is_dir()]
@@ -98,6 +98,8 @@ class NoteRenderer:
             "today": today,
             "kind": followup.kind,
         }
+        import jinja2
+
         name = f"{note}.md.j2"
         try:
             template = self.env.get_template(name)
