@@ -167,6 +167,7 @@ class Model:
     file_problems: dict[str, list[Problem]] = field(default_factory=dict)
     slugs: set[str] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)  # casefolded name → slug
+    names_signature: int = 0  # in-process only: changes when any contact's name or slug does
 
 
 class SiteBuilder:
@@ -191,6 +192,11 @@ class SiteBuilder:
         self.loaded: Loaded | None = None
         self.preloaded: Loaded | None = None  # a Loaded the caller already has, used by the next build
         self._draft_errors: dict[str, Problem] = {}
+        # In-process memos for rebuilds while serving: what was derived from unchanged inputs.
+        self._followups_for: tuple[Settings, dt.date] | None = None
+        self._followups_memo: dict[str, tuple[str, list[FollowUp]]] = {}
+        self._page_memo: dict[str, tuple[tuple[Any, ...], str]] = {}
+        self._row_memo: dict[str, tuple[tuple[str, str], str]] = {}
 
     # --- the build, as a table of contents -------------------------------------------------
 
@@ -311,12 +317,23 @@ class SiteBuilder:
             stamps[contact.slug] = f"{contact.path}:{entry[0] if entry is not None else ''}"
         self.stamps = stamps
 
+        # Follow-ups depend only on the contact's own file, the settings and the day.
+        if (settings, today) != self._followups_for:
+            self._followups_memo.clear()
+            self._followups_for = (settings, today)
         followups: dict[str, list[FollowUp]] = {}
         everything: list[FollowUp] = []
+        memo = self._followups_memo
         for contact in loaded.contacts:
-            items = contact_followups(contact, settings, today)
-            if items:
+            stamp = stamps[contact.slug]
+            hit = memo.get(contact.slug)
+            if hit is not None and hit[0] == stamp:
+                items = hit[1]
+            else:
+                items = contact_followups(contact, settings, today)
                 items.sort(key=sort_key)
+                memo[contact.slug] = (stamp, items)
+            if items:
                 followups[contact.slug] = items
                 everything.extend(items)
         everything.sort(key=sort_key)
@@ -377,6 +394,7 @@ class SiteBuilder:
             file_problems=file_problems,
             slugs=slugs,
             names=names,
+            names_signature=hash((frozenset(names.items()), frozenset(slugs))),
         )
 
     # --- page plan -----------------------------------------------------------------------
@@ -398,7 +416,13 @@ class SiteBuilder:
                 Page(rel, _hash(base, rel, path.stat().st_mtime_ns, path.stat().st_size), path.read_bytes)
             )
 
-        row_keys = {slug: _hash(base, "row", model.stamps[slug]) for slug in model.order}
+        row_keys = {}
+        for slug in model.order:
+            stamp = model.stamps[slug]
+            memo = self._row_memo.get(slug)
+            if memo is None or memo[0] != (base, stamp):
+                memo = self._row_memo[slug] = ((base, stamp), _hash(base, "row", stamp))
+            row_keys[slug] = memo[1]
         for slug in model.order:
             pages.append(self._contact_page(model, renderer, slug, base))
         for slug in sorted(model.loaded.invalid):
@@ -489,25 +513,41 @@ class SiteBuilder:
         contact = model.contacts[slug]
         items = model.followups.get(slug, [])
         history = model.histories.get(contact.path, [])
-        backlinks = [(b, model.contacts[b].name, kind) for b, kind in model.backlinks.get(slug, [])]
-        resolved = [
-            (target, found, model.contacts[found].name if found else None)
-            for target, found in model.resolved.get(slug, [])
-        ]
-        digest = _hash(
-            base,
-            "contact",
-            model.stamps[slug],
-            resolved,
-            backlinks,
-            [(f.uid_key, f.kind, f.due, f.status, f.days) for f in items],
-            model.today if items else None,
-            [c.sha for c in history],
-            model.file_problems.get(contact.path, []),
-        )
+        problems = model.file_problems.get(contact.path, [])
+
+        def backlinks() -> list[tuple[str, str, str]]:
+            return [(b, model.contacts[b].name, kind) for b, kind in model.backlinks.get(slug, [])]
+
+        # Everything the page shows comes from these; names of other contacts through
+        # `names_signature`. Equal fingerprints mean an equal digest, without hashing again.
+        fingerprint = (
+            base, model.stamps[slug], model.names_signature, model.today if items else None,
+            tuple(model.backlinks.get(slug, ())), history[0].sha if history else None, len(history),
+            tuple(problems),
+        )  # fmt: skip
+        memo = self._page_memo.get(slug)
+        if memo is not None and memo[0] == fingerprint:
+            digest = memo[1]
+        else:
+            resolved = [
+                (target, found, model.contacts[found].name if found else None)
+                for target, found in model.resolved.get(slug, [])
+            ]
+            digest = _hash(
+                base,
+                "contact",
+                model.stamps[slug],
+                resolved,
+                backlinks(),
+                [(f.uid_key, f.kind, f.due, f.status, f.days) for f in items],
+                model.today if items else None,
+                [c.sha for c in history],
+                problems,
+            )
+            self._page_memo[slug] = (fingerprint, digest)
 
         def make() -> bytes:
-            return self._render_contact(model, renderer, contact, items, history, backlinks).encode("utf-8")
+            return self._render_contact(model, renderer, contact, items, history, backlinks()).encode("utf-8")
 
         return Page(f"contacts/{slug}.html", digest, make)
 
