@@ -567,7 +567,9 @@ def markdown(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time crm (check, build, rebuilds, serve) and Hugo.")
     parser.add_argument(
-        "--n", default="1000,10000", help="contact counts, comma-separated (default 1000,10000)"
+        "--n",
+        default=os.environ.get("BENCH_N", "1000,10000"),
+        help="contact counts, comma-separated (default $BENCH_N, else 1000,10000)",
     )
     parser.add_argument("--runs", type=int, default=5, help="runs per stage (default 5)")
     parser.add_argument("--skip-hugo", action="store_true", help="do not run the Hugo comparison")
