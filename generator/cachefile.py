@@ -148,8 +148,10 @@ class Store:
 def _dump(target: Path, doc: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(doc, handle, ensure_ascii=False, separators=(",", ":"))
+        # json.dumps uses the C encoder; json.dump into a file does not (5x slower here).
+        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

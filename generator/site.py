@@ -39,7 +39,9 @@ from .model import Contact, FollowUp, Problem, Settings
 from .render import Renderer, external_url, url_path
 from .settings import resolve_today
 from .slugs import slugify as _slugify
-from .write import Writer
+from .write import STATE_DIR, Writer
+
+FRAGMENTS = f"{STATE_DIR}/fragments.json"
 
 RECENT_LIMIT = 12
 KIND_LABEL = {
@@ -183,6 +185,8 @@ class SiteBuilder:
         self.meta: dict[str, Any] = {}  # the last build's site key and the problems only a build finds
         self.fragments: dict[str, str] = {}  # fragment key → HTML
         self.search_entries: dict[str, str] = {}
+        self._fragments_read = False  # the copy kept in the output folder between CLI runs
+        self._fragments_saved: frozenset[str] = frozenset()
         self.notes_html: dict[str, Markup] = {}
         self.head: str | None = None
         self.histories: dict[str, list[Commit]] = {}
@@ -197,6 +201,7 @@ class SiteBuilder:
         self._followups_memo: dict[str, tuple[str, list[FollowUp]]] = {}
         self._page_memo: dict[str, tuple[tuple[Any, ...], str]] = {}
         self._row_memo: dict[str, tuple[tuple[str, str], str]] = {}
+        self._row_keys_now: dict[str, str] = {}
 
     # --- the build, as a table of contents -------------------------------------------------
 
@@ -236,9 +241,14 @@ class SiteBuilder:
                 skipped += 1
             else:
                 todo.append(page)
-        # A cold build renders thousands of pages: forked workers share them (see parallel.py).
-        parallel.share((self, todo))
-        for changed, draft_errors in parallel.fork_map(_make_in_worker, range(len(todo)), chunksize=32):
+        # A cold build renders thousands of pages: forked workers share the contact pages (see
+        # parallel.py). Pages made of cached rows are made here, so the rows stay cached.
+        summaries = [p for p in todo if _joins_rows(p.path)]
+        others = [p for p in todo if not _joins_rows(p.path)]
+        parallel.share((self, others))
+        results = parallel.fork_map(_make_in_worker, range(len(others)), chunksize=32)
+        results += [self.make_page(page) for page in summaries]
+        for changed, draft_errors in results:
             if changed:
                 written += 1
             else:
@@ -259,6 +269,7 @@ class SiteBuilder:
             self.writer.save_manifest(new_manifest, meta)
         self.manifest = new_manifest
         self.meta = meta
+        self._save_fragments(set(self._row_keys_now.values()))
         problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
         return BuildReport(len(pages), written, skipped, removed, problems, time.perf_counter() - started)
 
@@ -268,6 +279,29 @@ class SiteBuilder:
         changed = self.writer.write(page.path, page.make())
         return changed, [p for key, p in self._draft_errors.items() if key not in before]
 
+    def _read_fragments(self) -> None:
+        """Rows of the list pages and search entries rendered by an earlier run (JSON)."""
+        self._fragments_read = True
+        data = self.writer.read_json(FRAGMENTS)
+        if isinstance(data, dict) and data.get("version") == 1:
+            rows, search = data.get("rows"), data.get("search")
+            if isinstance(rows, dict) and isinstance(search, dict):
+                self.fragments.update({str(k): str(v) for k, v in rows.items()})
+                self.search_entries.update({str(k): str(v) for k, v in search.items()})
+                self._fragments_saved = frozenset(rows)
+
+    def _save_fragments(self, live: set[str]) -> None:
+        """Keep only the current rows, and save them when they changed (so the next run's list
+        pages join cached rows instead of rendering ten thousand)."""
+        for cache in (self.fragments, self.search_entries):
+            for key in [k for k in cache if k not in live]:
+                del cache[key]
+        current = frozenset(self.fragments)
+        if current != self._fragments_saved and current:
+            doc = {"version": 1, "rows": self.fragments, "search": self.search_entries}
+            self.writer.write_json(FRAGMENTS, doc)
+            self._fragments_saved = current
+
     def _reset(self) -> None:
         if self.preloaded is None:  # a preloaded result was read through self.cache: keep them together
             self.cache = ContactCache()
@@ -275,6 +309,7 @@ class SiteBuilder:
         self.meta = {}
         self.fragments.clear()
         self.search_entries.clear()
+        self._fragments_read = True  # a clean build starts from nothing
         self.notes_html.clear()
         self.head = None
         self.histories = {}
@@ -416,7 +451,8 @@ class SiteBuilder:
                 Page(rel, _hash(base, rel, path.stat().st_mtime_ns, path.stat().st_size), path.read_bytes)
             )
 
-        row_keys = {}
+        row_keys: dict[str, str] = {}
+        self._row_keys_now = row_keys
         for slug in model.order:
             stamp = model.stamps[slug]
             memo = self._row_memo.get(slug)
@@ -485,6 +521,9 @@ class SiteBuilder:
 
     def _row(self, model: Model, renderer: Renderer, slug: str, key: str) -> str:
         html = self.fragments.get(key)
+        if html is None and not self._fragments_read:
+            self._read_fragments()
+            html = self.fragments.get(key)
         if html is None:
             contact = model.contacts[slug]
             last = contact.last_interaction
@@ -780,6 +819,8 @@ class SiteBuilder:
             parts = []
             for slug in model.order:
                 key = row_keys[slug]
+                if not self._fragments_read:
+                    self._read_fragments()
                 entry = self.search_entries.get(key)
                 if entry is None:
                     entry = json.dumps(slug) + ":" + json.dumps(_search_text(model.contacts[slug]))
@@ -832,6 +873,10 @@ class SiteBuilder:
             )
 
         return Page("followups.ics", digest, make)
+
+
+def _joins_rows(path: str) -> bool:
+    return path in ("contacts/index.html", "contacts/search-index.js") or path.startswith(("tags/", "companies/"))
 
 
 def _make_in_worker(index: int) -> tuple[bool, list[Problem]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ class Writer:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.real = out.resolve() if out.exists() else out.absolute()
+        self._safe_dirs: set[Path] = set()  # folders checked to lie inside the output folder
 
     def path(self, rel: str) -> Path:
         """The output file for a site-relative POSIX path; refuses anything outside the folder."""
@@ -40,15 +40,19 @@ class Writer:
         if any(part in ("", ".", "..") for part in parts) or ":" in parts[0]:
             raise UnsafePath(f"refusing to write {rel!r}: it would leave the output folder")
         target = self.out.joinpath(*parts)
-        # A symlink inside the output folder must not lead out of it either.
+        # A symlink inside the output folder must not lead out of it either. Folders already
+        # checked in this build are remembered (a site has thousands of pages in a few folders).
         parent = target.parent
-        while not parent.exists() and parent != self.out:
-            parent = parent.parent
-        if parent.exists():
-            real_parent = parent.resolve()
-            base = self.out.resolve() if self.out.exists() else self.real
-            if real_parent != base and base not in real_parent.parents:
-                raise UnsafePath(f"refusing to write {rel!r}: {parent} leads outside the output folder")
+        if parent not in self._safe_dirs:
+            while not parent.exists() and parent != self.out:
+                parent = parent.parent
+            if parent.exists():
+                real_parent = parent.resolve()
+                base = self.out.resolve() if self.out.exists() else self.real
+                if real_parent != base and base not in real_parent.parents:
+                    raise UnsafePath(f"refusing to write {rel!r}: {parent} leads outside the output folder")
+                if parent == target.parent:
+                    self._safe_dirs.add(parent)
         if target.is_symlink():
             raise UnsafePath(f"refusing to write {rel!r}: it is a symbolic link")
         return target
@@ -61,12 +65,15 @@ class Writer:
                 return False
         except OSError:
             pass
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        if target.parent not in self._safe_dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.path(rel)  # check the folder just made, and remember it
+        # Our own process's temporary name (cheaper than mkstemp's random search), then rename.
+        tmp = str(target.parent / f".tmp-{os.getpid()}-{target.name}")
         try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
             try:

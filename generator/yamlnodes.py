@@ -32,6 +32,7 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null": "null",
     "tag:yaml.org,2002:timestamp": "date",
 }
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -70,6 +71,9 @@ class _Constructor(yaml.constructor.SafeConstructor):
 _resolved: dict[tuple[str, bool, bool], str] = {}
 
 
+_IMPLICIT_FIRST = frozenset(ch for ch in yaml.resolver.Resolver.yaml_implicit_resolvers if ch is not None)
+
+
 class _FastLoader(_Loader):  # type: ignore[misc, valid-type]
     """libyaml asks Python to resolve every scalar's tag; the answer only depends on the text
     and on how it was written, and most scalars repeat (keys, types, dates), so remember it."""
@@ -77,6 +81,8 @@ class _FastLoader(_Loader):  # type: ignore[misc, valid-type]
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is not yaml.ScalarNode:
             return str(super().resolve(kind, value, implicit))
+        if value and value[0] not in _IMPLICIT_FIRST and implicit[0]:
+            return _STR  # no implicit type (bool, int, date, null…) starts with this character
         key = (value, implicit[0], implicit[1])
         tag = _resolved.get(key)
         if tag is None:
@@ -183,6 +189,11 @@ class _Builder:
             )
         if node.tag == _STR:
             return node.value
+        if node.tag == _TIMESTAMP and len(node.value) == 10:
+            try:  # the common YYYY-MM-DD, without PyYAML's regex-driven constructor
+                return dt.date.fromisoformat(node.value)
+            except ValueError:
+                pass
         try:
             return _constructor.yaml_constructors[node.tag](_constructor, node)
         except (ValueError, OverflowError, yaml.YAMLError) as exc:

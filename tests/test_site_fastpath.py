@@ -98,3 +98,27 @@ def test_note_template_errors_are_reported_on_the_fast_path_too(demo_root):
     second = SiteBuilder(demo_root, out, today=TODAY).build()
     assert first.errors and [p.format() for p in second.errors] == [p.format() for p in first.errors]
     assert second.written == 0
+
+
+def test_a_new_run_reuses_the_rows_of_the_last_one(demo_root, tmp_path, monkeypatch):
+    out = demo_root / "site"
+    SiteBuilder(demo_root, out, today=TODAY).build()
+    assert (out / ".tipscale" / "fragments.json").is_file()
+    rows_rendered = []
+    real_page = site_module.Renderer.page
+
+    def page(self, name, context):
+        if name == "_row.html.j2":
+            rows_rendered.append(context["href"])
+        return real_page(self, name, context)
+
+    monkeypatch.setattr(site_module.Renderer, "page", page)
+    path = demo_root / "contacts" / "grace-liu.md"
+    path.write_text(path.read_text().replace("VP of Engineering", "CTO"))
+    SiteBuilder(demo_root, out, today=TODAY).build()  # a fresh builder, as the next CLI run
+    assert rows_rendered == ["../contacts/grace-liu.html"]
+    clean = tmp_path / "clean"
+    SiteBuilder(demo_root, clean, today=TODAY).build(clean=True)
+    assert {k: v for k, v in tree(clean).items() if not k.startswith(".tipscale/")} == {
+        k: v for k, v in tree(out).items() if not k.startswith(".tipscale/")
+    }
