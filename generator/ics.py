@@ -58,42 +58,58 @@ def calendar(
     settings: Settings,
     today: dt.date,
     notes: NoteRenderer,
+    cache: dict[str, str] | None = None,
+    keys: list[str] | None = None,
 ) -> str:
-    stamp = today.strftime("%Y%m%dT000000Z")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             "X-WR-CALNAME:Tipscale follow-ups"]  # fmt: skip
-    for item in items:
-        contact = contacts[item.contact]
-        description = [
-            f"{item.kind} for {item.name}, due {item.due.isoformat()} ({relative_days(item.days)})."
-        ]
-        try:
-            draft = notes.draft(contact, item, settings, today)
-        except DraftError as exc:
-            draft = None
-            description.append(f"(draft unavailable: {exc})")
-        if draft is not None:
-            description.append("")
-            description.append(draft.text.rstrip("\n"))
-        if item.reminder is not None:
-            description.append(item.reminder.note)
-        end = item.due + dt.timedelta(days=1)
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{item.uid_key}@tipscale",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{item.due.strftime('%Y%m%d')}",
-            f"DTEND;VALUE=DATE:{end.strftime('%Y%m%d')}",
-            f"SUMMARY:{escape_text(summary_of(item))}",
-            f"DESCRIPTION:{escape_text(chr(10).join(description))}",
-            f"CATEGORIES:{escape_text(item.kind)}",
-            "TRANSP:TRANSPARENT",
-            "BEGIN:VALARM",
-            "ACTION:DISPLAY",
-            f"DESCRIPTION:{escape_text(summary_of(item))}",
-            "TRIGGER:PT9H",
-            "END:VALARM",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) for line in lines)
+    """The feed. With `cache` and `keys` (one per item, naming everything its event depends on),
+    events made before are reused, so a rebuild after one change formats only that one's."""
+    head = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+            "X-WR-CALNAME:Tipscale follow-ups"]  # fmt: skip
+    parts = ["".join(fold(line) for line in head)]
+    for index, item in enumerate(items):
+        key = keys[index] if keys is not None and cache is not None else None
+        text = cache.get(key) if cache is not None and key is not None else None
+        if text is None:
+            text, failed = _event(item, contacts[item.contact], settings, today, notes)
+            if cache is not None and key is not None and not failed:
+                cache[key] = text
+        parts.append(text)
+    parts.append(fold("END:VCALENDAR"))
+    return "".join(parts)
+
+
+def _event(
+    item: FollowUp, contact: Contact, settings: Settings, today: dt.date, notes: NoteRenderer
+) -> tuple[str, bool]:
+    """One VEVENT, folded; and whether its draft failed (such events are not cached)."""
+    description = [f"{item.kind} for {item.name}, due {item.due.isoformat()} ({relative_days(item.days)})."]
+    failed = False
+    try:
+        draft = notes.draft(contact, item, settings, today)
+    except DraftError as exc:
+        draft, failed = None, True
+        description.append(f"(draft unavailable: {exc})")
+    if draft is not None:
+        description.append("")
+        description.append(draft.text.rstrip("\n"))
+    if item.reminder is not None:
+        description.append(item.reminder.note)
+    end = item.due + dt.timedelta(days=1)
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{item.uid_key}@tipscale",
+        f"DTSTAMP:{today.strftime('%Y%m%dT000000Z')}",
+        f"DTSTART;VALUE=DATE:{item.due.strftime('%Y%m%d')}",
+        f"DTEND;VALUE=DATE:{end.strftime('%Y%m%d')}",
+        f"SUMMARY:{escape_text(summary_of(item))}",
+        f"DESCRIPTION:{escape_text(chr(10).join(description))}",
+        f"CATEGORIES:{escape_text(item.kind)}",
+        "TRANSP:TRANSPARENT",
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        f"DESCRIPTION:{escape_text(summary_of(item))}",
+        "TRIGGER:PT9H",
+        "END:VALARM",
+        "END:VEVENT",
+    ]
+    return "".join(fold(line) for line in lines), failed

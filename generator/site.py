@@ -202,6 +202,11 @@ class SiteBuilder:
         self._page_memo: dict[str, tuple[tuple[Any, ...], str]] = {}
         self._row_memo: dict[str, tuple[tuple[str, str], str]] = {}
         self._row_keys_now: dict[str, str] = {}
+        # Dashboard cards and calendar events of unchanged follow-ups (in-process only).
+        self._cards: dict[str, str] = {}
+        self._events: dict[str, str] = {}
+        self._live_cards: set[str] = set()
+        self._live_events: set[str] = set()
 
     # --- the build, as a table of contents -------------------------------------------------
 
@@ -270,6 +275,10 @@ class SiteBuilder:
         self.manifest = new_manifest
         self.meta = meta
         self._save_fragments(set(self._row_keys_now.values()))
+        for cache, live in ((self._cards, self._live_cards), (self._events, self._live_events)):
+            for key in [k for k in cache if k not in live]:
+                del cache[key]
+            live.clear()
         problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
         return BuildReport(len(pages), written, skipped, removed, problems, time.perf_counter() - started)
 
@@ -762,11 +771,27 @@ class SiteBuilder:
             len(loaded.contacts),
         )
 
+        keys = {
+            f.uid_key: f"{base}|{model.stamps[f.contact]}|{f.uid_key}|{f.status}|{f.days}|{model.today}"
+            for f in shown
+        }
+        self._live_cards.update(keys.values())
+
+        def card(item: FollowUp, open_: bool) -> Markup:
+            key = keys[item.uid_key]
+            html = self._cards.get(key)
+            if html is None:
+                view = self._followup_view(model, item, "")
+                html = renderer.page("_followup.html.j2", {"f": view, "show_name": True, "open": open_})
+                if not view["draft_error"]:
+                    self._cards[key] = html
+            return Markup(html)
+
         def make() -> bytes:
             sections = []
             for status in ("overdue", "due", "upcoming"):
-                items = [self._followup_view(model, f, "") for f in shown if f.status == status]
-                sections.append({"id": status, "title": STATUS_TITLE[status], "items": items})
+                cards = [card(f, status != "upcoming") for f in shown if f.status == status]
+                sections.append({"id": status, "title": STATUS_TITLE[status], "items": cards})
             context = {
                 "base": "",
                 "page_title": "Dashboard",
@@ -864,11 +889,15 @@ class SiteBuilder:
             base, "ics", model.today, [(f.uid_key, f.status, f.days, model.stamps[f.contact]) for f in items]
         )
 
+        keys = [f"{base}|{model.stamps[f.contact]}|{f.uid_key}|{f.due}|{f.days}|{model.today}" for f in items]
+        self._live_events.update(keys)
+
         def make() -> bytes:
             from .ics import calendar
 
             assert self.drafts is not None
-            return calendar(items, model.contacts, model.loaded.settings, model.today, self.drafts).encode(
+            settings, today = model.loaded.settings, model.today
+            return calendar(items, model.contacts, settings, today, self.drafts, self._events, keys).encode(
                 "utf-8"
             )
 
@@ -876,7 +905,9 @@ class SiteBuilder:
 
 
 def _joins_rows(path: str) -> bool:
-    return path in ("contacts/index.html", "contacts/search-index.js") or path.startswith(("tags/", "companies/"))
+    return path in ("contacts/index.html", "contacts/search-index.js") or path.startswith(
+        ("tags/", "companies/")
+    )
 
 
 def _make_in_worker(index: int) -> tuple[bool, list[Problem]]:
