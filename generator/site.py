@@ -306,7 +306,10 @@ class SiteBuilder:
             for key in [k for k in cache if k not in live]:
                 del cache[key]
         current = frozenset(self.fragments)
-        if current != self._fragments_saved and current:
+        # Entries are named by their inputs, so an older file is never wrong, only less useful:
+        # rewrite it (tens of MB at 10,000 contacts) when missing or well out of date.
+        stale = len(current - self._fragments_saved)
+        if current and (not self._fragments_saved or stale > max(20, len(current) // 20)):
             doc = {"version": 1, "rows": self.fragments, "search": self.search_entries}
             self.writer.write_json(FRAGMENTS, doc)
             self._fragments_saved = current
