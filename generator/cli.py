@@ -109,12 +109,6 @@ def check(fmt: str, strict: bool, quiet: bool) -> None:
 
 # --- followups --------------------------------------------------------------------------------
 
-KIND_LABEL = {
-    "thank-you": "thank-you",
-    "check-in": "check-in",
-    "reconnect": "reconnect",
-    "reminder": "reminder",
-}
 STATUS_HEADING = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later"}
 
 
@@ -198,7 +192,7 @@ def _print_followups(items: list[FollowUp], today: Any, fixed: bool) -> None:
         when = relative_days(item.days)
         flag = f"  [{MISSING_GAINED_FLAG}]" if item.note_missing_gained else ""
         click.echo(
-            f"  {item.due.isoformat()}  {when:<17} {KIND_LABEL[item.kind]:<10} "
+            f"  {item.due.isoformat()}  {when:<17} {item.kind:<10} "
             f"{item.name[:name_width]:<{name_width}}  {describe(item)}{flag}"
         )
 

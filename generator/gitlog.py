@@ -17,15 +17,28 @@ class Commit:
     sha: str
 
 
-def is_repository(root: Path) -> bool:
+def _rev_parse(root: Path, arg: str) -> str | None:
+    """`git rev-parse ARG` in root, or None outside git (or without git)."""
     try:
         result = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True, text=True, timeout=10, check=False,
-        )  # fmt: skip
+            ["git", "-C", str(root), "rev-parse", arg],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
-        return False
-    return result.returncode == 0 and result.stdout.strip() == "true"
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def is_repository(root: Path) -> bool:
+    return _rev_parse(root, "--is-inside-work-tree") == "true"
+
+
+def head(root: Path) -> str | None:
+    """The commit checked out (None outside git or before the first commit)."""
+    return _rev_parse(root, "HEAD")
 
 
 def file_histories(root: Path, folder: str = "contacts") -> dict[str, list[Commit]]:

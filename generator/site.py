@@ -19,7 +19,6 @@ import functools
 import hashlib
 import heapq
 import json
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from . import __version__, parallel
+from . import __version__, gitlog, parallel
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
 from .followups import contact_followups, followup_rate, sort_key
@@ -115,17 +114,6 @@ def mailto(emails: tuple[str, ...], draft: Draft) -> str:
     to = ",".join(quote(e, safe="@+.") for e in emails[:1])
     body = draft.body.rstrip("\n").replace("\r\n", "\n").replace("\n", "\r\n")
     return f"mailto:{to}?subject={quote(draft.subject, safe='')}&body={quote(body, safe='')}"
-
-
-def _git_head(root: Path) -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=False,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() if result.returncode == 0 else None
 
 
 class _DraftCache(NoteRenderer):
@@ -343,7 +331,7 @@ class SiteBuilder:
         )
         return _hash(
             __version__, _code_digest(), renderer.sources_digest(), notes, repr(loaded.settings),
-            today, dt.date.today(), _git_head(self.root), stamps, loaded.problems, sorted(loaded.invalid),
+            today, dt.date.today(), gitlog.head(self.root), stamps, loaded.problems, sorted(loaded.invalid),
         )  # fmt: skip
 
     def _renderer(self) -> Renderer:
@@ -413,7 +401,7 @@ class SiteBuilder:
             if contact.company:
                 companies.setdefault(slugify(contact.company), (contact.company, []))[1].append(slug)
 
-        head = _git_head(self.root)
+        head = gitlog.head(self.root)
         if head is None:
             self.histories = {}
         elif head != self.head:
