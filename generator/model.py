@@ -6,6 +6,7 @@ Everything here is frozen and typed; the loader builds these and nothing else mu
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -134,7 +135,7 @@ class FollowUp:
     reminder: Reminder | None = None
     note_missing_gained: bool = False
 
-    @property
+    @functools.cached_property
     def uid_key(self) -> str:
         """Stable identity across builds (used for calendar UIDs and page anchors)."""
         if self.interaction is not None:

@@ -31,7 +31,7 @@ from markupsafe import Markup
 from . import __version__, gitlog, parallel
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
-from .followups import contact_followups, followup_rate, sort_key
+from .followups import FollowUpRate, contact_followups, followup_rate, sort_key
 from .gitlog import Commit, file_histories
 from .load import ContactCache, Loaded, load, name_index, resolve_link
 from .model import Contact, FollowUp, Problem, Settings
@@ -160,6 +160,20 @@ class Model:
     names_signature: int = 0  # in-process only: changes when any contact's name or slug does
 
 
+INCREMENTAL_LIMIT = 200  # more changed contacts than this: plan everything again
+
+
+@dataclass
+class _Previous:
+    """What the last build of this process planned, for updating instead of planning again."""
+
+    model: Model
+    pages: dict[str, Page]
+    key: tuple[Any, ...]  # (base digest, today, the real date, git HEAD)
+    invalid: dict[str, list[Problem]]
+    row_keys: dict[str, str]
+
+
 class SiteBuilder:
     """Builds `out` from the CRM at `root`; keeps caches between calls (for `crm serve`)."""
 
@@ -187,6 +201,7 @@ class SiteBuilder:
         # In-process memos for rebuilds while serving: what was derived from unchanged inputs.
         self._followups_for: tuple[Settings, dt.date] | None = None
         self._followups_memo: dict[str, tuple[str, list[FollowUp]]] = {}
+        self._rate_memo: dict[str, tuple[str, int, int]] = {}
         self._page_memo: dict[str, tuple[tuple[Any, ...], str]] = {}
         self._row_memo: dict[str, tuple[tuple[str, str], str]] = {}
         self._row_keys_now: dict[str, str] = {}
@@ -195,6 +210,7 @@ class SiteBuilder:
         self._events: dict[str, str] = {}
         self._live_cards: set[str] = set()
         self._live_events: set[str] = set()
+        self._previous: _Previous | None = None  # the last build's model and plan
 
     # --- the build, as a table of contents -------------------------------------------------
 
@@ -221,16 +237,23 @@ class SiteBuilder:
                 problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
                 count = len(self.manifest)
                 return BuildReport(count, 0, count, 0, problems, time.perf_counter() - started)
-        model = self._model(loaded)
         problems = list(loaded.problems)
-        pages = self._plan(model, renderer, problems)
+        update = None if clean else self._incremental(loaded, renderer)
+        recheck: set[str] | None = None  # pages to compare with the manifest (None: all of them)
+        if update is not None:
+            model, pages, recheck = update
+        else:
+            model = self._model(loaded)
+            pages = self._plan(model, renderer, problems)
         self._draft_errors = {}
         written = skipped = 0
         new_manifest: dict[str, str] = {}
         todo: list[Page] = []
         for page in pages:
             new_manifest[page.path] = page.digest
-            if self.manifest.get(page.path) == page.digest and self.writer.exists(page.path):
+            if self.manifest.get(page.path) == page.digest and (
+                (recheck is not None and page.path not in recheck) or self.writer.exists(page.path)
+            ):
                 skipped += 1
             else:
                 todo.append(page)
@@ -268,7 +291,184 @@ class SiteBuilder:
                 del cache[key]
             live.clear()
         problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
+        self._previous = _Previous(
+            model=model,
+            pages={page.path: page for page in pages},
+            key=self._global_key(model.loaded.settings, renderer, model.today),
+            invalid=loaded.invalid,
+            row_keys=dict(self._row_keys_now),
+        )
         return BuildReport(len(pages), written, skipped, removed, problems, time.perf_counter() - started)
+
+    # --- rebuilds of one process (the server): update what changed -----------------------
+
+    def _global_key(self, settings: Settings, renderer: Renderer, today: dt.date) -> tuple[Any, ...]:
+        return (self._base_digest(settings, renderer), today, dt.date.today(), self.head)
+
+    def _incremental(self, loaded: Loaded, renderer: Renderer) -> tuple[Model, list[Page], set[str]] | None:
+        """The model and page plan of the last build, updated for the few contacts whose files
+        changed; None when a full plan is needed (first build, settings, templates, the day or
+        git's HEAD changed, contacts added, removed or renamed, or many files changed)."""
+        prev = self._previous
+        if prev is None:
+            return None
+        settings = loaded.settings
+        today = self.today if self.today is not None else resolve_today(None, settings)
+        if gitlog.head(self.root) != self.head or self._global_key(settings, renderer, today) != prev.key:
+            return None
+        if loaded.invalid != prev.invalid:
+            return None  # an invalid file changed (its page shows its problems)
+        old = prev.model
+        contacts = loaded.by_slug()
+        if contacts.keys() != old.contacts.keys():
+            return None
+        stamps = self._stamps(loaded)
+        changed = [slug for slug, stamp in stamps.items() if stamp != old.stamps[slug]]
+        if not changed or len(changed) > INCREMENTAL_LIMIT:
+            return None
+        if any(contacts[slug].name != old.contacts[slug].name for slug in changed):
+            return None  # names show on other pages, and [[Full Name]] links resolve by them
+        self.stamps = stamps
+        assert self.drafts is not None
+        self.drafts.stamps = stamps
+        changed_set = set(changed)
+
+        # Follow-ups of the changed contacts.
+        followups = dict(old.followups)
+        fresh: list[FollowUp] = []
+        for slug in changed:
+            items = contact_followups(contacts[slug], settings, today)
+            items.sort(key=sort_key)
+            self._followups_memo[slug] = (stamps[slug], items)
+            if items:
+                followups[slug] = items
+                fresh.extend(items)
+            else:
+                followups.pop(slug, None)
+        everything = [f for f in old.all_followups if f.contact not in changed_set] + fresh
+        everything.sort(key=sort_key)
+
+        # Their links: what they point at, and the back-links of what they pointed at before.
+        def by_name(slug: str) -> tuple[str, str]:
+            return (contacts[slug].name.casefold(), slug)
+
+        resolved = dict(old.resolved)
+        backlinks = dict(old.backlinks)
+        touched: set[str] = set()
+        for slug in changed:
+            for _, found in old.resolved.get(slug, []):
+                if found is not None and found != slug:
+                    touched.add(found)
+                    backlinks[found] = [b for b in backlinks.get(found, []) if b[0] != slug]
+        for slug in changed:
+            entry = self.cache.entries.get(contacts[slug].path)
+            targets: list[tuple[str, str | None]] = []
+            for ref in entry[1].references if entry is not None else ():
+                found = resolve_link(ref.target, old.slugs, old.names)
+                targets.append((ref.target, found))
+                if found is not None and found != slug:
+                    touched.add(found)
+                    if (slug, ref.kind) not in backlinks.get(found, []):
+                        backlinks[found] = [*backlinks.get(found, []), (slug, ref.kind)]
+            resolved[slug] = targets
+        for target in touched:
+            if backlinks.get(target):
+                backlinks[target] = sorted(backlinks[target], key=lambda b: (by_name(b[0]), b[1]))
+            else:
+                backlinks.pop(target, None)
+
+        # Tag and company pages the changed contacts left or joined.
+        tags, companies = dict(old.tags), dict(old.companies)
+        groups_touched: set[tuple[str, str]] = set()
+        for slug in changed:
+            before, after = old.contacts[slug], contacts[slug]
+            for kind, groups, names_before, names_after in (
+                ("tags", tags, before.tags, after.tags),
+                ("companies", companies, (before.company,) if before.company else (), (after.company,) if after.company else ()),
+            ):  # fmt: skip
+                keys_before = {slugify(n) for n in names_before}
+                keys_after = {slugify(n): n for n in names_after}
+                for key in keys_before | set(keys_after):
+                    groups_touched.add((kind, key))
+                    display, members = groups.get(key, (keys_after.get(key, ""), []))
+                    members = [m for m in members if m != slug]
+                    if key in keys_after:
+                        members = sorted([*members, slug], key=by_name)
+                    if members:
+                        # As a full plan names it: after the first member (by name) who has it.
+                        first = contacts[members[0]]
+                        shown = first.tags if kind == "tags" else (first.company,)
+                        display = next(n for n in shown if slugify(n) == key)
+                        groups[key] = (display, members)
+                    else:
+                        groups.pop(key, None)
+        if groups_touched:
+            tags, companies = dict(sorted(tags.items())), dict(sorted(companies.items()))
+
+        file_problems: dict[str, list[Problem]] = {}
+        for problem in loaded.problems:
+            file_problems.setdefault(problem.file, []).append(problem)
+
+        model = Model(
+            loaded=loaded, today=today, real_today=dt.date.today(), contacts=contacts, stamps=stamps,
+            followups=followups, all_followups=everything, backlinks=backlinks, resolved=resolved,
+            tags=tags, companies=companies, order=old.order, histories=old.histories,
+            file_problems=file_problems, slugs=old.slugs, names=old.names, names_signature=old.names_signature,
+        )  # fmt: skip
+
+        base = prev.key[0]
+        self._base = base
+        row_keys = dict(prev.row_keys)
+        for slug in changed:
+            memo = self._row_memo.get(slug)
+            if memo is None or memo[0] != (base, stamps[slug]):
+                memo = self._row_memo[slug] = ((base, stamps[slug]), _hash(base, "row", stamps[slug]))
+            row_keys[slug] = memo[1]
+        self._row_keys_now = row_keys
+
+        pages = dict(prev.pages)
+        fresh_pages = [
+            self._contact_page(model, renderer, slug, base) for slug in sorted(changed_set | touched)
+        ]
+        fresh_pages += [
+            self._dashboard(model, renderer, base),
+            self._contact_list(model, renderer, base, row_keys),
+            self._search_index(model, base, row_keys),
+            self._calendar(model, base),
+        ]
+        for kind, key in sorted(groups_touched):
+            groups = tags if kind == "tags" else companies
+            if key in groups:
+                display, members = groups[key]
+                fresh_pages.append(
+                    self._group_page(model, renderer, base, row_keys, kind, key, display, members)
+                )
+            else:
+                pages.pop(f"{kind}/{key}.html", None)
+        for page in fresh_pages:
+            pages[page.path] = page
+        return model, list(pages.values()), {page.path for page in fresh_pages}
+
+    def _rate(self, model: Model) -> FollowUpRate:
+        """The follow-up rate, from each contact's share, remembered while its file is unchanged."""
+        on_time = counted = 0
+        settings, memo = model.loaded.settings, self._rate_memo
+        for slug, contact in model.contacts.items():
+            stamp = model.stamps[slug]
+            hit = memo.get(slug)
+            if hit is None or hit[0] != stamp:
+                share = followup_rate([contact], settings, model.today)
+                hit = memo[slug] = (stamp, share.on_time, share.counted)
+            on_time += hit[1]
+            counted += hit[2]
+        return FollowUpRate(on_time, counted)
+
+    def _stamps(self, loaded: Loaded) -> dict[str, str]:
+        stamps: dict[str, str] = {}
+        for contact in loaded.contacts:
+            entry = self.cache.entries.get(contact.path)
+            stamps[contact.slug] = f"{contact.path}:{entry[0] if entry is not None else ''}"
+        return stamps
 
     def make_page(self, page: Page) -> tuple[bool, list[Problem]]:
         """Render and write one page: (bytes changed?, note-template problems it met)."""
@@ -307,6 +507,7 @@ class SiteBuilder:
             self.cache = ContactCache()
         self.manifest = {}
         self.meta = {}
+        self._previous = None
         self.fragments.clear()
         self.search_entries.clear()
         self._fragments_read = True  # a clean build starts from nothing
@@ -346,15 +547,13 @@ class SiteBuilder:
         settings = loaded.settings
         today = self.today if self.today is not None else resolve_today(None, settings)
         contacts = loaded.by_slug()
-        stamps: dict[str, str] = {}
-        for contact in loaded.contacts:
-            entry = self.cache.entries.get(contact.path)
-            stamps[contact.slug] = f"{contact.path}:{entry[0] if entry is not None else ''}"
+        stamps = self._stamps(loaded)
         self.stamps = stamps
 
         # Follow-ups depend only on the contact's own file, the settings and the day.
         if (settings, today) != self._followups_for:
             self._followups_memo.clear()
+            self._rate_memo.clear()
             self._followups_for = (settings, today)
         followups: dict[str, list[FollowUp]] = {}
         everything: list[FollowUp] = []
@@ -434,15 +633,17 @@ class SiteBuilder:
 
     # --- page plan -----------------------------------------------------------------------
 
-    def _plan(self, model: Model, renderer: Renderer, problems: list[Problem]) -> list[Page]:
-        settings = model.loaded.settings
-        code = _code_digest()
-        templates = renderer.sources_digest(extra=(__version__, code))
+    def _base_digest(self, settings: Settings, renderer: Renderer) -> str:
+        """What every page depends on: templates, note templates, settings, this code."""
+        templates = renderer.sources_digest(extra=(__version__, _code_digest()))
         if self.drafts is None:
             self.drafts = _DraftCache(self.root, self.stamps)
+        return _hash(templates, repr(settings), self.drafts.sources_digest())
+
+    def _plan(self, model: Model, renderer: Renderer, problems: list[Problem]) -> list[Page]:
+        base = self._base_digest(model.loaded.settings, renderer)
+        assert self.drafts is not None
         self.drafts.stamps = self.stamps
-        notes_digest = self.drafts.sources_digest()
-        base = _hash(templates, repr(settings), notes_digest)
         self._base = base
         pages: list[Page] = []
 
@@ -698,7 +899,7 @@ class SiteBuilder:
     def _dashboard(self, model: Model, renderer: Renderer, base: str) -> Page:
         loaded = model.loaded
         shown = [f for f in model.all_followups if f.status != "later"]
-        rate = followup_rate(loaded.contacts, loaded.settings, model.today)
+        rate = self._rate(model)
         # Newest first (a later time first on the same day), then by name: the first few of that
         # order (nsmallest is sorted()[:n]), looking closely only at the most recent dates.
         past = [i.date for c in loaded.contacts for i in c.interactions if i.date <= model.today]

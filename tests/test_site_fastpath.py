@@ -20,14 +20,22 @@ def tree(folder):
 
 
 def counting_model(monkeypatch):
+    """Counts builds that planned pages: in full (`_model`) or by updating the last plan."""
     calls = []
-    real = SiteBuilder._model
+    real_model, real_update = SiteBuilder._model, SiteBuilder._incremental
 
-    def wrapped(self, loaded):
+    def model(self, loaded):
         calls.append(1)
-        return real(self, loaded)
+        return real_model(self, loaded)
 
-    monkeypatch.setattr(SiteBuilder, "_model", wrapped)
+    def update(self, loaded, renderer):
+        result = real_update(self, loaded, renderer)
+        if result is not None:
+            calls.append(1)
+        return result
+
+    monkeypatch.setattr(SiteBuilder, "_model", model)
+    monkeypatch.setattr(SiteBuilder, "_incremental", update)
     return calls
 
 
