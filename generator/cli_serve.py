@@ -92,6 +92,9 @@ def serve(host: str, port: int, no_reload: bool, out: Path | None, quiet: bool) 
         fail(str(exc))
     try:
         builder.preloaded = app.load()  # reads the persistent parse cache; the first build uses it
+        # While serving, the parse cache lives in memory (rewriting tens of MB after every save
+        # would cost more than the rebuild); it is saved once, when the server stops.
+        app.cache.autosave = False
         _first_build(builder, quiet)
     except KeyboardInterrupt:  # Ctrl-C during a long first build
         server.stop()
@@ -105,6 +108,7 @@ def serve(host: str, port: int, no_reload: bool, out: Path | None, quiet: bool) 
             pass
     finally:
         server.stop()
+        app.cache.save()  # what the server parsed, for the next command's warm start
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if not quiet:

@@ -134,6 +134,7 @@ class ContactCache:
     settings: Settings | None = None
     persist: Path | None = None
     dirty: bool = False
+    autosave: bool = True  # save after every load; the server turns it off and saves when it stops
 
     store: cachefile.Store | None = None
 
@@ -237,7 +238,8 @@ def load(root: Path, cache: ContactCache | None = None) -> Loaded:
         slots[index] = result
     checked = [c for c in slots if c is not None]
     cache.forget_except(live)
-    cache.save()
+    if cache.autosave:
+        cache.save()
 
     invalid: dict[str, list[Problem]] = {}
     for item in checked:
