@@ -160,6 +160,43 @@ class Model:
     names_signature: int = 0  # in-process only: changes when any contact's name or slug does
 
 
+class _Kept:
+    """Fragments named by everything they depend on (so an old one is never wrong), kept in
+    memory and, between command-line runs, in the output folder's `.tipscale/NAME.json`."""
+
+    def __init__(self, name: str) -> None:
+        self.path = f"{STATE_DIR}/{name}.json"
+        self.items: dict[str, str] = {}
+        self.read = False
+        self.saved: frozenset[str] = frozenset()
+
+    def ensure(self, writer: Writer) -> dict[str, str]:
+        """The fragments, read from the output folder the first time they are wanted."""
+        if not self.read:
+            self.read = True
+            data = writer.read_json(self.path)
+            if isinstance(data, dict) and data.get("version") == 1 and isinstance(data.get("items"), dict):
+                self.items.update({str(k): str(v) for k, v in data["items"].items()})
+                self.saved = frozenset(self.items)
+        return self.items
+
+    def finish(self, writer: Writer, live: set[str]) -> None:
+        """Forget what this build no longer uses; rewrite the file when missing or well out of
+        date (it is tens of MB at 10,000 contacts: not after every small change)."""
+        for key in [k for k in self.items if k not in live]:
+            del self.items[key]
+        current = frozenset(self.items)
+        stale = len(current - self.saved)
+        if current and (not self.saved or stale > max(20, len(current) // 20)):
+            writer.write_json(self.path, {"version": 1, "items": self.items})
+            self.saved = current
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.read = True  # a clean build starts from nothing
+        self.saved = frozenset()
+
+
 INCREMENTAL_LIMIT = 200  # more changed contacts than this: plan everything again
 
 
@@ -206,8 +243,8 @@ class SiteBuilder:
         self._row_memo: dict[str, tuple[tuple[str, str], str]] = {}
         self._row_keys_now: dict[str, str] = {}
         # Dashboard cards and calendar events of unchanged follow-ups (in-process only).
-        self._cards: dict[str, str] = {}
-        self._events: dict[str, str] = {}
+        self._cards = _Kept("cards")
+        self._events = _Kept("events")
         self._live_cards: set[str] = set()
         self._live_events: set[str] = set()
         self._previous: _Previous | None = None  # the last build's model and plan
@@ -258,9 +295,9 @@ class SiteBuilder:
             else:
                 todo.append(page)
         # A cold build renders thousands of pages: forked workers share the contact pages (see
-        # parallel.py). Pages made of cached rows are made here, so the rows stay cached.
-        summaries = [p for p in todo if _joins_rows(p.path)]
-        others = [p for p in todo if not _joins_rows(p.path)]
+        # parallel.py). Pages joined from kept fragments are made here, so the fragments are kept.
+        summaries = [p for p in todo if _joins_fragments(p.path)]
+        others = [p for p in todo if not _joins_fragments(p.path)]
         parallel.share((self, others))
         results = parallel.fork_map(_make_in_worker, range(len(others)), chunksize=32)
         results += [self.make_page(page) for page in summaries]
@@ -286,9 +323,8 @@ class SiteBuilder:
         self.manifest = new_manifest
         self.meta = meta
         self._save_fragments(set(self._row_keys_now.values()))
-        for cache, live in ((self._cards, self._live_cards), (self._events, self._live_events)):
-            for key in [k for k in cache if k not in live]:
-                del cache[key]
+        for kept, live in ((self._cards, self._live_cards), (self._events, self._live_events)):
+            kept.finish(self.writer, live)
             live.clear()
         problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
         self._previous = _Previous(
@@ -511,6 +547,8 @@ class SiteBuilder:
         self.fragments.clear()
         self.search_entries.clear()
         self._fragments_read = True  # a clean build starts from nothing
+        self._cards.clear()
+        self._events.clear()
         self.notes_html.clear()
         self.head = None
         self.histories = {}
@@ -971,12 +1009,12 @@ class SiteBuilder:
 
         def card(item: FollowUp, open_: bool) -> Markup:
             key = keys[item.uid_key]
-            html = self._cards.get(key)
+            html = self._cards.ensure(self.writer).get(key)
             if html is None:
                 view = self._followup_view(model, item, "")
                 html = renderer.page("_followup.html.j2", {"f": view, "show_name": True, "open": open_})
                 if not view["draft_error"]:
-                    self._cards[key] = html
+                    self._cards.items[key] = html
             return Markup(html)
 
         def make() -> bytes:
@@ -1089,14 +1127,14 @@ class SiteBuilder:
 
             assert self.drafts is not None
             settings, today = model.loaded.settings, model.today
-            return calendar(items, model.contacts, settings, today, self.drafts, self._events, keys).encode(
-                "utf-8"
-            )
+            return calendar(
+                items, model.contacts, settings, today, self.drafts, self._events.ensure(self.writer), keys
+            ).encode("utf-8")
 
         return Page("followups.ics", digest, make)
 
 
-def _joins_rows(path: str) -> bool:
+def _joins_fragments(path: str) -> bool:
     return path in ("contacts/index.html", "contacts/search-index.js") or path.startswith(
         ("tags/", "companies/")
     )

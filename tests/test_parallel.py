@@ -40,7 +40,7 @@ SCRIPT = textwrap.dedent(
 
     def tree(folder):
         return {{p.relative_to(folder).as_posix(): p.read_bytes().hex()
-                 for p in sorted(folder.rglob("*")) if p.is_file()}}
+                 for p in sorted(folder.rglob("*")) if p.is_file() and ".tipscale" not in p.parts}}
 
     os.environ["TIPSCALE_WORKERS"] = "2"
     two = load(root, ContactCache())

@@ -113,13 +113,18 @@ def test_note_template_errors_are_reported_on_the_fast_path_too(demo_root):
 def test_a_new_run_reuses_the_rows_of_the_last_one(demo_root, tmp_path, monkeypatch):
     out = demo_root / "site"
     SiteBuilder(demo_root, out, today=TODAY).build()
-    assert (out / ".tipscale" / "fragments.json").is_file()
+    for kept in ("fragments", "cards", "events"):
+        assert (out / ".tipscale" / f"{kept}.json").is_file()
     rows_rendered = []
     real_page = site_module.Renderer.page
+
+    cards_rendered = []
 
     def page(self, name, context):
         if name == "_row.html.j2":
             rows_rendered.append(context["href"])
+        if name == "_followup.html.j2":
+            cards_rendered.append(context["f"]["href"])
         return real_page(self, name, context)
 
     monkeypatch.setattr(site_module.Renderer, "page", page)
@@ -127,6 +132,7 @@ def test_a_new_run_reuses_the_rows_of_the_last_one(demo_root, tmp_path, monkeypa
     path.write_text(path.read_text().replace("VP of Engineering", "CTO"))
     SiteBuilder(demo_root, out, today=TODAY).build()  # a fresh builder, as the next CLI run
     assert rows_rendered == ["../contacts/grace-liu.html"]
+    assert cards_rendered == ["contacts/grace-liu.html"]  # the dashboard's other cards were kept
     clean = tmp_path / "clean"
     SiteBuilder(demo_root, clean, today=TODAY).build(clean=True)
     assert tree(clean) == tree(out)
