@@ -80,6 +80,7 @@ class Store:
         self.fallback = fallback  # re-reads a file whose contact is missing from contacts.json
         self.key = settings_key(settings)
         self._contacts: dict[str, Any] | None = None
+        self._from_disk: dict[str, Checked] = {}  # entries as read, to write back unchanged
 
     def contacts_json(self) -> dict[str, Any]:
         if self._contacts is None:
@@ -113,6 +114,7 @@ class Store:
                     source=functools.partial(self._decode, rel) if name is not None else None,
                 )
                 entries[rel] = ((stamp[0], stamp[1], stamp[2]), checked)
+                self._from_disk[rel] = checked
             return entries
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             return {}
@@ -122,14 +124,18 @@ class Store:
         index: dict[str, Any] = {}
         contacts: dict[str, Any] = {}
         for rel, (stamp, checked) in entries.items():
-            contact = checked.contact  # decodes what was still lazy
+            # An entry read from disk and unchanged since is written back as it was read.
+            raw = self.contacts_json().get(rel) if self._from_disk.get(rel) is checked else None
+            contact = None if raw is not None else checked.contact
             index[rel] = [
                 list(stamp),
-                contact.name if contact else None,
+                checked.name if raw is not None else contact.name if contact else None,
                 [[p.file, p.line, p.column, p.severity, p.field, p.message] for p in checked.problems],
                 [[r.target, r.line, r.column, r.field, r.kind] for r in checked.references],
             ]
-            if contact is not None:
+            if raw is not None:
+                contacts[rel] = raw
+            elif contact is not None:
                 contacts[rel] = contact_to_json(contact)
         try:
             self.folder.mkdir(exist_ok=True)

@@ -82,3 +82,14 @@ def test_read_only_root_still_works(demo_root, cli):
     folder.write_text("a file where the cache folder would go")
     result = cli(demo_root, "check")
     assert result.exit_code == 0
+
+
+def test_saving_after_a_change_keeps_every_other_entry_exact(demo_root):
+    load(demo_root, ContactCache(persist=demo_root))  # cold: writes the cache
+    path = demo_root / "contacts" / "hannah-berg.md"
+    path.write_text(path.read_text().replace("Minneapolis, MN", "St Paul, MN"))
+    load(demo_root, ContactCache(persist=demo_root))  # warm: rewrites it, unchanged entries as read
+    from_cache = load(demo_root, ContactCache(persist=demo_root))
+    from_files = load(demo_root, ContactCache())
+    assert from_cache.contacts == from_files.contacts
+    assert from_cache.by_slug()["hannah-berg"].location == "St Paul, MN"
