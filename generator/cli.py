@@ -17,7 +17,7 @@ from . import __version__
 from .cliutil import App, CrmError, fail, finish, get_app, parse_date_option, report_problems, style
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, DraftError, NoteRenderer
-from .followups import followup_rate, pending_followups, select
+from .followups import describe, followup_rate, pending_followups, select
 from .model import FollowUp
 
 
@@ -110,19 +110,6 @@ def check(fmt: str, strict: bool, quiet: bool) -> None:
 # --- followups --------------------------------------------------------------------------------
 
 STATUS_HEADING = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later"}
-
-
-def describe(item: FollowUp) -> str:
-    """One line of what the follow-up is about."""
-    if item.interaction is not None:
-        what = item.interaction.type.replace("-", " ")
-        text = f"{what} on {item.interaction.date.isoformat()}"
-        if item.kind == "check-in" and item.interaction.followed_up:
-            text += f", thanked {item.interaction.followed_up.isoformat()}"
-        return text
-    if item.reminder is not None:
-        return item.reminder.note
-    return "keep in touch"
 
 
 @main.command()

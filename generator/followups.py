@@ -140,3 +140,19 @@ def followup_rate(contacts: Iterable[Contact], settings: Settings, today: dt.dat
             if interaction.followed_up <= due:
                 on_time += 1
     return FollowUpRate(on_time, counted)
+
+
+def describe(item: FollowUp, detailed: bool = False) -> str:
+    """What a follow-up is about, in a few words (`detailed`: with the summary, for the site)."""
+    interaction = item.interaction
+    if interaction is not None:
+        text = f"{interaction.type.replace('-', ' ')} on {interaction.date.isoformat()}"
+        if detailed and interaction.summary:
+            text += f": {interaction.summary}"
+        if item.kind == "check-in" and interaction.followed_up:
+            thanked = interaction.followed_up.isoformat()
+            text += f" (thanked {thanked}, no reply since)" if detailed else f", thanked {thanked}"
+        return text
+    if item.reminder is not None:
+        return item.reminder.note
+    return "Keep in touch" if detailed else "keep in touch"

@@ -31,7 +31,7 @@ from markupsafe import Markup
 from . import __version__, gitlog, parallel
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
-from .followups import FollowUpRate, contact_followups, followup_rate, sort_key
+from .followups import FollowUpRate, contact_followups, describe, followup_rate, sort_key
 from .gitlog import Commit, file_histories
 from .load import ContactCache, Loaded, load, name_index, resolve_link
 from .model import Contact, FollowUp, Problem, Settings
@@ -92,21 +92,6 @@ def _hash(*parts: object) -> str:
         digest.update(repr(part).encode("utf-8", "surrogatepass"))
         digest.update(b"\x1f")
     return digest.hexdigest()
-
-
-def describe(item: FollowUp) -> str:
-    """What a follow-up is about, in a few words."""
-    if item.interaction is not None:
-        what = item.interaction.type.replace("-", " ")
-        text = f"{what} on {item.interaction.date.isoformat()}"
-        if item.interaction.summary:
-            text += f": {item.interaction.summary}"
-        if item.kind == "check-in" and item.interaction.followed_up:
-            text += f" (thanked {item.interaction.followed_up.isoformat()}, no reply since)"
-        return text
-    if item.reminder is not None:
-        return item.reminder.note
-    return "Keep in touch"
 
 
 def mailto(emails: tuple[str, ...], draft: Draft) -> str:
@@ -747,7 +732,7 @@ class SiteBuilder:
             "status": item.status,
             "due": item.due.isoformat(),
             "when": relative_days(item.days),
-            "about": describe(item),
+            "about": describe(item, detailed=True),
             "missing_gained": item.note_missing_gained,
             "missing_flag": MISSING_GAINED_FLAG,
             "draft": draft.text.rstrip("\n") if draft is not None else "",
