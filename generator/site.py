@@ -250,9 +250,10 @@ class SiteBuilder:
             loaded = load(self.root, self.cache)
         self.loaded = loaded
         renderer = self._renderer()
+        self._base = self._base_digest(loaded.settings, renderer)  # once a build: it reads every template
         # Nothing that shapes any page changed since the last build: done, without building the
         # model or a single digest (a no-change rebuild of 10,000 contacts stays instant).
-        site_key = self._site_key(loaded, renderer)
+        site_key = self._site_key(loaded)
         if not clean and site_key is not None and site_key == self.meta.get("site_key"):
             if all(self.writer.exists(path) for path in self.manifest):
                 problems = list(loaded.problems) + [Problem(*p) for p in self.meta.get("build_problems", [])]
@@ -315,16 +316,13 @@ class SiteBuilder:
         self._previous = _Previous(
             model=model,
             pages={page.path: page for page in pages},
-            key=self._global_key(model.loaded.settings, renderer, model.today),
+            key=(self._base, model.today, dt.date.today(), self.head),
             invalid=loaded.invalid,
             row_keys=dict(self._row_keys_now),
         )
         return BuildReport(len(pages), written, skipped, removed, problems, time.perf_counter() - started)
 
     # --- rebuilds of one process (the server): update what changed -----------------------
-
-    def _global_key(self, settings: Settings, renderer: Renderer, today: dt.date) -> tuple[Any, ...]:
-        return (self._base_digest(settings, renderer), today, dt.date.today(), self.head)
 
     def _incremental(self, loaded: Loaded, renderer: Renderer) -> tuple[Model, list[Page], set[str]] | None:
         """The model and page plan of the last build, updated for the few contacts whose files
@@ -335,7 +333,7 @@ class SiteBuilder:
             return None
         settings = loaded.settings
         today = self.today if self.today is not None else resolve_today(None, settings)
-        if gitlog.head(self.root) != self.head or self._global_key(settings, renderer, today) != prev.key:
+        if gitlog.head(self.root) != self.head or (self._base, today, dt.date.today(), self.head) != prev.key:
             return None
         if loaded.invalid != prev.invalid:
             return None  # an invalid file changed (its page shows its problems)
@@ -437,8 +435,7 @@ class SiteBuilder:
             file_problems=file_problems, slugs=old.slugs, names=old.names, names_signature=old.names_signature,
         )  # fmt: skip
 
-        base = prev.key[0]
-        self._base = base
+        base = self._base
         row_keys = dict(prev.row_keys)
         for slug in changed:
             memo = self._row_memo.get(slug)
@@ -540,9 +537,10 @@ class SiteBuilder:
         self.renderer = None
         self.drafts = None
 
-    def _site_key(self, loaded: Loaded, renderer: Renderer) -> str | None:
-        """A digest of everything any page depends on: every file's stamp, the settings, the
-        templates, this code, the day (and the real day, for the "as of" banner) and git's HEAD."""
+    def _site_key(self, loaded: Loaded) -> str | None:
+        """A digest of everything any page depends on: every file's stamp, the base digest
+        (settings, templates, this code), the day (and the real day, for the "as of" banner) and
+        git's HEAD."""
         stamps = []
         for item in loaded.checked:
             entry = self.cache.entries.get(item.file)
@@ -550,12 +548,9 @@ class SiteBuilder:
                 return None
             stamps.append((item.file, entry[0]))
         today = self.today if self.today is not None else resolve_today(None, loaded.settings)
-        notes = (
-            NoteRenderer(self.root).sources_digest() if self.drafts is None else self.drafts.sources_digest()
-        )
         return _hash(
-            __version__, _code_digest(), renderer.sources_digest(), notes, repr(loaded.settings),
-            today, dt.date.today(), gitlog.head(self.root), stamps, loaded.problems, sorted(loaded.invalid),
+            self._base, today, dt.date.today(), gitlog.head(self.root), stamps, loaded.problems,
+            sorted(loaded.invalid),
         )  # fmt: skip
 
     def _renderer(self) -> Renderer:
@@ -664,10 +659,9 @@ class SiteBuilder:
         return _hash(templates, repr(settings), self.drafts.sources_digest())
 
     def _plan(self, model: Model, renderer: Renderer, problems: list[Problem]) -> list[Page]:
-        base = self._base_digest(model.loaded.settings, renderer)
+        base = self._base
         assert self.drafts is not None
         self.drafts.stamps = self.stamps
-        self._base = base
         pages: list[Page] = []
 
         for rel, path in renderer.static_files():
