@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cachefile, parallel
-from .model import Contact, Problem, Settings
+from .model import Contact, HasProblems, Problem, Settings
 from .settings import load_settings
 from .validate import Checked, Reference, check_file
 
@@ -80,7 +80,7 @@ def contact_entries(root: Path) -> Iterator[tuple[str, str]]:
         stack.extend(reversed(subfolders))
 
 
-class Loaded:
+class Loaded(HasProblems):
     """Everything read from a CRM root. Contacts are decoded from the cache on first use."""
 
     def __init__(
@@ -111,14 +111,6 @@ class Loaded:
     @property
     def valid_count(self) -> int:
         return sum(1 for c in self.checked if c.valid)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
     def by_slug(self) -> dict[str, Contact]:
         return {c.slug: c for c in self.contacts}
@@ -199,7 +191,9 @@ def check_path(path: str, rel: str, slug: str, settings: Settings) -> Checked:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        return Checked(rel, None, (Problem(rel, 1, 1, "error", "", f"cannot read the file: {exc.strerror}"),), ())
+        return Checked(
+            rel, None, (Problem(rel, 1, 1, "error", "", f"cannot read the file: {exc.strerror}"),), ()
+        )
     return check_file(data, rel, slug, settings)
 
 

@@ -41,6 +41,20 @@ class Problem:
         }
 
 
+class HasProblems:
+    """`errors` and `warnings` of anything with a `problems` list."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
 @dataclass(frozen=True)
 class Period:
     """A keep-in-touch period: `count` days, weeks, calendar months or years."""

@@ -34,7 +34,7 @@ from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
 from .followups import FollowUpRate, contact_followups, describe, followup_rate, sort_key
 from .gitlog import Commit, file_histories
 from .load import ContactCache, Loaded, load, name_index, resolve_link
-from .model import Contact, FollowUp, Problem, Settings
+from .model import Contact, FollowUp, HasProblems, Problem, Settings
 from .render import Renderer, external_url, url_path
 from .settings import resolve_today
 from .slugs import slugify as _slugify
@@ -54,21 +54,13 @@ _CODE_FILES = ("site.py", "render.py", "write.py", "drafts.py", "ics.py", "dates
 
 
 @dataclass
-class BuildReport:
+class BuildReport(HasProblems):
     pages: int  # pages (and assets) in the plan
     written: int  # files written because their bytes changed
     skipped: int  # planned files left as they were
     removed: int  # stale files removed
     problems: list[Problem]  # every problem found in the files (errors and warnings)
     seconds: float
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
 
 @dataclass
