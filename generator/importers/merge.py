@@ -142,6 +142,10 @@ def _taken_slugs(root: Path) -> set[str]:
     return taken
 
 
+def _same_email(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
 def _same_phone(a: str, b: str) -> bool:
     ka, kb = phone_key(a), phone_key(b)
     if not ka or not kb:
@@ -263,27 +267,40 @@ class Planner:
     def _conflict(self, target: Target, record: Record, name: str, yours: str, theirs: str) -> None:
         self.plan.conflicts.append(Conflict(target.path, target.name, name, yours, theirs, record.line))
 
+    def _fill_list(
+        self,
+        target: Target,
+        record: Record,
+        key: str,
+        mine: list[str],
+        theirs: list[str],
+        same: Callable[[str, str], bool],
+        added: list[str],
+    ) -> list[str]:
+        """The target's values for `key` after the merge: the record's new ones fill an empty
+        list; when the target already has some, new ones are a conflict, not applied."""
+        new = [v for v in theirs if not any(same(v, x) for x in mine)]
+        if new and not mine:
+            self._set(target, key, new[0] if len(new) == 1 else list(new))
+            added.append(key)
+            return list(new)
+        if new:
+            self._conflict(target, record, key, ", ".join(mine), ", ".join(new))
+        return mine
+
     def _merge(self, target: Target, record: Record) -> list[str]:
         added: list[str] = []
         if text_key(record.name) != text_key(target.name):
             self._conflict(target, record, "name", target.name, record.name)
         # e-mail and phone: a list only filled when empty; other values are conflicts
-        new_emails = [e for e in record.emails if e.casefold() not in {x.casefold() for x in target.emails}]
-        if new_emails and not target.emails:
-            target.emails = list(new_emails)
-            self._set(target, "email", new_emails[0] if len(new_emails) == 1 else list(new_emails))
-            added.append("email")
-        elif new_emails:
-            self._conflict(target, record, "email", ", ".join(target.emails), ", ".join(new_emails))
+        target.emails = self._fill_list(
+            target, record, "email", target.emails, record.emails, _same_email, added
+        )
         for email in target.emails:
             self.by_email.setdefault(email.casefold(), target)
-        new_phones = [p for p in record.phones if not any(_same_phone(p, x) for x in target.phones)]
-        if new_phones and not target.phones:
-            target.phones = list(new_phones)
-            self._set(target, "phone", new_phones[0] if len(new_phones) == 1 else list(new_phones))
-            added.append("phone")
-        elif new_phones:
-            self._conflict(target, record, "phone", ", ".join(target.phones), ", ".join(new_phones))
+        target.phones = self._fill_list(
+            target, record, "phone", target.phones, record.phones, _same_phone, added
+        )
         # text values and extras (connected_on, department…)
         values: dict[str, object] = {key: " ".join(getattr(record, key).split()) for key in SCALARS}
         values.update(record.extra)
