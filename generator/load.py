@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +130,13 @@ class ContactCache:
     autosave: bool = True  # save after every load; the server turns it off and saves when it stops
 
     store: cachefile.Store | None = None
+    # The last full walk of contacts/ (absolute path, relative path), so a caller that knows
+    # which files changed (the live server's watcher) can skip stat-ing the other ten thousand.
+    walk: list[tuple[str, str]] | None = None
+    # Reference problems of each file's last result, valid while the names and slugs are the same.
+    ref_names: dict[str, str] = field(default_factory=dict)
+    ref_slugs: frozenset[str] = frozenset()
+    ref_problems: dict[str, tuple[Checked, list[Problem]]] = field(default_factory=dict)
 
     def use_settings(self, settings: Settings) -> None:
         if settings == self.settings:
@@ -148,6 +156,7 @@ class ContactCache:
 
             self.store = cachefile.Store(root, settings, reread)
         self.entries = self.store.read() if self.store is not None else {}
+        self.walk = None  # entries read from disk must be checked against their files
         self.dirty = False
 
     def get(self, path: Path, rel: str, slug: str, settings: Settings) -> Checked:
@@ -202,7 +211,32 @@ def _check_in_worker(item: tuple[str, str, str]) -> Checked:
     return check_path(item[0], item[1], item[2], settings)
 
 
-def load(root: Path, cache: ContactCache | None = None) -> Loaded:
+def _walk(
+    root: Path, cache: ContactCache, changed: Collection[str] | None
+) -> tuple[list[tuple[str, str]], set[str] | None]:
+    """The contact files, and which of them to stat (None: all). With `changed` (paths relative
+    to the root that a file watcher saw change) and an earlier walk, the earlier walk is reused
+    when no contact file was added or removed, and only the changed files are looked at again."""
+    previous = cache.walk
+    if changed is not None and previous is not None and cache.entries:
+        known = {rel for _, rel in previous}
+        recheck: set[str] = set()
+        for rel in changed:
+            if not rel.startswith(CONTACTS_DIR + "/"):
+                continue  # crm.yaml, templates: not contact files
+            exists = os.path.isfile(root / rel)
+            if not rel.endswith(".md") or exists != (rel in known):
+                break  # a folder, or a file added or removed: walk again
+            recheck.add(rel)
+        else:
+            return previous, recheck
+    cache.walk = list(contact_entries(root))
+    return cache.walk, None
+
+
+def load(root: Path, cache: ContactCache | None = None, changed: Collection[str] | None = None) -> Loaded:
+    """Read and check every contact file (through `cache`). `changed`, when given, lists the
+    only paths (relative to root) that may have changed since the last load with this cache."""
     settings, problems = load_settings(root)
     cache = cache if cache is not None else ContactCache()
     seen: dict[str, str] = {}
@@ -211,7 +245,9 @@ def load(root: Path, cache: ContactCache | None = None) -> Loaded:
     cache.use_settings(settings)
     slots: list[Checked | None] = []
     misses: list[tuple[int, cachefile.Stamp, tuple[str, str, str]]] = []
-    for path, rel in contact_entries(root):
+    entries, recheck = _walk(root, cache, changed)
+    cached = cache.entries
+    for path, rel in entries:
         files += 1
         live.add(rel)
         slug = rel.rsplit("/", 1)[-1][:-3]
@@ -220,6 +256,9 @@ def load(root: Path, cache: ContactCache | None = None) -> Loaded:
             problems.append(Problem(rel, 1, 1, "error", "", message))
             continue
         seen[slug] = rel
+        if recheck is not None and rel not in recheck and rel in cached:
+            slots.append(cached[rel][1])
+            continue
         stamp, hit = cache.lookup(path, rel)
         if hit is None:
             misses.append((len(slots), stamp, (path, rel, slug)))
@@ -231,7 +270,8 @@ def load(root: Path, cache: ContactCache | None = None) -> Loaded:
         cache.put(rel, stamp, result)
         slots[index] = result
     checked = [c for c in slots if c is not None]
-    cache.forget_except(live)
+    if len(cached) != len(live):
+        cache.forget_except(live)
     if cache.autosave:
         cache.save()
 
@@ -244,7 +284,7 @@ def load(root: Path, cache: ContactCache | None = None) -> Loaded:
     for item in checked:
         if item.name is not None:
             names.setdefault(item.name.casefold(), item.file.rsplit("/", 1)[-1][:-3])
-    problems.extend(resolve_references(checked, names, set(seen)))
+    problems.extend(_resolve_cached(cache, checked, names, frozenset(seen)))
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
     return Loaded(root, settings, checked, problems, files, invalid)
 
@@ -257,21 +297,38 @@ def name_index(contacts: list[Contact]) -> dict[str, str]:
     return index
 
 
-def resolve_link(target: str, slugs: set[str], names: dict[str, str]) -> str | None:
+def resolve_link(target: str, slugs: AbstractSet[str], names: dict[str, str]) -> str | None:
     if target in slugs:
         return target
     return names.get(target.casefold())
 
 
-def resolve_references(checked: list[Checked], names: dict[str, str], slugs: set[str]) -> list[Problem]:
-    """`with:` slugs that do not exist are errors; unresolved `[[links]]` are warnings.
-    `names` maps lower-cased full names to slugs (see `name_index`)."""
-    known = sorted(slugs)
+def _resolve_cached(
+    cache: ContactCache, checked: list[Checked], names: dict[str, str], slugs: frozenset[str]
+) -> list[Problem]:
+    """`with:` slugs that do not exist are errors; unresolved `[[links]]` are warnings. Each
+    file's answer is remembered while names and slugs stay the same (a rebuild in the server
+    resolves only the files that changed). `names` maps lower-cased full names to slugs."""
+    if names != cache.ref_names or slugs != cache.ref_slugs:
+        cache.ref_names, cache.ref_slugs, cache.ref_problems = names, slugs, {}
+    memo = cache.ref_problems
+    known: list[str] | None = None
     problems: list[Problem] = []
     for item in checked:
-        for ref in item.references:
-            if resolve_link(ref.target, slugs, names) is None:
-                problems.append(_reference_problem(ref, item.file, known))
+        hit = memo.get(item.file)
+        if hit is None or hit[0] is not item:
+            found: list[Problem] = []
+            for ref in item.references:
+                if resolve_link(ref.target, slugs, names) is None:
+                    if known is None:
+                        known = sorted(slugs)
+                    found.append(_reference_problem(ref, item.file, known))
+            hit = memo[item.file] = (item, found)
+        problems.extend(hit[1])
+    if len(memo) > len(checked):
+        live = {item.file for item in checked}
+        for file in [f for f in memo if f not in live]:
+            del memo[file]
     return problems
 
 

@@ -43,7 +43,7 @@ import threading
 import time
 import traceback
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +53,7 @@ from typing import Any, Protocol
 from .load import is_ignored
 
 SETTLE_SECONDS = 0.04  # quiet time after the last change before a rebuild starts
+PENDING_LIMIT = 1000  # changed paths remembered for one rebuild; beyond it, every file is looked at
 MAX_SETTLE_SECONDS = 2.0  # build anyway when changes never stop coming for this long
 KEEPALIVE_SECONDS = 15.0  # an SSE comment line this often finds closed connections
 PREFIX = "/__tipscale/"
@@ -137,7 +138,7 @@ RELOAD_SCRIPT = """\
 class Builder(Protocol):
     """What the server needs of the site builder (`generator.site.SiteBuilder`)."""
 
-    def build(self, clean: bool = False) -> Any: ...
+    def build(self, clean: bool = False, changed: Collection[str] | None = None) -> Any: ...
 
 
 class ServeError(Exception):
@@ -613,6 +614,7 @@ class Rebuilder:
     _last_change: float = 0.0
     _first_change: float = 0.0
     _pending: list[str] = field(default_factory=list)
+    _overflow: bool = False  # more changes than kept in _pending: the next build looks at every file
     _thread: threading.Thread | None = None
 
     def notify(self, paths: list[str]) -> None:
@@ -622,8 +624,10 @@ class Rebuilder:
             if not self._wake.is_set():
                 self._first_change = now
             self._last_change = now
-            if len(self._pending) < 100:
+            if len(self._pending) + len(paths) <= PENDING_LIMIT:
                 self._pending.extend(paths)
+            else:
+                self._overflow = True
             self._wake.set()
 
     def start(self) -> None:
@@ -653,15 +657,17 @@ class Rebuilder:
             with self._lock:
                 self._wake.clear()
                 paths, self._pending = self._pending, []
-            self.rebuild(paths)
+                complete, self._overflow = not self._overflow, False
+            self.rebuild(paths, complete)
 
-    def rebuild(self, paths: list[str]) -> None:
-        """One build; never raises. Logs one line, then publishes the result to open pages."""
+    def rebuild(self, paths: list[str], complete: bool = False) -> None:
+        """One build; never raises. Logs one line, then publishes the result to open pages.
+        With `complete`, `paths` are all that changed, and the build looks at those files only."""
         started = time.perf_counter()
         self.state.builds += 1
         what = _describe_paths(paths)
         try:
-            report = self.builder.build()
+            report = self.builder.build(changed=paths if complete else None)
         except Exception as exc:  # the server must outlive any bug in a build
             where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
             at = f" ({where[0].filename}:{where[0].lineno})" if where else ""
@@ -670,6 +676,10 @@ class Rebuilder:
                 f"{what}: rebuild failed, still serving the previous site — {message}"
             )
             self.state.publish(bump=False, problem=message)
+            with self._lock:
+                self._overflow = (
+                    True  # this build's changes were not all taken in: look at every file next time
+                )
             return
         seconds = time.perf_counter() - started
         self.log(f"{what}: {describe_report(report, seconds)}")

@@ -14,13 +14,14 @@ are kept in `.tipscale/cache.json` in the output folder (JSON, never pickle).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
 import heapq
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,11 @@ from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
 from .followups import FollowUpRate, contact_followups, describe, followup_rate, sort_key
 from .gitlog import Commit, file_histories
 from .load import ContactCache, Loaded, load, name_index, resolve_link
-from .model import Contact, FollowUp, HasProblems, Problem, Settings
+from .model import Contact, FollowUp, HasProblems, Interaction, Problem, Settings
 from .render import Renderer, external_url, url_path
 from .settings import resolve_today
 from .slugs import slugify as _slugify
+from .validate import Checked
 from .write import STATE_DIR, Writer
 
 FRAGMENTS = f"{STATE_DIR}/fragments.json"
@@ -114,6 +116,34 @@ class _DraftCache(NoteRenderer):
         return value
 
 
+Recent = tuple[dt.date, str, str, str, Interaction]  # date, time, contact name, slug, interaction
+
+
+def _recent_key(r: Recent) -> tuple[Any, ...]:
+    """Newest first (a later time first on the same day), then by name."""
+    return (-r[0].toordinal(), tuple(-ord(ch) for ch in r[1]), r[2].casefold(), r[3])
+
+
+def _recent(contacts: Iterable[Contact], today: dt.date) -> list[Recent]:
+    """The RECENT_LIMIT latest interactions up to today (nsmallest is sorted()[:n]), looking
+    closely only at the most recent dates."""
+    contacts = list(contacts)
+    past = heapq.nlargest(RECENT_LIMIT, (i.date for c in contacts for i in c.interactions if i.date <= today))
+    if not past:
+        return []
+    cutoff = past[-1]
+    return heapq.nsmallest(
+        RECENT_LIMIT,
+        (
+            (i.date, i.time or "", c.name, c.slug, i)
+            for c in contacts
+            for i in c.interactions
+            if cutoff <= i.date <= today
+        ),
+        key=_recent_key,
+    )
+
+
 @dataclass
 class Model:
     """The cross-indexes of one build."""
@@ -132,6 +162,9 @@ class Model:
     order: list[str]  # slugs sorted by name
     histories: dict[str, list[Commit]]
     file_problems: dict[str, list[Problem]] = field(default_factory=dict)
+    rate: FollowUpRate = field(default_factory=lambda: FollowUpRate(0, 0))
+    recent: list[Recent] = field(default_factory=list)  # the dashboard's latest interactions
+    checked: dict[str, Checked] = field(default_factory=dict)  # file → its check result (by identity)
     slugs: set[str] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)  # casefolded name → slug
     names_signature: int = 0  # in-process only: changes when any contact's name or slug does
@@ -186,6 +219,7 @@ class _Previous:
     key: tuple[Any, ...]  # (base digest, today, the real date, git HEAD)
     invalid: dict[str, list[Problem]]
     row_keys: dict[str, str]
+    row_tokens: dict[str, str]
 
 
 class SiteBuilder:
@@ -218,78 +252,77 @@ class SiteBuilder:
         self._rate_memo: dict[str, tuple[str, int, int]] = {}
         self._page_memo: dict[str, tuple[tuple[Any, ...], str]] = {}
         self._row_memo: dict[str, tuple[tuple[str, str], str]] = {}
-        self._row_keys_now: dict[str, str] = {}
+        self._row_keys_now: dict[str, str] = {}  # slug → the key its list row is kept under
+        self._row_tokens_now: dict[str, str] = {}  # slug → what list-page digests use for its row
+        self._key_memo: dict[str, tuple[Checked, int]] = {}  # file → (check result, its part of the site key)
+        self._written = self._skipped = 0  # counters of the build in progress
         # Dashboard cards and calendar events of unchanged follow-ups (in-process only).
         self._cards = _Kept("cards")
         self._events = _Kept("events")
         self._live_cards: set[str] = set()
         self._live_events: set[str] = set()
         self._previous: _Previous | None = None  # the last build's model and plan
+        # The live server's builder: its first build plans every page (so the first save only
+        # updates the plan), and the manifest is saved by `flush()` instead of after every build.
+        self.long_lived = False
+        self._manifest_saved: set[str] | None = None  # pages of the manifest as last saved (long-lived)
+        self._manifest_unsaved = False
 
     # --- the build, as a table of contents -------------------------------------------------
 
-    def build(self, clean: bool = False) -> BuildReport:
+    def build(self, clean: bool = False, changed: Collection[str] | None = None) -> BuildReport:
+        """Build the site. `changed`, when given, lists the only paths (relative to the root)
+        that may have changed since this builder's last build (the server's file watcher)."""
         started = time.perf_counter()
-        if clean:
-            self._reset()
         self.out.mkdir(parents=True, exist_ok=True)
         self.writer = Writer(self.out)
+        # A clean build renders everything again, but still removes what the last build wrote.
+        previous_pages = set(self.writer.load_manifest()) if clean else set()
+        if clean:
+            self._reset()
         if self.manifest is None:
             self.manifest, self.meta = self.writer.load_manifest_all()
+            if self.meta.get("unsaved"):
+                # A server stopped without saving it: which pages exist is known, their inputs not.
+                self.manifest, self.meta = dict.fromkeys(self.manifest, ""), {}
         if self.preloaded is not None:
             loaded, self.preloaded = self.preloaded, None
         else:
-            loaded = load(self.root, self.cache)
+            loaded = load(self.root, self.cache, None if clean else changed)
         self.loaded = loaded
         renderer = self._renderer()
         self._base = self._base_digest(loaded.settings, renderer)  # once a build: it reads every template
         # Nothing that shapes any page changed since the last build: done, without building the
         # model or a single digest (a no-change rebuild of 10,000 contacts stays instant).
         site_key = self._site_key(loaded)
-        if not clean and site_key is not None and site_key == self.meta.get("site_key"):
+        fast = not (self.long_lived and self._previous is None)
+        if fast and not clean and site_key is not None and site_key == self.meta.get("site_key"):
             if all(self.writer.exists(path) for path in self.manifest):
                 problems = list(loaded.problems) + [Problem(*p) for p in self.meta.get("build_problems", [])]
                 problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
                 count = len(self.manifest)
                 return BuildReport(count, 0, count, 0, problems, time.perf_counter() - started)
         problems = list(loaded.problems)
+        self._draft_errors = {}
+        self._written = self._skipped = 0
         update = None if clean else self._incremental(loaded, renderer)
-        recheck: set[str] | None = None  # pages to compare with the manifest (None: all of them)
         if update is not None:
-            model, pages, recheck = update
+            # The pages of the contacts that changed first (the one being edited is usually the
+            # one open in the browser), then the summary pages that show them.
+            model, planned, first, rest = update
+            self._make_pages(first)
+            self._make_pages(rest())
+            pages = list(planned.values())
+            self._skipped += len(pages) - self._written - self._skipped
         else:
             model = self._model(loaded)
             pages = self._plan(model, renderer, problems)
-        self._draft_errors = {}
-        written = skipped = 0
-        new_manifest: dict[str, str] = {}
-        todo: list[Page] = []
-        for page in pages:
-            new_manifest[page.path] = page.digest
-            if self.manifest.get(page.path) == page.digest and (
-                (recheck is not None and page.path not in recheck) or self.writer.exists(page.path)
-            ):
-                skipped += 1
-            else:
-                todo.append(page)
-        # A cold build renders thousands of pages: forked workers share the contact pages (see
-        # parallel.py). Pages joined from kept fragments are made here, so the fragments are kept.
-        summaries = [p for p in todo if _joins_fragments(p.path)]
-        others = [p for p in todo if not _joins_fragments(p.path)]
-        parallel.share((self, others))
-        results = parallel.fork_map(_make_in_worker, range(len(others)), chunksize=32)
-        results += [self.make_page(page) for page in summaries]
-        for changed, draft_errors in results:
-            if changed:
-                written += 1
-            else:
-                skipped += 1
-            for problem in draft_errors:
-                self._draft_errors.setdefault(problem.message, problem)
+            self._make_pages(pages)
+        new_manifest = {page.path: page.digest for page in pages}
         # A broken note template shows on the pages that render a draft, and is reported here.
         problems.extend(self._draft_errors.values())
         removed = 0
-        for stale in sorted(set(self.manifest) - set(new_manifest)):
+        for stale in sorted((set(self.manifest) | previous_pages) - set(new_manifest)):
             if self.writer.remove(stale):
                 removed += 1
         build_problems = [
@@ -297,7 +330,7 @@ class SiteBuilder:
         ]
         meta = {"site_key": site_key, "build_problems": build_problems}
         if new_manifest != self.manifest or meta != self.meta:
-            self.writer.save_manifest(new_manifest, meta)
+            self._save_manifest(new_manifest, meta)
         self.manifest = new_manifest
         self.meta = meta
         self._save_fragments(set(self._row_keys_now.values()))
@@ -311,15 +344,67 @@ class SiteBuilder:
             key=(self._base, model.today, dt.date.today(), self.head),
             invalid=loaded.invalid,
             row_keys=dict(self._row_keys_now),
+            row_tokens=dict(self._row_tokens_now),
         )
-        return BuildReport(len(pages), written, skipped, removed, problems, time.perf_counter() - started)
+        count = len(pages)
+        return BuildReport(
+            count, self._written, self._skipped, removed, problems, time.perf_counter() - started
+        )
+
+    def _save_manifest(self, manifest: dict[str, str], meta: dict[str, Any]) -> None:
+        """Save the manifest; a long-lived builder saves it marked "unsaved" only when the set of
+        pages changes (rewriting it after every save costs tens of ms at 10,000 contacts), and
+        for good in `flush()`. Were the server killed, the next run trusts no digest of it."""
+        if not self.long_lived:
+            self.writer.save_manifest(manifest, meta)
+            return
+        self._manifest_unsaved = True
+        if self._manifest_saved != set(manifest):
+            self.writer.save_manifest(manifest, {**meta, "unsaved": True})
+            self._manifest_saved = set(manifest)
+
+    def flush(self) -> None:
+        """Save what a long-lived builder keeps in memory (the manifest); call when stopping."""
+        if self._manifest_unsaved and self.manifest is not None:
+            self.writer.save_manifest(self.manifest, self.meta)
+            self._manifest_unsaved = False
+            self._manifest_saved = set(self.manifest)
+
+    def _make_pages(self, pages: list[Page]) -> None:
+        """Render and write the pages whose inputs changed since the last build, or whose file
+        is missing. A cold build renders thousands of pages: forked
+        workers share the contact pages (see parallel.py). Pages joined from kept fragments are
+        made here, so the fragments are kept."""
+        manifest = self.manifest or {}
+        todo: list[Page] = []
+        for page in pages:
+            if manifest.get(page.path) == page.digest and self.writer.exists(page.path):
+                self._skipped += 1
+            else:
+                todo.append(page)
+        summaries = [p for p in todo if _joins_fragments(p.path)]
+        others = [p for p in todo if not _joins_fragments(p.path)]
+        parallel.share((self, others))
+        results = parallel.fork_map(_make_in_worker, range(len(others)), chunksize=32)
+        results += [self.make_page(page) for page in summaries]
+        for changed, draft_errors in results:
+            if changed:
+                self._written += 1
+            else:
+                self._skipped += 1
+            for problem in draft_errors:
+                self._draft_errors.setdefault(problem.message, problem)
 
     # --- rebuilds of one process (the server): update what changed -----------------------
 
-    def _incremental(self, loaded: Loaded, renderer: Renderer) -> tuple[Model, list[Page], set[str]] | None:
+    def _incremental(
+        self, loaded: Loaded, renderer: Renderer
+    ) -> tuple[Model, dict[str, Page], list[Page], Callable[[], list[Page]]] | None:
         """The model and page plan of the last build, updated for the few contacts whose files
-        changed; None when a full plan is needed (first build, settings, templates, the day or
-        git's HEAD changed, contacts added, removed or renamed, or many files changed)."""
+        changed: (model, every planned page by path, the changed contacts' pages, a function
+        that plans the summary pages). None when a full plan is needed (first build, settings,
+        templates, the day or git's HEAD changed, contacts added, removed or renamed, or many
+        files changed)."""
         prev = self._previous
         if prev is None:
             return None
@@ -330,34 +415,61 @@ class SiteBuilder:
         if loaded.invalid != prev.invalid:
             return None  # an invalid file changed (its page shows its problems)
         old = prev.model
-        contacts = loaded.by_slug()
-        if contacts.keys() != old.contacts.keys():
+        if len(loaded.checked) != len(old.checked):
             return None
-        stamps = self._stamps(loaded)
-        changed = [slug for slug, stamp in stamps.items() if stamp != old.stamps[slug]]
-        if not changed or len(changed) > INCREMENTAL_LIMIT:
+        # A file's check result is a new object exactly when the file changed (see ContactCache).
+        changed_items = [item for item in loaded.checked if old.checked.get(item.file) is not item]
+        if not changed_items or len(changed_items) > INCREMENTAL_LIMIT:
             return None
-        if any(contacts[slug].name != old.contacts[slug].name for slug in changed):
-            return None  # names show on other pages, and [[Full Name]] links resolve by them
+        contacts = dict(old.contacts)
+        stamps = dict(old.stamps)
+        changed: list[str] = []
+        for item in changed_items:
+            contact = item.contact
+            if item.file not in old.checked or contact is None or contact.slug not in contacts:
+                return None  # a file moved, or is new
+            if contact.name != contacts[contact.slug].name:
+                return None  # names show on other pages, and [[Full Name]] links resolve by them
+            contacts[contact.slug] = contact
+            stamps[contact.slug] = self._stamp(contact)
+            changed.append(contact.slug)
+        checked = dict(old.checked)
+        for item in changed_items:
+            checked[item.file] = item
         self.stamps = stamps
         assert self.drafts is not None
         self.drafts.stamps = stamps
         changed_set = set(changed)
 
-        # Follow-ups of the changed contacts.
+        # Follow-ups of the changed contacts, and their share of the follow-up rate.
         followups = dict(old.followups)
-        fresh: list[FollowUp] = []
+        everything = [f for f in old.all_followups if f.contact not in changed_set]
+        on_time, counted = old.rate.on_time, old.rate.counted
         for slug in changed:
             items = contact_followups(contacts[slug], settings, today)
             items.sort(key=sort_key)
             self._followups_memo[slug] = (stamps[slug], items)
             if items:
                 followups[slug] = items
-                fresh.extend(items)
+                for followup in items:
+                    bisect.insort(everything, followup, key=sort_key)
             else:
                 followups.pop(slug, None)
-        everything = [f for f in old.all_followups if f.contact not in changed_set] + fresh
-        everything.sort(key=sort_key)
+            old_share = self._rate_memo.get(slug)
+            if old_share is None:
+                return None
+            share = followup_rate([contacts[slug]], settings, today)
+            self._rate_memo[slug] = (stamps[slug], share.on_time, share.counted)
+            on_time += share.on_time - old_share[1]
+            counted += share.counted - old_share[2]
+
+        # The dashboard's latest interactions: when none of them came from a changed contact,
+        # the others' are still the latest of theirs.
+        if any(r[3] in changed_set for r in old.recent):
+            recent = _recent(contacts.values(), today)
+        else:
+            candidates = _recent((contacts[slug] for slug in changed), today)
+            recent = heapq.nsmallest(RECENT_LIMIT, [*old.recent, *candidates], key=_recent_key)
 
         # Their links: what they point at, and the back-links of what they pointed at before.
         def by_name(slug: str) -> tuple[str, str]:
@@ -424,61 +536,59 @@ class SiteBuilder:
             loaded=loaded, today=today, real_today=dt.date.today(), contacts=contacts, stamps=stamps,
             followups=followups, all_followups=everything, backlinks=backlinks, resolved=resolved,
             tags=tags, companies=companies, order=old.order, histories=old.histories,
-            file_problems=file_problems, slugs=old.slugs, names=old.names, names_signature=old.names_signature,
+            file_problems=file_problems, rate=FollowUpRate(on_time, counted), recent=recent,
+            checked=checked, slugs=old.slugs, names=old.names, names_signature=old.names_signature,
         )  # fmt: skip
 
         base = self._base
-        row_keys = dict(prev.row_keys)
-        for slug in changed:
-            memo = self._row_memo.get(slug)
-            if memo is None or memo[0] != (base, stamps[slug]):
-                memo = self._row_memo[slug] = ((base, stamps[slug]), _hash(base, "row", stamps[slug]))
-            row_keys[slug] = memo[1]
-        self._row_keys_now = row_keys
-
         pages = dict(prev.pages)
-        fresh_pages = [
+        first_pages = [
             self._contact_page(model, renderer, slug, base) for slug in sorted(changed_set | touched)
         ]
-        fresh_pages += [
-            self._dashboard(model, renderer, base),
-            self._contact_list(model, renderer, base, row_keys),
-            self._search_index(model, base, row_keys),
-            self._calendar(model, base),
-        ]
-        for kind, key in sorted(groups_touched):
-            groups = tags if kind == "tags" else companies
-            if key in groups:
-                display, members = groups[key]
-                fresh_pages.append(
-                    self._group_page(model, renderer, base, row_keys, kind, key, display, members)
-                )
-            else:
-                pages.pop(f"{kind}/{key}.html", None)
-        for page in fresh_pages:
+        for page in first_pages:
             pages[page.path] = page
-        return model, list(pages.values()), {page.path for page in fresh_pages}
 
-    def _rate(self, model: Model) -> FollowUpRate:
-        """The follow-up rate, from each contact's share, remembered while its file is unchanged."""
-        on_time = counted = 0
-        settings, memo = model.loaded.settings, self._rate_memo
-        for slug, contact in model.contacts.items():
-            stamp = model.stamps[slug]
-            hit = memo.get(slug)
-            if hit is None or hit[0] != stamp:
-                share = followup_rate([contact], settings, model.today)
-                hit = memo[slug] = (stamp, share.on_time, share.counted)
-            on_time += hit[1]
-            counted += hit[2]
-        return FollowUpRate(on_time, counted)
+        def summaries() -> list[Page]:
+            row_keys, tokens = dict(prev.row_keys), dict(prev.row_tokens)
+            for slug in changed:
+                row_keys[slug] = self._row_key(base, slug, stamps[slug])
+                tokens[slug] = self._row_token(model, renderer, slug, row_keys[slug])
+            self._row_keys_now, self._row_tokens_now = row_keys, tokens
+            fresh = [
+                self._dashboard(model, renderer, base),
+                self._contact_list(model, renderer, base, row_keys, tokens),
+                self._search_index(model, base, row_keys),
+                self._calendar(model, base),
+            ]
+            for kind, key in sorted(groups_touched):
+                groups = tags if kind == "tags" else companies
+                if key in groups:
+                    display, members = groups[key]
+                    fresh.append(
+                        self._group_page(model, renderer, base, row_keys, tokens, kind, key, display, members)
+                    )
+                else:
+                    pages.pop(f"{kind}/{key}.html", None)
+            for page in fresh:
+                pages[page.path] = page
+            return fresh
 
-    def _stamps(self, loaded: Loaded) -> dict[str, str]:
-        stamps: dict[str, str] = {}
-        for contact in loaded.contacts:
-            entry = self.cache.entries.get(contact.path)
-            stamps[contact.slug] = f"{contact.path}:{entry[0] if entry is not None else ''}"
-        return stamps
+        return model, pages, first_pages, summaries
+
+    def _row_key(self, base: str, slug: str, stamp: str) -> str:
+        memo = self._row_memo.get(slug)
+        if memo is None or memo[0] != (base, stamp):
+            memo = self._row_memo[slug] = ((base, stamp), _hash(base, "row", stamp))
+        return memo[1]
+
+    def _row_token(self, model: Model, renderer: Renderer, slug: str, key: str) -> str:
+        """A list row named by its bytes: an edit to the notes leaves the list pages as they are."""
+        row = self._row(model, renderer, slug, key).encode("utf-8")
+        return hashlib.blake2b(row, digest_size=16).hexdigest()
+
+    def _stamp(self, contact: Contact) -> str:
+        entry = self.cache.entries.get(contact.path)
+        return f"{contact.path}:{entry[0] if entry is not None else ''}"
 
     def make_page(self, page: Page) -> tuple[bool, list[Problem]]:
         """Render and write one page: (bytes changed?, note-template problems it met)."""
@@ -532,17 +642,29 @@ class SiteBuilder:
     def _site_key(self, loaded: Loaded) -> str | None:
         """A digest of everything any page depends on: every file's stamp, the base digest
         (settings, templates, this code), the day (and the real day, for the "as of" banner) and
-        git's HEAD."""
-        stamps = []
+        git's HEAD. Each file's part is a hash remembered with its check result, and the parts
+        are summed, so a rebuild after one save hashes one file, not ten thousand."""
+        total = 0
+        memo = self._key_memo
         for item in loaded.checked:
-            entry = self.cache.entries.get(item.file)
-            if entry is None:
-                return None
-            stamps.append((item.file, entry[0]))
+            hit = memo.get(item.file)
+            if hit is None or hit[0] is not item:
+                entry = self.cache.entries.get(item.file)
+                if entry is None:
+                    return None
+                part = hashlib.blake2b(
+                    repr((item.file, entry[0])).encode("utf-8", "surrogatepass"), digest_size=16
+                )
+                hit = memo[item.file] = (item, int.from_bytes(part.digest(), "big"))
+            total += hit[1]
+        if len(memo) > 2 * len(loaded.checked) + 100:
+            live = {item.file for item in loaded.checked}
+            for file in [f for f in memo if f not in live]:
+                del memo[file]
         today = self.today if self.today is not None else resolve_today(None, loaded.settings)
         return _hash(
-            self._base, today, dt.date.today(), gitlog.head(self.root), stamps, loaded.problems,
-            sorted(loaded.invalid),
+            self._base, today, dt.date.today(), gitlog.head(self.root), len(loaded.checked),
+            total % (1 << 128), loaded.problems, sorted(loaded.invalid),
         )  # fmt: skip
 
     def _renderer(self) -> Renderer:
@@ -557,7 +679,7 @@ class SiteBuilder:
         settings = loaded.settings
         today = self.today if self.today is not None else resolve_today(None, settings)
         contacts = loaded.by_slug()
-        stamps = self._stamps(loaded)
+        stamps = {contact.slug: self._stamp(contact) for contact in loaded.contacts}
         self.stamps = stamps
 
         # Follow-ups depend only on the contact's own file, the settings and the day.
@@ -581,6 +703,18 @@ class SiteBuilder:
                 followups[contact.slug] = items
                 everything.extend(items)
         everything.sort(key=sort_key)
+
+        # The follow-up rate, from each contact's share, remembered while its file is unchanged.
+        on_time = counted = 0
+        rate_memo = self._rate_memo
+        for slug, contact in contacts.items():
+            stamp = stamps[slug]
+            share = rate_memo.get(slug)
+            if share is None or share[0] != stamp:
+                rate = followup_rate([contact], settings, today)
+                share = rate_memo[slug] = (stamp, rate.on_time, rate.counted)
+            on_time += share[1]
+            counted += share[2]
 
         slugs = set(contacts)
         names = name_index(loaded.contacts)
@@ -636,6 +770,9 @@ class SiteBuilder:
             order=order,
             histories=self.histories,
             file_problems=file_problems,
+            rate=FollowUpRate(on_time, counted),
+            recent=_recent(loaded.contacts, today),
+            checked={item.file: item for item in loaded.checked},
             slugs=slugs,
             names=names,
             names_signature=hash((frozenset(names.items()), frozenset(slugs))),
@@ -662,13 +799,12 @@ class SiteBuilder:
             )
 
         row_keys: dict[str, str] = {}
-        self._row_keys_now = row_keys
         for slug in model.order:
-            stamp = model.stamps[slug]
-            memo = self._row_memo.get(slug)
-            if memo is None or memo[0] != (base, stamp):
-                memo = self._row_memo[slug] = ((base, stamp), _hash(base, "row", stamp))
-            row_keys[slug] = memo[1]
+            row_keys[slug] = self._row_key(base, slug, model.stamps[slug])
+        tokens = row_keys
+        if self.long_lived:  # the server's rebuilds name rows by their bytes (see _incremental)
+            tokens = {slug: self._row_token(model, renderer, slug, key) for slug, key in row_keys.items()}
+        self._row_keys_now, self._row_tokens_now = row_keys, tokens
         for slug in model.order:
             pages.append(self._contact_page(model, renderer, slug, base))
         for slug in sorted(model.loaded.invalid):
@@ -677,15 +813,17 @@ class SiteBuilder:
             pages.append(self._invalid_page(model, renderer, slug, base))
 
         pages.append(self._dashboard(model, renderer, base))
-        pages.append(self._contact_list(model, renderer, base, row_keys))
+        pages.append(self._contact_list(model, renderer, base, row_keys, tokens))
         pages.append(self._search_index(model, base, row_keys))
         for tag_slug, (display, members) in model.tags.items():
             pages.append(
-                self._group_page(model, renderer, base, row_keys, "tags", tag_slug, display, members)
+                self._group_page(model, renderer, base, row_keys, tokens, "tags", tag_slug, display, members)
             )
         for company_slug, (display, members) in model.companies.items():
             pages.append(
-                self._group_page(model, renderer, base, row_keys, "companies", company_slug, display, members)
+                self._group_page(
+                    model, renderer, base, row_keys, tokens, "companies", company_slug, display, members
+                )
             )
         pages.append(self._calendar(model, base))
 
@@ -908,21 +1046,7 @@ class SiteBuilder:
     def _dashboard(self, model: Model, renderer: Renderer, base: str) -> Page:
         loaded = model.loaded
         shown = [f for f in model.all_followups if f.status != "later"]
-        rate = self._rate(model)
-        # Newest first (a later time first on the same day), then by name: the first few of that
-        # order (nsmallest is sorted()[:n]), looking closely only at the most recent dates.
-        past = [i.date for c in loaded.contacts for i in c.interactions if i.date <= model.today]
-        cutoff = min(heapq.nlargest(RECENT_LIMIT, past)) if past else model.today
-        recent_all = heapq.nsmallest(
-            RECENT_LIMIT,
-            (
-                (i.date, i.time or "", c.name, c.slug, i)
-                for c in loaded.contacts
-                for i in c.interactions
-                if cutoff <= i.date <= model.today
-            ),
-            key=lambda r: (-r[0].toordinal(), tuple(-ord(ch) for ch in r[1]), r[2].casefold(), r[3]),
-        )
+        rate = model.rate
         recent = [
             {
                 "date": i.date.isoformat(),
@@ -931,7 +1055,7 @@ class SiteBuilder:
                 "type": i.type.replace("-", " "),
                 "summary": i.summary,
             }
-            for _, _, name, slug, i in recent_all[:RECENT_LIMIT]
+            for _, _, name, slug, i in model.recent
         ]
         invalid_slugs = {loaded_slug for loaded_slug in loaded.invalid if loaded_slug not in model.contacts}
         grouped: dict[str, list[Problem]] = {}
@@ -969,7 +1093,7 @@ class SiteBuilder:
             (rate.on_time, rate.counted),
             recent,
             problem_files,
-            len(loaded.contacts),
+            len(model.contacts),
         )
 
         keys = {
@@ -1005,15 +1129,19 @@ class SiteBuilder:
                 "problem_files": problem_files,
                 "error_count": sum(1 for p in loaded.problems if p.severity == "error"),
                 "warning_count": sum(1 for p in loaded.problems if p.severity == "warning"),
-                "contact_count": len(loaded.contacts),
+                "contact_count": len(model.contacts),
                 "upcoming_days": loaded.settings.upcoming_days,
             }
             return renderer.page("dashboard.html.j2", context).encode("utf-8")
 
         return Page("index.html", digest, make)
 
-    def _contact_list(self, model: Model, renderer: Renderer, base: str, row_keys: dict[str, str]) -> Page:
-        digest = _hash(base, "list", [row_keys[s] for s in model.order])
+    def _contact_list(
+        self, model: Model, renderer: Renderer, base: str, row_keys: dict[str, str], tokens: dict[str, str]
+    ) -> Page:
+        """`row_keys`: where each row is kept; `tokens`: what stands for each row in the digest
+        (its key, or a hash of its bytes)."""
+        digest = _hash(base, "list", [tokens[s] for s in model.order])
 
         def make() -> bytes:
             rows = Markup("".join(self._row(model, renderer, s, row_keys[s]) for s in model.order))
@@ -1062,12 +1190,13 @@ class SiteBuilder:
         renderer: Renderer,
         base: str,
         row_keys: dict[str, str],
+        tokens: dict[str, str],
         kind: str,
         key: str,
         display: str,
         members: list[str],
     ) -> Page:
-        digest = _hash(base, kind, key, display, [row_keys[s] for s in members])
+        digest = _hash(base, kind, key, display, [tokens[s] for s in members])
 
         def make() -> bytes:
             rows = Markup("".join(self._row(model, renderer, s, row_keys[s]) for s in members))

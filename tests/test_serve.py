@@ -420,11 +420,11 @@ class FlakyBuilder:
         self.fail = False
         self.calls = 0
 
-    def build(self, clean: bool = False) -> Any:
+    def build(self, clean: bool = False, changed: Any = None) -> Any:
         self.calls += 1
         if self.fail:
             raise RuntimeError("boom in build")
-        return self.inner.build(clean)
+        return self.inner.build(clean, changed)
 
 
 # --- the watcher and the build loop with the real site builder ---------------------------------
@@ -631,9 +631,12 @@ def test_the_build_loop_waits_for_changes_to_settle() -> None:
 
     class Counting:
         calls = 0
+        seen: list[str] = []
 
-        def build(self, clean: bool = False) -> None:
+        def build(self, clean: bool = False, changed: list[str] | None = None) -> None:
             self.calls += 1
+            assert changed is not None  # the watcher's paths are passed on: no full walk needed
+            self.seen.extend(changed)
 
     builder = Counting()
     state = LiveState(reload=True)
@@ -647,6 +650,7 @@ def test_the_build_loop_waits_for_changes_to_settle() -> None:
         time.sleep(0.3)
         assert builder.calls <= 3
         assert state.epoch == 1 + builder.calls  # an unknown report counts as a change
+        assert sorted(set(builder.seen)) == sorted(f"contacts/p{i}.md" for i in range(80))
     finally:
         loop.stop()
 
@@ -817,3 +821,34 @@ def test_help_has_an_example() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_after_a_failed_build_the_next_one_looks_at_every_file() -> None:
+    """The paths of a failed build were never taken in, so the next build must not trust a list
+    of changed paths; too many changes at once also mean a full look."""
+
+    class Recording:
+        def __init__(self) -> None:
+            self.changed: list[list[str] | None] = []
+            self.fail = True
+
+        def build(self, clean: bool = False, changed: list[str] | None = None) -> None:
+            self.changed.append(None if changed is None else list(changed))
+            if self.fail:
+                self.fail = False
+                raise RuntimeError("boom")
+
+    builder = Recording()
+    loop = Rebuilder(builder, LiveState(reload=True), settle=0.01)
+    loop.rebuild(["contacts/a.md"], complete=True)
+    loop.notify(["contacts/b.md"])
+    loop.start()
+    try:
+        wait_until(lambda: len(builder.changed) >= 2, what="the second build")
+        loop.notify([f"contacts/c{i}.md" for i in range(1500)])
+        wait_until(lambda: len(builder.changed) >= 3, what="the third build")
+        loop.notify(["contacts/d.md"])
+        wait_until(lambda: len(builder.changed) >= 4, what="the fourth build")
+    finally:
+        loop.stop()
+    assert builder.changed == [["contacts/a.md"], None, None, ["contacts/d.md"]]

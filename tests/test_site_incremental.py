@@ -60,8 +60,10 @@ def edit(path: Path, rng: random.Random, slugs: list[str]) -> str:
     return choice
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_rebuilds_after_random_edits_equal_clean_builds(tmp_path, monkeypatch, seed):
+@pytest.mark.parametrize(("seed", "hinted"), [(1, True), (2, True), (3, False)])
+def test_rebuilds_after_random_edits_equal_clean_builds(tmp_path, monkeypatch, seed, hinted):
+    """`hinted`: each build is told which files changed (as the server's watcher does), so it
+    looks at those files only."""
     root = tmp_path / "crm"
     generate(root, 60, seed)
     out = root / "site"
@@ -82,7 +84,9 @@ def test_rebuilds_after_random_edits_equal_clean_builds(tmp_path, monkeypatch, s
     broken: list[Path] = []
     for step in range(25):
         done = []
+        touched: list[Path] = []
         for path in rng.sample(files, rng.choice([1, 1, 1, 2])):
+            touched.append(path)
             original = path.read_text(encoding="utf-8")
             done.append(edit(path, rng, slugs))
             if done[-1] == "break":
@@ -91,7 +95,8 @@ def test_rebuilds_after_random_edits_equal_clean_builds(tmp_path, monkeypatch, s
         if broken and rng.random() < 0.5:  # fix a broken file again
             fixed = broken.pop()
             fixed.write_text(fixed.with_suffix(".orig").read_text(encoding="utf-8"), encoding="utf-8")
-        builder.build()
+            touched.append(fixed)
+        builder.build(changed=[p.relative_to(root).as_posix() for p in touched] if hinted else None)
         clean = tmp_path / f"clean-{step}"
         SiteBuilder(root, clean, today=TODAY).build(clean=True)
         assert tree(out) == tree(clean), f"step {step}: {done}"
@@ -104,3 +109,89 @@ def test_renaming_a_contact_plans_everything_again(demo_root):
     path = demo_root / "contacts" / "kenji-watanabe.md"
     path.write_text(path.read_text().replace("name: Kenji Watanabe", "name: Kenji W."))
     assert builder._incremental(load(demo_root, builder.cache), builder._renderer()) is None
+
+
+def test_a_build_told_what_changed_sees_new_deleted_and_moved_files(tmp_path):
+    """The watcher's list of changed paths replaces the walk of contacts/ only while no file
+    was added or removed; anything else (a new file, a deletion, a folder) walks again."""
+    root = tmp_path / "crm"
+    generate(root, 30, 5)
+    out = root / "site"
+    builder = SiteBuilder(root, out, today=TODAY)
+    builder.build()
+    files = sorted((root / "contacts").glob("*.md"))
+
+    def check() -> None:
+        clean = tmp_path / f"clean-{len(list(tmp_path.glob('clean-*')))}"
+        SiteBuilder(root, clean, today=TODAY).build(clean=True)
+        assert tree(out) == tree(clean)
+
+    new = root / "contacts" / "zoe-new.md"
+    new.write_text("---\nname: Zoe New\n---\nJust met.\n", encoding="utf-8")
+    builder.build(changed=["contacts/zoe-new.md"])
+    assert "Zoe New" in (out / "contacts" / "zoe-new.html").read_text(encoding="utf-8")
+    check()
+    files[0].unlink()
+    builder.build(changed=[files[0].relative_to(root).as_posix()])
+    assert not (out / "contacts" / f"{files[0].stem}.html").exists()
+    check()
+    (root / "contacts" / "sub").mkdir()
+    files[1].rename(root / "contacts" / "sub" / files[1].name)
+    builder.build(changed=["contacts/sub"])
+    check()
+    # a modified file is read again; one edited without telling the build is not looked at
+    files[2].write_text(files[2].read_text(encoding="utf-8") + "\nSaid hello.\n", encoding="utf-8")
+    files[3].write_text(files[3].read_text(encoding="utf-8") + "\nUnannounced.\n", encoding="utf-8")
+    builder.build(changed=[files[2].relative_to(root).as_posix()])
+    assert "Said hello." in (out / "contacts" / f"{files[2].stem}.html").read_text(encoding="utf-8")
+    assert "Unannounced." not in (out / "contacts" / f"{files[3].stem}.html").read_text(encoding="utf-8")
+    builder.build()  # without a list, every file is looked at
+    assert "Unannounced." in (out / "contacts" / f"{files[3].stem}.html").read_text(encoding="utf-8")
+    check()
+
+
+def test_a_clean_build_still_removes_the_pages_of_deleted_contacts(tmp_path):
+    root = tmp_path / "crm"
+    generate(root, 20, 7)
+    out = root / "site"
+    SiteBuilder(root, out, today=TODAY).build()
+    gone = sorted((root / "contacts").glob("*.md"))[0]
+    assert (out / "contacts" / f"{gone.stem}.html").exists()
+    gone.unlink()
+    SiteBuilder(root, out, today=TODAY).build(clean=True)
+    assert not (out / "contacts" / f"{gone.stem}.html").exists()
+    clean = tmp_path / "fresh"
+    SiteBuilder(root, clean, today=TODAY).build(clean=True)
+    assert tree(out) == tree(clean)
+
+
+def test_a_long_lived_builder_saves_its_manifest_on_flush_and_a_crash_is_safe(tmp_path):
+    """The server's builder keeps the manifest in memory; one left marked unsaved (a server
+    killed before `flush`) is not trusted: the next run checks every page again."""
+    root = tmp_path / "crm"
+    generate(root, 20, 3)
+    out = root / "site"
+    SiteBuilder(root, out, today=TODAY).build()
+    manifest = out / ".tipscale" / "manifest.json"
+    server = SiteBuilder(root, out, today=TODAY)
+    server.long_lived = True
+    server.build()
+    files = sorted((root / "contacts").glob("*.md"))
+    files[0].write_text(files[0].read_text(encoding="utf-8") + "\nFirst edit.\n", encoding="utf-8")
+    server.build(changed=[files[0].relative_to(root).as_posix()])
+    saved = manifest.read_bytes()
+    assert b'"unsaved":true' in saved
+    files[0].write_text(files[0].read_text(encoding="utf-8") + "\nSecond edit.\n", encoding="utf-8")
+    server.build(changed=[files[0].relative_to(root).as_posix()])
+    assert manifest.read_bytes() == saved  # not rewritten after every save
+    # "killed" here: no digest of that manifest is trusted, so even a page whose inputs did
+    # not change is checked against its bytes again
+    page = out / "contacts" / f"{files[1].stem}.html"
+    good = page.read_bytes()
+    page.write_text("tampered", encoding="utf-8")
+    report = SiteBuilder(root, out, today=TODAY).build()
+    assert report.written == 1 and page.read_bytes() == good
+    assert "Second edit." in (out / "contacts" / f"{files[0].stem}.html").read_text(encoding="utf-8")
+    server.flush()
+    assert b'"unsaved"' not in manifest.read_bytes()
+    assert SiteBuilder(root, out, today=TODAY).build().written == 0
