@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +31,28 @@ class Writer:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.real = out.resolve() if out.exists() else out.absolute()
-        self._safe_dirs: set[Path] = set()  # folders checked to lie inside the output folder
+        self._out = str(out)
+        self._safe_dirs: set[str] = set()  # folders (relative) checked to lie inside the output folder
 
     def path(self, rel: str) -> Path:
         """The output file for a site-relative POSIX path; refuses anything outside the folder."""
+        target = Path(self._target(rel))
+        if target.is_symlink():
+            raise UnsafePath(f"refusing to write {rel!r}: it is a symbolic link")
+        return target
+
+    def _target(self, rel: str) -> str:
+        """`path()` as a string (this runs for every page of a build: no pathlib on the way)."""
         if not rel or rel.startswith(("/", "\\")) or "\\" in rel or "\0" in rel:
             raise UnsafePath(f"refusing to write {rel!r}: not a relative path inside the output folder")
         parts = rel.split("/")
         if any(part in ("", ".", "..") for part in parts) or ":" in parts[0]:
             raise UnsafePath(f"refusing to write {rel!r}: it would leave the output folder")
-        target = self.out.joinpath(*parts)
+        folder = rel.rpartition("/")[0]
         # A symlink inside the output folder must not lead out of it either. Folders already
         # checked in this build are remembered (a site has thousands of pages in a few folders).
-        parent = target.parent
-        if parent not in self._safe_dirs:
+        if folder not in self._safe_dirs:
+            parent = self.out.joinpath(*parts[:-1])
             while not parent.exists() and parent != self.out:
                 parent = parent.parent
             if parent.exists():
@@ -51,25 +60,34 @@ class Writer:
                 base = self.out.resolve() if self.out.exists() else self.real
                 if real_parent != base and base not in real_parent.parents:
                     raise UnsafePath(f"refusing to write {rel!r}: {parent} leads outside the output folder")
-                if parent == target.parent:
-                    self._safe_dirs.add(parent)
-        if target.is_symlink():
-            raise UnsafePath(f"refusing to write {rel!r}: it is a symbolic link")
-        return target
+                if parent == self.out.joinpath(*parts[:-1]):
+                    self._safe_dirs.add(folder)
+        return os.path.join(self._out, rel)
 
     def write(self, rel: str, data: bytes) -> bool:
         """Write atomically unless the same bytes are already there. True when written."""
-        target = self.path(rel)
+        target = self._target(rel)
         try:
-            if target.stat().st_size == len(data) and target.read_bytes() == data:
-                return False
+            info = os.lstat(target)
         except OSError:
-            pass
-        if target.parent not in self._safe_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.path(rel)  # check the folder just made, and remember it
+            info = None
+        if info is not None:
+            if stat.S_ISLNK(info.st_mode):
+                raise UnsafePath(f"refusing to write {rel!r}: it is a symbolic link")
+            if info.st_size == len(data):
+                try:
+                    with open(target, "rb") as handle:
+                        if handle.read() == data:
+                            return False
+                except OSError:
+                    pass
+        folder = rel.rpartition("/")[0]
+        if folder not in self._safe_dirs:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            self._target(rel)  # check the folder just made, and remember it
         # Our own process's temporary name (cheaper than mkstemp's random search), then rename.
-        tmp = str(target.parent / f".tmp-{os.getpid()}-{target.name}")
+        head, _, name = target.rpartition(os.sep)
+        tmp = f"{head}{os.sep}.tmp-{os.getpid()}-{name}"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
             with os.fdopen(fd, "wb") as handle:

@@ -373,6 +373,13 @@ def test_writer_refuses_paths_outside_the_output_folder(tmp_path):
     assert writer.write("ok/page.html", b"hi") is True
     assert writer.write("ok/page.html", b"hi") is False  # same bytes: not written again
     assert [p.name for p in (out / "ok").iterdir()] == ["page.html"]  # no temporary files left
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    (out / "ok" / "linked.html").symlink_to(secret)  # a page that is a link to a file outside
+    for data in (b"x", b"secret"):
+        with pytest.raises(UnsafePath):
+            writer.write("ok/linked.html", data)
+    assert secret.read_text() == "secret" and (out / "ok" / "linked.html").is_symlink()
 
 
 def test_hostile_tag_and_company_names_stay_inside_the_site(crm_root):
