@@ -227,7 +227,7 @@ class _Validator:
 
     def run(self, yaml_text: str, body: str, body_line: int) -> Checked:
         try:
-            data, self.info, duplicates = yamlnodes.load(yaml_text)
+            data, self.info, duplicates = yamlnodes.load_indexed(yaml_text)
         except yamlnodes.YamlError as exc:
             problem = Problem(self.file, exc.line + self.yaml_line, exc.column + 1, "error", "", exc.message)
             return Checked(self.file, None, (problem,), ())
