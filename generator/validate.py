@@ -27,6 +27,9 @@ KNOWN_KEYS = (
 INTERACTION_KEYS = ("date", "type", "summary", "gained", "with", "followed_up")
 REMINDER_KEYS = ("date", "note", "done")
 TEXT_FIELDS = ("company", "title", "location", "how_we_met")
+_INTERACTION_KEY_SET = frozenset(INTERACTION_KEYS)
+_REMINDER_KEY_SET = frozenset(REMINDER_KEYS)
+_Date = dt.date
 
 _DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 WIKI_LINK = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]\n]+?))?\]\]")
@@ -112,7 +115,7 @@ class _Validator:
         self.yaml_line = yaml_line
         self.problems: list[Problem] = []
         self.references: list[Reference] = []
-        self.info: dict[tuple[str | int, ...], yaml.Node] = {}
+        self.info: yamlnodes.NodeIndex | dict[tuple[str | int, ...], yaml.Node] = {}
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -364,9 +367,13 @@ class _Validator:
                 self.wrong_type(path, item, "a reminder with date and note")
                 ok = False
                 continue
-            self.unknown_keys(path, item, REMINDER_KEYS)
-            when = self.date((*path, "date"), item.get("date"))
-            note = self.text((*path, "note"), item.get("note"))
+            if not _REMINDER_KEY_SET.issuperset(item):
+                self.unknown_keys(path, item, REMINDER_KEYS)
+            when = item.get("date")
+            when = (when, None) if type(when) is _Date else self.date((*path, "date"), when)
+            note = item.get("note")
+            if type(note) is not str:
+                note = self.text((*path, "note"), note)
             done_raw = item.get("done", False)
             done, done_on = False, None
             if isinstance(done_raw, bool):
@@ -395,17 +402,27 @@ class _Validator:
         out: list[Interaction] = []
         ok = True
         types = self.settings.type_names
+        known_types = frozenset(types)
+        # The file line of each item, straight from the list's node (what `self.at` would find).
+        seq = self.info.get(("interactions",))
+        nodes = seq.value if isinstance(seq, yaml.SequenceNode) and len(seq.value) == len(value) else None
+        # The common case (a date, a known type, text or nothing, a date or skip) is checked
+        # inline; anything else goes through the general readers, which report what is wrong.
         for i, item in enumerate(value):
             path: tuple[str | int, ...] = ("interactions", i)
             if not isinstance(item, dict):
                 self.wrong_type(path, item, "an interaction with date and type")
                 ok = False
                 continue
-            self.unknown_keys(path, item, INTERACTION_KEYS)
-            when = self.date((*path, "date"), item.get("date"))
+            if not _INTERACTION_KEY_SET.issuperset(item):
+                self.unknown_keys(path, item, INTERACTION_KEYS)
+            when = item.get("date")
+            when = (when, None) if type(when) is _Date else self.date((*path, "date"), when)
             kind = item.get("type")
             type_ok = False
-            if kind is None:
+            if type(kind) is str and kind in known_types:
+                type_ok = True
+            elif kind is None:
                 self.report((*path, "type"), f"is required (one of: {', '.join(types)})")
             elif not isinstance(kind, str):
                 self.wrong_type((*path, "type"), kind, "text (an interaction type)")
@@ -417,14 +434,23 @@ class _Validator:
                     f"unknown interaction type {kind!r}; {hint}known types: {', '.join(types)} "
                     "(add more under types: in crm.yaml)",
                 )
-            else:
+            else:  # pragma: no cover - a str in types is in known_types
                 type_ok = True
-            summary = self.text((*path, "summary"), item.get("summary"))
-            gained = self.text((*path, "gained"), item.get("gained"))
-            with_ = self.with_slugs((*path, "with"), item.get("with"))
-            followed, skip = self.followed_up(
-                (*path, "followed_up"), item.get("followed_up"), "followed_up" in item
-            )
+            summary = item.get("summary")
+            if type(summary) is not str:
+                summary = self.text((*path, "summary"), summary)
+            gained = item.get("gained")
+            if type(gained) is not str:
+                gained = self.text((*path, "gained"), gained)
+            with_ = item.get("with")
+            with_ = () if with_ is None else self.with_slugs((*path, "with"), with_)
+            followed = item.get("followed_up")
+            if type(followed) is _Date:
+                skip = False
+            elif followed is None and "followed_up" not in item:
+                skip = False
+            else:
+                followed, skip = self.followed_up((*path, "followed_up"), followed, "followed_up" in item)
             if when is not None and isinstance(followed, dt.date) and followed < when[0]:
                 self.report(
                     (*path, "followed_up"),
@@ -441,12 +467,11 @@ class _Validator:
             ):
                 ok = False
                 continue
-            line, _ = self.at(path)
+            line = nodes[i].start_mark.line + self.yaml_line if nodes is not None else self.at(path)[0]
             out.append(
                 Interaction(
-                    index=i, line=line, date=when[0], time=when[1], type=str(kind), summary=summary.strip(),
-                    gained=gained.strip(), with_=with_,
-                    followed_up=followed if isinstance(followed, dt.date) else None, skip=skip,
+                    i, line, when[0], when[1], str(kind), summary.strip(), gained.strip(), with_,
+                    followed if isinstance(followed, dt.date) else None, skip,
                 )
             )  # fmt: skip
         return tuple(out) if ok else None
@@ -500,11 +525,20 @@ class _Validator:
     def wiki_links(self, body: str, body_line: int) -> None:
         if "[[" not in body:
             return
-        for number, line in enumerate(body.split("\n")):
-            for match in WIKI_LINK.finditer(line):
-                self.references.append(
-                    Reference(match.group(1).strip(), body_line + number, match.start() + 1, "body", "link")
-                )
+        # A link never spans lines: search the whole body, count lines only up to each match.
+        number = 0
+        line_start = 0
+        counted = 0
+        for match in WIKI_LINK.finditer(body):
+            start = match.start()
+            newlines = body.count("\n", counted, start)
+            if newlines:
+                number += newlines
+                line_start = body.rfind("\n", counted, start) + 1
+            counted = start
+            self.references.append(
+                Reference(match.group(1).strip(), body_line + number, start - line_start + 1, "body", "link")
+            )
 
 
 def _calendar_reason(year: int, month: int, day: int) -> str:

@@ -125,8 +125,8 @@ else:
             descend_resolver = staticmethod(slice)  # slice(parent, index), dropped
             ascend_resolver = staticmethod(tuple)  # tuple(), dropped
         else:  # pragma: no cover
-            descend_resolver = yaml.resolver.BaseResolver.descend_resolver
-            ascend_resolver = yaml.resolver.BaseResolver.ascend_resolver
+            descend_resolver = yaml.resolver.BaseResolver.descend_resolver  # type: ignore[assignment]
+            ascend_resolver = yaml.resolver.BaseResolver.ascend_resolver  # type: ignore[assignment]
 
 
 _constructor = _Constructor()
@@ -246,7 +246,7 @@ def _build_fast(root: yaml.Node) -> Any:
             raise _too_deep(node)
         kind = type(node)
         if kind is _ScalarNode:
-            return _scalar(node)
+            return _scalar(node)  # type: ignore[arg-type]
         depth += 1
         if kind is _MappingNode:
             if node.tag != _MAP:
@@ -279,7 +279,8 @@ def _build_fast(root: yaml.Node) -> Any:
                 else:
                     items.append(build(item, depth))
             return items
-        raise YamlError(node.start_mark.line, node.start_mark.column, "unsupported YAML node")  # pragma: no cover
+        mark = node.start_mark  # pragma: no cover
+        raise YamlError(mark.line, mark.column, "unsupported YAML node")  # pragma: no cover
 
     return build(root, 0)
 

@@ -190,6 +190,8 @@ def test_wiki_links_positions_agree_with_a_line_by_line_search() -> None:
               "text ", "é", "[[[e]]]", "[[f]] [[g]]", "\t", "[[h|]]", "[[|i]]"]  # fmt: skip
     for _ in range(3000):
         body = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 25)))
-        checked = validate.check_file(f"---\nname: A\n---\n{body}".encode(), "contacts/a.md", "a", default_settings())
+        checked = validate.check_file(
+            f"---\nname: A\n---\n{body}".encode(), "contacts/a.md", "a", default_settings()
+        )
         found = [(r.target, r.line, r.column) for r in checked.references]
         assert found == _links_reference(body, 4), repr(body)
