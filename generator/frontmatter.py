@@ -22,11 +22,11 @@ class FrontMatterError(Exception):
 
 def decode(data: bytes) -> str:
     """UTF-8 (a leading BOM accepted), CRLF and CR turned into LF. Raises FrontMatterError."""
-    if not data.strip():
+    if not data or data.isspace():  # what `not data.strip()` says, without a copy
         raise FrontMatterError(
             1, "the file is empty (expected '---', YAML front matter with at least a name, '---')"
         )
-    if b"\x00" in data[:8192]:
+    if data.find(b"\x00", 0, 8192) >= 0:
         raise FrontMatterError(1, "this is a binary file, not a Markdown contact file")
     try:
         text = data.decode("utf-8-sig")
@@ -44,14 +44,31 @@ def _is_fence(line: str) -> bool:
 
 
 def split(text: str) -> Split:
-    lines = text.split("\n")
-    if not _is_fence(lines[0]):
+    first_end = text.find("\n")
+    if not _is_fence(text if first_end < 0 else text[:first_end]):
         raise FrontMatterError(
             1, "no front matter: a contact file starts with a '---' line, then YAML, then another '---' line"
         )
-    for i in range(1, len(lines)):
-        if _is_fence(lines[i]) or lines[i].rstrip() == "...":
-            yaml_text = "\n".join(lines[1:i]) + "\n"
-            body = "\n".join(lines[i + 1 :])
-            return Split(yaml_text, 2, body, i + 2)
-    raise FrontMatterError(1, "the front matter is not closed: add a '---' line after the YAML")
+    start, end = _closing_line(text, first_end) if first_end >= 0 else (-1, -1)
+    if start < 0:
+        raise FrontMatterError(1, "the front matter is not closed: add a '---' line after the YAML")
+    yaml_text = text[first_end + 1 : start] or "\n"  # ends with "\n" when not empty
+    body = text[end + 1 :]  # after the closing line's newline ("" when there is none)
+    return Split(yaml_text, 2, body, text.count("\n", 0, start) + 2)
+
+
+def _closing_line(text: str, pos: int) -> tuple[int, int]:
+    """(start, end) of the first line after `pos` (the index of a newline) that is `---` or
+    `...` and trailing whitespace, as with `line.rstrip()`; (-1, -1) when there is none."""
+    while True:
+        dashes = text.find("\n---", pos)
+        dots = text.find("\n...", pos)
+        if dashes < 0 and dots < 0:
+            return -1, -1
+        at = dashes if dots < 0 or 0 <= dashes < dots else dots
+        end = text.find("\n", at + 4)
+        if end < 0:
+            end = len(text)
+        if not text[at + 4 : end].strip():
+            return at + 1, end
+        pos = at + 1
