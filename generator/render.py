@@ -17,9 +17,10 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import markupsafe
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .paths import builtin_templates
 
@@ -91,8 +92,6 @@ def _wiki_rule(state: StateInline, silent: bool) -> bool:
 
 
 def _render_wiki_missing(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
-    from markupsafe import escape
-
     return f'<span class="wiki-missing" title="No contact with this name">{escape(tokens[idx].content)}</span>'
 
 
@@ -117,6 +116,32 @@ def _template_dirs(root: Path | None) -> list[Path]:
     return dirs
 
 
+# The C function behind `markupsafe.escape` (str → escaped str). Private, so only used if present.
+_escape_inner: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
+
+
+def _output_escape(value: Any) -> Any:
+    """What a template's `{{ value }}` writes: the same text as `markupsafe.escape`, faster for
+    plain strings (most values). `escape` wraps its result in `Markup` (two Python-level calls);
+    here the result is only written out, so a plain `str` does."""
+    if type(value) is str:
+        return _escape_inner(value)  # type: ignore[misc]  # installed only when not None
+    return escape(value)
+
+
+class _Template(jinja2.Template):
+    """Templates whose `{{ … }}` output uses `_output_escape`. Compiled template code looks up
+    the name `escape` in its module's globals; it only calls it on values being written out."""
+
+    @classmethod
+    def from_code(cls, environment: jinja2.Environment, code: Any, globals: Any, uptodate: Any = None) -> Any:
+        template = super().from_code(environment, code, globals, uptodate)
+        namespace = template.root_render_func.__globals__
+        if _escape_inner is not None and namespace.get("escape") is escape:
+            namespace["escape"] = _output_escape
+        return template
+
+
 class Renderer:
     """Jinja environment (user's `templates/` first, then the built-in ones) and Markdown."""
 
@@ -132,6 +157,7 @@ class Renderer:
             keep_trailing_newline=True,
             auto_reload=True,
         )
+        self.env.template_class = _Template
         self.env.filters["url"] = url_path
         self.md = make_markdown()
 

@@ -1,0 +1,68 @@
+"""The faster rendering paths in generator/render.py write exactly what the plain ones did."""
+
+from __future__ import annotations
+
+import jinja2
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import Markup, escape
+
+from generator.render import Renderer, _output_escape
+
+NASTY = "<script>alert('x')</script> & \"quoted\" {{ 7*7 }} Agnès"
+
+
+@given(st.text())
+def test_output_escape_writes_what_markupsafe_escape_writes(text: str) -> None:
+    assert _output_escape(text) == str(escape(text))
+
+
+@pytest.mark.parametrize("value", [NASTY, Markup("<b>kept</b>"), 3, 2.5, None, True, ["<a>"]])
+def test_output_escape_other_values(value: object) -> None:
+    assert _output_escape(value) == str(escape(value))
+
+
+def test_templates_use_the_fast_escape_and_render_the_same(tmp_path) -> None:
+    renderer = Renderer(None)
+    template = renderer.env.get_template("_followup.html.j2")
+    assert template.root_render_func.__globals__["escape"] is _output_escape
+    context = {
+        "f": {
+            "id": "f-x",
+            "kind": "thank-you",
+            "kind_label": NASTY,
+            "status": "overdue",
+            "due": "2026-01-01",
+            "when": NASTY,
+            "about": NASTY,
+            "missing_gained": True,
+            "missing_flag": NASTY,
+            "draft": NASTY,
+            "mailto": "mailto:a@example.com?subject=" + NASTY,
+            "draft_error": "",
+            "name": NASTY,
+            "href": "../contacts/x.html",
+            "email": "a@example.com",
+        },
+        "show_name": True,
+        "open": True,
+    }
+    plain = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in renderer.dirs]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    html = renderer.page("_followup.html.j2", context)
+    assert html == plain.get_template("_followup.html.j2").render(context)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "{{ 7*7 }}" in html
+
+
+def test_undefined_values_still_fail(tmp_path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "x.html.j2").write_text("{{ missing }}", encoding="utf-8")
+    with pytest.raises(jinja2.UndefinedError):
+        Renderer(tmp_path).page("x.html.j2", {})
