@@ -143,7 +143,11 @@ class _Template(jinja2.Template):
 
 
 class Renderer:
-    """Jinja environment (user's `templates/` first, then the built-in ones) and Markdown."""
+    """Jinja environment (user's `templates/` first, then the built-in ones) and Markdown.
+
+    Compiled templates are kept without looking at their files on every render (Jinja's
+    `auto_reload` costs a `stat` per template per page). `sources_digest`, which a build calls
+    to key its pages on the templates, also forgets them when a template file changed."""
 
     def __init__(self, root: Path | None) -> None:
         self.root = root
@@ -155,8 +159,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
-            auto_reload=True,
+            auto_reload=False,  # see refresh()
         )
+        self._seen: list[tuple[str, str, int, int]] | None = None
         self.env.template_class = _Template
         self.env.filters["url"] = url_path
         self.md = make_markdown()
@@ -181,9 +186,23 @@ class Renderer:
     def static_files(self) -> list[tuple[str, Path]]:
         return [(rel, path) for rel, path in self.sources() if rel.startswith("static/")]
 
+    def refresh(self, sources: list[tuple[str, Path]] | None = None) -> None:
+        """Forget the compiled templates if a template file changed, appeared (an override of a
+        built-in one) or went away since the last call, as `auto_reload` would have noticed."""
+        seen = []
+        for rel, path in self.sources() if sources is None else sources:
+            stat = path.stat()
+            seen.append((rel, str(path), stat.st_mtime_ns, stat.st_size))
+        cache = self.env.cache
+        if cache is not None and (seen != self._seen or not all(t.is_up_to_date for t in cache.values())):
+            cache.clear()  # the files not listed above (a user's sub-folder of partials) too
+        self._seen = seen
+
     def sources_digest(self, extra: Iterable[str] = ()) -> str:
         digest = hashlib.sha256()
-        for rel, path in self.sources():
+        sources = self.sources()
+        self.refresh(sources)
+        for rel, path in sources:
             digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
         for item in extra:
             digest.update(item.encode() + b"\0")

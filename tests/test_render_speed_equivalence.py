@@ -66,3 +66,35 @@ def test_undefined_values_still_fail(tmp_path) -> None:
     (tmp_path / "templates" / "x.html.j2").write_text("{{ missing }}", encoding="utf-8")
     with pytest.raises(jinja2.UndefinedError):
         Renderer(tmp_path).page("x.html.j2", {})
+
+
+def test_a_template_edited_between_builds_is_used(tmp_path) -> None:
+    """Templates are not checked on every render; the digest a build takes of them reloads them."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "x.html.j2").write_text("one {% include '_part.html.j2' %}", encoding="utf-8")
+    (folder / "_part.html.j2").write_text("a", encoding="utf-8")
+    renderer = Renderer(tmp_path)
+    renderer.sources_digest()
+    assert renderer.page("x.html.j2", {}) == "one a"
+    (folder / "x.html.j2").write_text("two {% include '_part.html.j2' %}", encoding="utf-8")
+    renderer.sources_digest()
+    assert renderer.page("x.html.j2", {}) == "two a"
+    (folder / "_part.html.j2").write_text("bb", encoding="utf-8")
+    renderer.sources_digest()
+    assert renderer.page("x.html.j2", {}) == "two bb"
+    # a new override of a built-in template, in a templates/ folder that already existed
+    assert "<span>Mine</span>" not in renderer.page("invalid.html.j2", _invalid_context())
+    builtin = renderer.dirs[-1] / "base.html.j2"
+    (folder / "base.html.j2").write_text(
+        builtin.read_text(encoding="utf-8").replace("<span>Tipscale</span>", "<span>Mine</span>"), "utf-8"
+    )
+    renderer.sources_digest()
+    assert "<span>Mine</span>" in renderer.page("invalid.html.j2", _invalid_context())
+    (folder / "base.html.j2").unlink()
+    renderer.sources_digest()
+    assert "<span>Mine</span>" not in renderer.page("invalid.html.j2", _invalid_context())
+
+
+def _invalid_context() -> dict[str, object]:
+    return {"base": "../", "page_title": "x", "nav": "contacts", "slug": "x", "files": [], "problems": []}
