@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from . import __version__
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
 from .validate import Checked, Reference
 
-FORMAT = 1
+FORMAT = 2
 CACHE_DIR = ".tipscale"
 
 Stamp = tuple[int, int, int]
@@ -39,16 +40,29 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def interaction_to_json(i: Interaction) -> list[Any]:
+    return [i.index, i.line, i.date.isoformat(), i.time, i.type, i.summary, i.gained, i.with_, _iso(i.followed_up), i.skip]
+
+
+def interaction_from_json(i: list[Any]) -> Interaction:
+    return Interaction(i[0], i[1], dt.date.fromisoformat(i[2]), i[3], i[4], i[5], i[6], tuple(i[7]), _day(i[8]), i[9])
+
+
+def reminder_to_json(r: Reminder) -> list[Any]:
+    return [r.index, r.line, r.date.isoformat(), r.note, r.done, _iso(r.done_on)]
+
+
+def reminder_from_json(r: list[Any]) -> Reminder:
+    return Reminder(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], r[4], _day(r[5]))
+
+
 def contact_to_json(c: Contact) -> dict[str, Any]:
     return {
         "slug": c.slug, "path": c.path, "name": c.name, "emails": c.emails, "phones": c.phones,
         "company": c.company, "title": c.title, "location": c.location, "tags": c.tags, "links": c.links,
         "how_we_met": c.how_we_met, "keep": [c.keep_in_touch.count, c.keep_in_touch.unit] if c.keep_in_touch else None,
-        "reminders": [[r.index, r.line, r.date.isoformat(), r.note, r.done, _iso(r.done_on)] for r in c.reminders],
-        "interactions": [
-            [i.index, i.line, i.date.isoformat(), i.time, i.type, i.summary, i.gained, i.with_, _iso(i.followed_up), i.skip]
-            for i in c.interactions
-        ],
+        "reminders": [reminder_to_json(r) for r in c.reminders],
+        "interactions": [interaction_to_json(i) for i in c.interactions],
         "extra": c.extra, "body": c.body,
     }  # fmt: skip
 
@@ -60,42 +74,58 @@ def contact_from_json(d: dict[str, Any]) -> Contact:
         company=d["company"], title=d["title"], location=d["location"], tags=tuple(d["tags"]),
         links=tuple((a, b) for a, b in d["links"]), how_we_met=d["how_we_met"],
         keep_in_touch=Period(keep[0], keep[1]) if keep else None,
-        reminders=tuple(
-            Reminder(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], r[4], _day(r[5])) for r in d["reminders"]
-        ),
-        interactions=tuple(
-            Interaction(i[0], i[1], dt.date.fromisoformat(i[2]), i[3], i[4], i[5], i[6], tuple(i[7]), _day(i[8]), i[9])
-            for i in d["interactions"]
-        ),
+        reminders=tuple(reminder_from_json(r) for r in d["reminders"]),
+        interactions=tuple(interaction_from_json(i) for i in d["interactions"]),
         extra=tuple((a, b) for a, b in d["extra"]), body=d["body"],
     )  # fmt: skip
 
 
+SHARDS = 32  # contacts are kept in this many files, so one saved contact rewrites 1/32 of them
+
+
+def shard_of(rel: str) -> int:
+    return zlib.crc32(rel.encode("utf-8", "surrogatepass")) % SHARDS
+
+
 class Store:
     """The cache on disk: `index.json` (stamps, problems, references, names: all that `crm check`
-    needs) and `contacts.json` (the parsed contacts), read only when a contact is wanted."""
+    needs) and the parsed contacts in `contacts-NN.json` shards, each read only when one of its
+    contacts is wanted and written only when one of its contacts changed."""
 
     def __init__(self, root: Path, settings: Settings, fallback: Callable[[str], Contact | None]) -> None:
         self.folder = root / CACHE_DIR
-        self.fallback = fallback  # re-reads a file whose contact is missing from contacts.json
+        self.fallback = fallback  # re-reads a file whose contact is missing from its shard
         self.key = settings_key(settings)
-        self._contacts: dict[str, Any] | None = None
+        self._shards: dict[int, dict[str, Any]] = {}
         self._from_disk: dict[str, Checked] = {}  # entries as read, to write back unchanged
 
-    def contacts_json(self) -> dict[str, Any]:
-        if self._contacts is None:
+    def shard(self, number: int) -> dict[str, Any]:
+        """rel → [stamp, contact as JSON] of one shard ({} when missing or not ours)."""
+        found = self._shards.get(number)
+        if found is None:
             try:
-                doc = json.loads((self.folder / "contacts.json").read_bytes())
-                self._contacts = doc["contacts"] if doc.get("key") == self.key else {}
+                doc = json.loads((self.folder / f"contacts-{number:02d}.json").read_bytes())
+                found = doc["contacts"] if doc.get("key") == self.key and isinstance(doc["contacts"], dict) else {}
             except (OSError, ValueError, KeyError, TypeError):
-                self._contacts = {}
-        return self._contacts
+                found = {}
+            self._shards[number] = found
+        return found
 
-    def _decode(self, rel: str) -> Contact | None:
-        data = self.contacts_json().get(rel)
-        if data is None:  # the two files disagree (e.g. a run was killed between writes)
+    def _raw(self, rel: str, stamp: Stamp) -> Any:
+        """The contact's JSON as saved with this stamp, or None."""
+        entry = self.shard(shard_of(rel)).get(rel)
+        if not isinstance(entry, list) or len(entry) != 2 or tuple(entry[0]) != stamp:
+            return None  # the shard and the index disagree (a run was killed between writes)
+        return entry[1]
+
+    def _decode(self, rel: str, stamp: Stamp) -> Contact | None:
+        data = self._raw(rel, stamp)
+        if data is None:
             return self.fallback(rel)
-        return contact_from_json(data)
+        try:
+            return contact_from_json(data)
+        except (KeyError, TypeError, ValueError, IndexError):
+            return self.fallback(rel)
 
     def read(self) -> dict[str, tuple[Stamp, Checked]]:
         """The cached entries, or {} when there is no usable cache."""
@@ -105,38 +135,41 @@ class Store:
                 return {}
             entries: dict[str, tuple[Stamp, Checked]] = {}
             for rel, (stamp, name, problems, references) in doc["files"].items():
+                key = (stamp[0], stamp[1], stamp[2])
                 checked = Checked(
                     rel,
                     None,
                     tuple(Problem(*p) for p in problems),
                     tuple(Reference(*r) for r in references),
                     name=name,
-                    source=functools.partial(self._decode, rel) if name is not None else None,
+                    source=functools.partial(self._decode, rel, key) if name is not None else None,
                 )
-                entries[rel] = ((stamp[0], stamp[1], stamp[2]), checked)
+                entries[rel] = (key, checked)
                 self._from_disk[rel] = checked
             return entries
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             return {}
 
     def write(self, entries: dict[str, tuple[Stamp, Checked]]) -> None:
-        """Best effort and atomic: a read-only root or a full disk just means no cache."""
+        """Best effort and atomic per file: a read-only root or a full disk just means no cache."""
         index: dict[str, Any] = {}
-        contacts: dict[str, Any] = {}
+        changed: set[int] = set()
+        members: dict[int, list[str]] = {}
         for rel, (stamp, checked) in entries.items():
-            # An entry read from disk and unchanged since is written back as it was read.
-            raw = self.contacts_json().get(rel) if self._from_disk.get(rel) is checked else None
-            contact = None if raw is not None else checked.contact
+            number = shard_of(rel)
+            members.setdefault(number, []).append(rel)
+            unchanged = self._from_disk.get(rel) is checked
+            if not unchanged:
+                changed.add(number)
             index[rel] = [
                 list(stamp),
-                checked.name if raw is not None else contact.name if contact else None,
+                checked.name,
                 [[p.file, p.line, p.column, p.severity, p.field, p.message] for p in checked.problems],
                 [[r.target, r.line, r.column, r.field, r.kind] for r in checked.references],
             ]
-            if raw is not None:
-                contacts[rel] = raw
-            elif contact is not None:
-                contacts[rel] = contact_to_json(contact)
+        for rel in self._from_disk:
+            if rel not in entries:
+                changed.add(shard_of(rel))  # a file that is gone
         try:
             self.folder.mkdir(exist_ok=True)
             ignore = self.folder / ".gitignore"
@@ -144,11 +177,26 @@ class Store:
                 ignore.write_text(
                     "# Tipscale's parse cache: safe to delete, never commit.\n*\n", encoding="utf-8"
                 )
-            # contacts first: an index never points at contacts that are not there yet
-            _dump(self.folder / "contacts.json", {"key": self.key, "contacts": contacts})
+            # shards first: an index never points at contacts that are not there yet
+            for number in sorted(changed):
+                contacts: dict[str, Any] = {}
+                for rel in members.get(number, []):
+                    stamp, checked = entries[rel]
+                    raw = self._raw(rel, stamp) if self._from_disk.get(rel) is checked else None
+                    if raw is None and checked.valid:
+                        contact = checked.contact
+                        raw = contact_to_json(contact) if contact is not None else None
+                    if raw is not None:
+                        contacts[rel] = [list(stamp), raw]
+                _dump(self.folder / f"contacts-{number:02d}.json", {"key": self.key, "contacts": contacts})
+                self._shards[number] = contacts
             _dump(self.folder / "index.json", {"key": self.key, "files": index})
+            old = self.folder / "contacts.json"  # the single file of earlier versions
+            if old.exists():
+                old.unlink()
         except OSError:
             return
+        self._from_disk = {rel: checked for rel, (_, checked) in entries.items()}
 
 
 def _dump(target: Path, doc: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ DTSTAMP is derived from `today` so a rebuild with the same inputs gives the same
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from .dates import relative_days
 from .drafts import DraftError, NoteRenderer
@@ -54,7 +55,7 @@ def summary_of(item: FollowUp) -> str:
 
 def calendar(
     items: list[FollowUp],
-    contacts: dict[str, Contact],
+    contacts: Mapping[str, Contact],
     settings: Settings,
     today: dt.date,
     notes: NoteRenderer,

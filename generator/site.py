@@ -21,7 +21,7 @@ import hashlib
 import heapq
 import json
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from . import __version__, gitlog, parallel
+from . import __version__, gitlog, parallel, plan
+from .cachefile import Stamp
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
 from .followups import FollowUpRate, contact_followups, describe, followup_rate, sort_key
@@ -43,6 +44,7 @@ from .validate import Checked
 from .write import STATE_DIR, Writer
 
 FRAGMENTS = f"{STATE_DIR}/fragments.json"
+PLAN = f"{STATE_DIR}/plan.json"
 
 RECENT_LIMIT = 12
 KIND_LABEL = {
@@ -117,6 +119,31 @@ class _DraftCache(NoteRenderer):
 
 
 Recent = tuple[dt.date, str, str, str, Interaction]  # date, time, contact name, slug, interaction
+Profile = tuple[str, tuple[str, ...], str]  # name, tags, company: what other pages show of a contact
+RECENT_KEPT = 64  # latest interactions remembered, so an edit rarely needs a scan of every contact
+
+
+class _Contacts(Mapping[str, Contact]):
+    """Contacts by slug, each decoded from the parse cache only when a page wants it (a rebuild
+    after one edit renders a few pages, not ten thousand)."""
+
+    def __init__(self, sources: dict[str, Checked]) -> None:
+        self._sources = sources
+
+    def __getitem__(self, slug: str) -> Contact:
+        contact = self._sources[slug].contact
+        if contact is None:
+            raise KeyError(slug)
+        return contact
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sources)
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self._sources
 
 
 def _recent_key(r: Recent) -> tuple[Any, ...]:
@@ -125,15 +152,15 @@ def _recent_key(r: Recent) -> tuple[Any, ...]:
 
 
 def _recent(contacts: Iterable[Contact], today: dt.date) -> list[Recent]:
-    """The RECENT_LIMIT latest interactions up to today (nsmallest is sorted()[:n]), looking
+    """The RECENT_KEPT latest interactions up to today (nsmallest is sorted()[:n]), looking
     closely only at the most recent dates."""
     contacts = list(contacts)
-    past = heapq.nlargest(RECENT_LIMIT, (i.date for c in contacts for i in c.interactions if i.date <= today))
+    past = heapq.nlargest(RECENT_KEPT, (i.date for c in contacts for i in c.interactions if i.date <= today))
     if not past:
         return []
     cutoff = past[-1]
     return heapq.nsmallest(
-        RECENT_LIMIT,
+        RECENT_KEPT,
         (
             (i.date, i.time or "", c.name, c.slug, i)
             for c in contacts
@@ -151,7 +178,7 @@ class Model:
     loaded: Loaded
     today: dt.date
     real_today: dt.date
-    contacts: dict[str, Contact]
+    contacts: Mapping[str, Contact]  # decoded from the parse cache when wanted (see _Contacts)
     stamps: dict[str, str]  # slug → "path:size:mtime" of its file
     followups: dict[str, list[FollowUp]]  # slug → pending, sorted
     all_followups: list[FollowUp]
@@ -163,8 +190,10 @@ class Model:
     histories: dict[str, list[Commit]]
     file_problems: dict[str, list[Problem]] = field(default_factory=dict)
     rate: FollowUpRate = field(default_factory=lambda: FollowUpRate(0, 0))
-    recent: list[Recent] = field(default_factory=list)  # the dashboard's latest interactions
-    checked: dict[str, Checked] = field(default_factory=dict)  # file → its check result (by identity)
+    recent: list[Recent] = field(default_factory=list)  # the latest interactions (up to RECENT_KEPT)
+    recent_complete: bool = True  # `recent` holds every interaction up to today
+    versions: dict[str, Stamp] = field(default_factory=dict)  # file → its stamp when planned
+    profiles: dict[str, Profile] = field(default_factory=dict)  # slug → what other pages show of it
     slugs: set[str] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)  # casefolded name → slug
     names_signature: int = 0  # in-process only: changes when any contact's name or slug does
@@ -295,6 +324,8 @@ class SiteBuilder:
         # Nothing that shapes any page changed since the last build: done, without building the
         # model or a single digest (a no-change rebuild of 10,000 contacts stays instant).
         site_key = self._site_key(loaded)
+        if self.long_lived and self._previous is None and not clean:
+            self._previous = self._restore_plan(loaded)  # the server's first build: the last plan
         fast = not (self.long_lived and self._previous is None)
         if fast and not clean and site_key is not None and site_key == self.meta.get("site_key"):
             if all(self.writer.exists(path) for path in self.manifest):
@@ -305,6 +336,8 @@ class SiteBuilder:
         problems = list(loaded.problems)
         self._draft_errors = {}
         self._written = self._skipped = 0
+        if not clean and self._previous is None:
+            self._previous = self._restore_plan(loaded)  # a command-line run: the last run's plan
         update = None if clean else self._incremental(loaded, renderer)
         if update is not None:
             # The pages of the contacts that changed first (the one being edited is usually the
@@ -329,6 +362,16 @@ class SiteBuilder:
             [p.file, p.line, p.column, p.severity, p.field, p.message] for p in self._draft_errors.values()
         ]
         meta = {"site_key": site_key, "build_problems": build_problems}
+        self._previous = _Previous(
+            model=model,
+            pages={page.path: page for page in pages},
+            key=(self._base, model.today, dt.date.today(), self.head),
+            invalid=loaded.invalid,
+            row_keys=dict(self._row_keys_now),
+            row_tokens=dict(self._row_tokens_now),
+        )
+        if not self.long_lived and site_key is not None:
+            self._save_plan(site_key)  # before the manifest that names it
         if new_manifest != self.manifest or meta != self.meta:
             self._save_manifest(new_manifest, meta)
         self.manifest = new_manifest
@@ -338,14 +381,6 @@ class SiteBuilder:
             kept.finish(self.writer, live)
             live.clear()
         problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
-        self._previous = _Previous(
-            model=model,
-            pages={page.path: page for page in pages},
-            key=(self._base, model.today, dt.date.today(), self.head),
-            invalid=loaded.invalid,
-            row_keys=dict(self._row_keys_now),
-            row_tokens=dict(self._row_tokens_now),
-        )
         count = len(pages)
         return BuildReport(
             count, self._written, self._skipped, removed, problems, time.perf_counter() - started
@@ -364,11 +399,83 @@ class SiteBuilder:
             self._manifest_saved = set(manifest)
 
     def flush(self) -> None:
-        """Save what a long-lived builder keeps in memory (the manifest); call when stopping."""
+        """Save what a long-lived builder keeps in memory (its plan, the manifest); call when
+        stopping."""
         if self._manifest_unsaved and self.manifest is not None:
+            site_key = self.meta.get("site_key")
+            if isinstance(site_key, str):
+                self._save_plan(site_key)
             self.writer.save_manifest(self.manifest, self.meta)
             self._manifest_unsaved = False
             self._manifest_saved = set(self.manifest)
+
+    def _save_plan(self, build_id: str) -> None:
+        """Keep this build's plan for the next command-line run (see plan.py)."""
+        prev = self._previous
+        if prev is None:
+            return
+        model = prev.model
+        shares = {
+            slug: (share[1], share[2])
+            for slug, share in self._rate_memo.items()
+            if (share[1] or share[2]) and slug in model.profiles
+        }
+        snapshot = plan.Plan(
+            key=prev.key, versions=model.versions, profiles=model.profiles,
+            all_followups=model.all_followups, shares=shares, rate=model.rate,
+            recent=[(r[3], r[4]) for r in model.recent], recent_complete=model.recent_complete,
+            resolved=model.resolved, backlinks=model.backlinks, tags=model.tags, companies=model.companies,
+            order=model.order, histories={p: h for p, h in model.histories.items() if p in model.versions},
+            invalid=prev.invalid, row_keys=prev.row_keys, row_tokens=prev.row_tokens,
+        )  # fmt: skip
+        text = json.dumps(plan.encode(snapshot, build_id), ensure_ascii=False, separators=(",", ":"))
+        self.writer.write(PLAN, text.encode("utf-8"))
+
+    def _restore_plan(self, loaded: Loaded) -> _Previous | None:
+        """The last build's plan as saved by `_save_plan`, when it belongs to the build the
+        manifest describes and every page of that build is still there; else None."""
+        build_id = self.meta.get("site_key")
+        if not isinstance(build_id, str) or not self.manifest:
+            return None
+        snapshot = plan.decode(self.writer.read_json(PLAN), build_id)
+        if snapshot is None or self.writer.missing(self.manifest):
+            return None
+        sources = {item.file.rsplit("/", 1)[-1][:-3]: item for item in loaded.checked if item.valid}
+        followups: dict[str, list[FollowUp]] = {}
+        for item in snapshot.all_followups:
+            followups.setdefault(item.contact, []).append(item)
+        profiles = snapshot.profiles
+        stamps: dict[str, str] = {}
+        for file, version in snapshot.versions.items():
+            slug = file.rsplit("/", 1)[-1][:-3]
+            if slug in profiles:
+                stamps[slug] = f"{file}:{version}"  # as _stamp makes it
+        names: dict[str, str] = {}
+        for slug in sorted(profiles):  # as name_index: the first by slug wins
+            names.setdefault(profiles[slug][0].casefold(), slug)
+        slugs = set(profiles)
+        model = Model(
+            loaded=loaded, today=snapshot.key[1], real_today=snapshot.key[2], contacts=_Contacts(sources),
+            stamps=stamps, followups=followups, all_followups=snapshot.all_followups,
+            backlinks=snapshot.backlinks, resolved=snapshot.resolved, tags=snapshot.tags,
+            companies=snapshot.companies, order=snapshot.order, histories=snapshot.histories,
+            rate=snapshot.rate, recent=[(i.date, i.time or "", profiles[slug][0], slug, i) for slug, i in snapshot.recent],
+            recent_complete=snapshot.recent_complete, versions=snapshot.versions, profiles=profiles,
+            slugs=slugs, names=names, names_signature=hash((frozenset(names.items()), frozenset(slugs))),
+        )  # fmt: skip
+        self._rate_memo = {}
+        for slug in profiles:
+            on_time, counted = snapshot.shares.get(slug, (0, 0))
+            self._rate_memo[slug] = (stamps[slug], on_time, counted)
+        self.head, self.histories, self.stamps = snapshot.key[3], snapshot.histories, stamps
+        return _Previous(
+            model=model,
+            pages={path: Page(path, digest, _not_planned) for path, digest in self.manifest.items()},
+            key=snapshot.key,
+            invalid=snapshot.invalid,
+            row_keys=snapshot.row_keys,
+            row_tokens=snapshot.row_tokens,
+        )
 
     def _make_pages(self, pages: list[Page]) -> None:
         """Render and write the pages whose inputs changed since the last build, or whose file
@@ -415,27 +522,35 @@ class SiteBuilder:
         if loaded.invalid != prev.invalid:
             return None  # an invalid file changed (its page shows its problems)
         old = prev.model
-        if len(loaded.checked) != len(old.checked):
+        versions: dict[str, Stamp] = {}
+        sources: dict[str, Checked] = {}
+        entries = self.cache.entries
+        for item in loaded.checked:
+            entry = entries.get(item.file)
+            if entry is None:
+                return None
+            versions[item.file] = entry[0]
+            if item.valid:
+                sources[item.file.rsplit("/", 1)[-1][:-3]] = item
+        if len(versions) != len(old.versions):
             return None
-        # A file's check result is a new object exactly when the file changed (see ContactCache).
-        changed_items = [item for item in loaded.checked if old.checked.get(item.file) is not item]
-        if not changed_items or len(changed_items) > INCREMENTAL_LIMIT:
+        changed_files = [file for file, version in versions.items() if old.versions.get(file) != version]
+        if not changed_files or len(changed_files) > INCREMENTAL_LIMIT:
             return None
-        contacts = dict(old.contacts)
+        contacts = _Contacts(sources)
+        profiles = dict(old.profiles)
         stamps = dict(old.stamps)
         changed: list[str] = []
-        for item in changed_items:
-            contact = item.contact
-            if item.file not in old.checked or contact is None or contact.slug not in contacts:
-                return None  # a file moved, or is new
-            if contact.name != contacts[contact.slug].name:
+        for file in changed_files:
+            slug = file.rsplit("/", 1)[-1][:-3]
+            if file not in old.versions or slug not in sources or slug not in old.profiles:
+                return None  # a file moved, is new, or was invalid
+            contact = contacts[slug]
+            if contact.name != old.profiles[slug][0]:
                 return None  # names show on other pages, and [[Full Name]] links resolve by them
-            contacts[contact.slug] = contact
-            stamps[contact.slug] = self._stamp(contact)
-            changed.append(contact.slug)
-        checked = dict(old.checked)
-        for item in changed_items:
-            checked[item.file] = item
+            profiles[slug] = (contact.name, contact.tags, contact.company)
+            stamps[slug] = self._stamp(contact)
+            changed.append(slug)
         self.stamps = stamps
         assert self.drafts is not None
         self.drafts.stamps = stamps
@@ -463,17 +578,24 @@ class SiteBuilder:
             on_time += share.on_time - old_share[1]
             counted += share.counted - old_share[2]
 
-        # The dashboard's latest interactions: when none of them came from a changed contact,
-        # the others' are still the latest of theirs.
-        if any(r[3] in changed_set for r in old.recent):
+        # The latest interactions: those kept of the unchanged contacts are still the latest of
+        # theirs, so while at least RECENT_LIMIT of them are left (or all there were), they and
+        # the changed contacts' own are enough.
+        kept = [r for r in old.recent if r[3] not in changed_set]
+        if not old.recent_complete and len(kept) < RECENT_LIMIT:
             recent = _recent(contacts.values(), today)
+            recent_complete = len(recent) < RECENT_KEPT
         else:
-            candidates = _recent((contacts[slug] for slug in changed), today)
-            recent = heapq.nsmallest(RECENT_LIMIT, [*old.recent, *candidates], key=_recent_key)
+            pool = [*kept, *_recent((contacts[slug] for slug in changed), today)]
+            recent = heapq.nsmallest(RECENT_KEPT, pool, key=_recent_key)
+            recent_complete = old.recent_complete and len(pool) < RECENT_KEPT
+            if not old.recent_complete:  # past the last one kept, unchanged contacts may have more
+                bound = _recent_key(kept[-1])
+                recent = [r for r in recent if _recent_key(r) <= bound]
 
         # Their links: what they point at, and the back-links of what they pointed at before.
         def by_name(slug: str) -> tuple[str, str]:
-            return (contacts[slug].name.casefold(), slug)
+            return (profiles[slug][0].casefold(), slug)
 
         resolved = dict(old.resolved)
         backlinks = dict(old.backlinks)
@@ -504,10 +626,10 @@ class SiteBuilder:
         tags, companies = dict(old.tags), dict(old.companies)
         groups_touched: set[tuple[str, str]] = set()
         for slug in changed:
-            before, after = old.contacts[slug], contacts[slug]
+            before, after = old.profiles[slug], profiles[slug]
             for kind, groups, names_before, names_after in (
-                ("tags", tags, before.tags, after.tags),
-                ("companies", companies, (before.company,) if before.company else (), (after.company,) if after.company else ()),
+                ("tags", tags, before[1], after[1]),
+                ("companies", companies, (before[2],) if before[2] else (), (after[2],) if after[2] else ()),
             ):  # fmt: skip
                 keys_before = {slugify(n) for n in names_before}
                 keys_after = {slugify(n): n for n in names_after}
@@ -519,8 +641,8 @@ class SiteBuilder:
                         members = sorted([*members, slug], key=by_name)
                     if members:
                         # As a full plan names it: after the first member (by name) who has it.
-                        first = contacts[members[0]]
-                        shown = first.tags if kind == "tags" else (first.company,)
+                        first = profiles[members[0]]
+                        shown = first[1] if kind == "tags" else (first[2],)
                         display = next(n for n in shown if slugify(n) == key)
                         groups[key] = (display, members)
                     else:
@@ -537,7 +659,8 @@ class SiteBuilder:
             followups=followups, all_followups=everything, backlinks=backlinks, resolved=resolved,
             tags=tags, companies=companies, order=old.order, histories=old.histories,
             file_problems=file_problems, rate=FollowUpRate(on_time, counted), recent=recent,
-            checked=checked, slugs=old.slugs, names=old.names, names_signature=old.names_signature,
+            recent_complete=recent_complete, versions=versions, profiles=profiles, slugs=old.slugs, names=old.names,
+            names_signature=old.names_signature,
         )  # fmt: skip
 
         base = self._base
@@ -552,7 +675,7 @@ class SiteBuilder:
             row_keys, tokens = dict(prev.row_keys), dict(prev.row_tokens)
             for slug in changed:
                 row_keys[slug] = self._row_key(base, slug, stamps[slug])
-                tokens[slug] = self._row_token(model, renderer, slug, row_keys[slug])
+                tokens[slug] = self._row_token(model, renderer, slug, row_keys[slug], kept=False)
             self._row_keys_now, self._row_tokens_now = row_keys, tokens
             fresh = [
                 self._dashboard(model, renderer, base),
@@ -581,9 +704,9 @@ class SiteBuilder:
             memo = self._row_memo[slug] = ((base, stamp), _hash(base, "row", stamp))
         return memo[1]
 
-    def _row_token(self, model: Model, renderer: Renderer, slug: str, key: str) -> str:
+    def _row_token(self, model: Model, renderer: Renderer, slug: str, key: str, kept: bool = True) -> str:
         """A list row named by its bytes: an edit to the notes leaves the list pages as they are."""
-        row = self._row(model, renderer, slug, key).encode("utf-8")
+        row = self._row(model, renderer, slug, key, kept).encode("utf-8")
         return hashlib.blake2b(row, digest_size=16).hexdigest()
 
     def _stamp(self, contact: Contact) -> str:
@@ -716,6 +839,7 @@ class SiteBuilder:
             on_time += share[1]
             counted += share[2]
 
+        recent = _recent(loaded.contacts, today)
         slugs = set(contacts)
         names = name_index(loaded.contacts)
         backlinks: dict[str, set[tuple[str, str]]] = {}
@@ -771,8 +895,10 @@ class SiteBuilder:
             histories=self.histories,
             file_problems=file_problems,
             rate=FollowUpRate(on_time, counted),
-            recent=_recent(loaded.contacts, today),
-            checked={item.file: item for item in loaded.checked},
+            recent=recent,
+            recent_complete=len(recent) < RECENT_KEPT,
+            versions={item.file: self.cache.entries[item.file][0] for item in loaded.checked},
+            profiles={slug: (c.name, c.tags, c.company) for slug, c in contacts.items()},
             slugs=slugs,
             names=names,
             names_signature=hash((frozenset(names.items()), frozenset(slugs))),
@@ -801,9 +927,7 @@ class SiteBuilder:
         row_keys: dict[str, str] = {}
         for slug in model.order:
             row_keys[slug] = self._row_key(base, slug, model.stamps[slug])
-        tokens = row_keys
-        if self.long_lived:  # the server's rebuilds name rows by their bytes (see _incremental)
-            tokens = {slug: self._row_token(model, renderer, slug, key) for slug, key in row_keys.items()}
+        tokens = {slug: self._row_token(model, renderer, slug, key) for slug, key in row_keys.items()}
         self._row_keys_now, self._row_tokens_now = row_keys, tokens
         for slug in model.order:
             pages.append(self._contact_page(model, renderer, slug, base))
@@ -867,9 +991,11 @@ class SiteBuilder:
             "email": contact.email,
         }
 
-    def _row(self, model: Model, renderer: Renderer, slug: str, key: str) -> str:
+    def _row(self, model: Model, renderer: Renderer, slug: str, key: str, kept: bool = True) -> str:
+        """The contact's list row, kept under `key`; `kept=False`: a row just changed, so not
+        worth reading the rows kept by an earlier run (tens of MB) to look for it."""
         html = self.fragments.get(key)
-        if html is None and not self._fragments_read:
+        if html is None and kept and not self._fragments_read:
             self._read_fragments()
             html = self.fragments.get(key)
         if html is None:
@@ -903,7 +1029,7 @@ class SiteBuilder:
         problems = model.file_problems.get(contact.path, [])
 
         def backlinks() -> list[tuple[str, str, str]]:
-            return [(b, model.contacts[b].name, kind) for b, kind in model.backlinks.get(slug, [])]
+            return [(b, model.profiles[b][0], kind) for b, kind in model.backlinks.get(slug, [])]
 
         # Everything the page shows comes from these; names of other contacts through
         # `names_signature`. Equal fingerprints mean an equal digest, without hashing again.
@@ -917,7 +1043,7 @@ class SiteBuilder:
             digest = memo[1]
         else:
             resolved = [
-                (target, found, model.contacts[found].name if found else None)
+                (target, found, model.profiles[found][0] if found else None)
                 for target, found in model.resolved.get(slug, [])
             ]
             digest = _hash(
@@ -951,15 +1077,15 @@ class SiteBuilder:
             found = resolve_link(target, model.slugs, model.names)
             if found is None:
                 return None
-            return (url_path(found) + ".html", model.contacts[found].name)
+            return (url_path(found) + ".html", model.profiles[found][0])
 
         notes = renderer.markdown(contact.body, resolver) if contact.body.strip() else Markup("")
         timeline = []
         for interaction in contact.interactions_by_date():
             people = []
             for other in interaction.with_:
-                if other in model.contacts:
-                    people.append((model.contacts[other].name, url_path(other) + ".html"))
+                if other in model.profiles:
+                    people.append((model.profiles[other][0], url_path(other) + ".html"))
                 else:
                     people.append((other, ""))
             if interaction.skip:
@@ -1055,7 +1181,7 @@ class SiteBuilder:
                 "type": i.type.replace("-", " "),
                 "summary": i.summary,
             }
-            for _, _, name, slug, i in model.recent
+            for _, _, name, slug, i in model.recent[:RECENT_LIMIT]
         ]
         invalid_slugs = {loaded_slug for loaded_slug in loaded.invalid if loaded_slug not in model.contacts}
         grouped: dict[str, list[Problem]] = {}
@@ -1232,6 +1358,10 @@ class SiteBuilder:
             ).encode("utf-8")
 
         return Page("followups.ics", digest, make)
+
+
+def _not_planned() -> bytes:
+    raise RuntimeError("a page of an earlier run was made again without being planned")
 
 
 def _joins_fragments(path: str) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,24 @@ class Writer:
     def exists(self, rel: str) -> bool:
         """Cheap check used to skip unchanged pages (no write happens, so no confinement check)."""
         return os.path.isfile(os.path.join(self.out, rel))
+
+    def missing(self, paths: Iterable[str]) -> bool:
+        """Whether any of these files is missing (one directory listing a folder, not one stat
+        a file: thousands of pages live in a few folders)."""
+        listed: dict[str, set[str]] = {}
+        for rel in paths:
+            folder, _, name = rel.rpartition("/")
+            names = listed.get(folder)
+            if names is None:
+                try:
+                    with os.scandir(os.path.join(self._out, folder)) as entries:
+                        names = {e.name for e in entries if e.is_file()}
+                except OSError:
+                    names = set()
+                listed[folder] = names
+            if name not in names:
+                return True
+        return False
 
     # --- manifest ----------------------------------------------------------------------------
 

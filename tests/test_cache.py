@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+from generator.cachefile import shard_of
 from generator.load import ContactCache, load
 
 
@@ -60,21 +61,35 @@ def test_corrupt_or_foreign_cache_is_ignored(demo_root):
     folder = demo_root / ".tipscale"
     (folder / "index.json").write_text("{not json")
     assert problems_of(demo_root) == []
-    (folder / "contacts.json").write_text(json.dumps({"key": "other", "contacts": {}}))
+    for shard in folder.glob("contacts-*.json"):
+        shard.write_text(json.dumps({"key": "other", "contacts": {}}))
     loaded = load(demo_root, ContactCache(persist=demo_root))
     assert len(loaded.contacts) == 12
+    assert loaded.contacts == load(demo_root, ContactCache()).contacts
 
 
 def test_cache_and_index_disagreeing_is_survived(demo_root):
     load(demo_root, ContactCache(persist=demo_root))
     folder = demo_root / ".tipscale"
-    doc = json.loads((folder / "contacts.json").read_text())
-    doc["contacts"].pop("contacts/grace-liu.md")
-    (folder / "contacts.json").write_text(json.dumps(doc))
+
+    def tamper(rel, change):
+        shard = folder / f"contacts-{shard_of(rel):02d}.json"
+        doc = json.loads(shard.read_text())
+        change(doc["contacts"])
+        shard.write_text(json.dumps(doc))
+
+    tamper("contacts/grace-liu.md", lambda contacts: contacts.pop("contacts/grace-liu.md"))
+
+    def stale(contacts):  # saved with another stamp than the index says: not trusted
+        contacts["contacts/hannah-berg.md"][0][0] += 1
+        contacts["contacts/hannah-berg.md"][1]["location"] = "Stale Town"
+
+    tamper("contacts/hannah-berg.md", stale)
     cache = ContactCache(persist=demo_root)
     loaded = load(demo_root, cache)
-    # a lazily decoded contact missing from contacts.json is re-read from its file
+    # a lazily decoded contact missing from its shard is re-read from its file
     assert "grace-liu" in loaded.by_slug()
+    assert loaded.contacts == load(demo_root, ContactCache()).contacts
 
 
 def test_read_only_root_still_works(demo_root, cli):
@@ -93,3 +108,17 @@ def test_saving_after_a_change_keeps_every_other_entry_exact(demo_root):
     from_files = load(demo_root, ContactCache())
     assert from_cache.contacts == from_files.contacts
     assert from_cache.by_slug()["hannah-berg"].location == "St Paul, MN"
+
+
+def test_one_changed_contact_rewrites_one_shard(demo_root):
+    load(demo_root, ContactCache(persist=demo_root))
+    folder = demo_root / ".tipscale"
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("contacts-*.json")}
+    assert len(before) > 3
+    path = demo_root / "contacts" / "hannah-berg.md"
+    path.write_text(path.read_text().replace("Minneapolis, MN", "St Paul, MN"))
+    load(demo_root, ContactCache(persist=demo_root))
+    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("contacts-*.json")}
+    assert [name for name in after if after[name] != before.get(name)] == [
+        f"contacts-{shard_of('contacts/hannah-berg.md'):02d}.json"
+    ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.load import load
+from generator.load import ContactCache, load
 from generator.site import SiteBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -30,7 +30,7 @@ def edit(path: Path, rng: random.Random, slugs: list[str]) -> str:
     text = path.read_text(encoding="utf-8")
     head, _, body = text.partition("\n---\n")
     choice = rng.choice(["notes", "summary", "tag", "drop-tag", "company", "with", "link", "followed",
-                         "break", "title"])  # fmt: skip
+                         "break", "title", "meet", "meet", "unmeet"])  # fmt: skip
     if choice == "notes":
         body += f"\nAnother thought {rng.random():.6f}.\n"
     elif choice == "summary" and "summary:" in head:
@@ -54,20 +54,35 @@ def edit(path: Path, rng: random.Random, slugs: list[str]) -> str:
         head = re.sub(r"^    followed_up: .*\n", "", head, count=1, flags=re.M)
     elif choice == "break":
         head = head + "\nbroken: [\n"
+    elif choice == "meet" and "\ninteractions:\n" in head:  # a recent interaction: the dashboard's list
+        day = (TODAY - dt.timedelta(days=rng.randint(0, 4))).isoformat()
+        head = head.replace("\ninteractions:\n", f"\ninteractions:\n  - date: {day}\n    type: coffee\n"
+                            f"    summary: Met again {rng.randint(0, 99)}\n", 1)  # fmt: skip
+    elif choice == "unmeet":  # drop the first interaction
+        head = re.sub(r"^  - date: .*\n(?:    .*\n)*", "", head, count=1, flags=re.M)
     elif choice == "title":
         head = re.sub(r"^title: .*$", f"title: Title {rng.randint(0, 99)}", head, count=1, flags=re.M)
     path.write_text(head + "\n---\n" + body, encoding="utf-8")
     return choice
 
 
-@pytest.mark.parametrize(("seed", "hinted"), [(1, True), (2, True), (3, False)])
-def test_rebuilds_after_random_edits_equal_clean_builds(tmp_path, monkeypatch, seed, hinted):
-    """`hinted`: each build is told which files changed (as the server's watcher does), so it
-    looks at those files only."""
+def cli_builder(root: Path, out: Path) -> SiteBuilder:
+    """A builder as `crm build` makes one: fresh, reading the parse cache kept in the root."""
+    builder = SiteBuilder(root, out, today=TODAY)
+    builder.cache = ContactCache(persist=root)
+    return builder
+
+
+@pytest.mark.parametrize(("seed", "mode"), [(1, "hinted"), (2, "hinted"), (3, "server"), (4, "cli"), (5, "cli")])
+def test_rebuilds_after_random_edits_equal_clean_builds(tmp_path, monkeypatch, seed, mode):
+    """`hinted`: one builder (the server's), told which files changed (as the server's watcher
+    does), so it looks at those files only; `server`: not told; `cli`: a new builder for every
+    build, which updates the plan the last run saved."""
+    hinted = mode == "hinted"
     root = tmp_path / "crm"
     generate(root, 60, seed)
     out = root / "site"
-    builder = SiteBuilder(root, out, today=TODAY)
+    builder = cli_builder(root, out) if mode == "cli" else SiteBuilder(root, out, today=TODAY)
     builder.build()
     updated = []
     real = SiteBuilder._incremental
@@ -96,6 +111,8 @@ def test_rebuilds_after_random_edits_equal_clean_builds(tmp_path, monkeypatch, s
             fixed = broken.pop()
             fixed.write_text(fixed.with_suffix(".orig").read_text(encoding="utf-8"), encoding="utf-8")
             touched.append(fixed)
+        if mode == "cli":
+            builder = cli_builder(root, out)
         builder.build(changed=[p.relative_to(root).as_posix() for p in touched] if hinted else None)
         clean = tmp_path / f"clean-{step}"
         SiteBuilder(root, clean, today=TODAY).build(clean=True)
@@ -195,3 +212,38 @@ def test_a_long_lived_builder_saves_its_manifest_on_flush_and_a_crash_is_safe(tm
     server.flush()
     assert b'"unsaved"' not in manifest.read_bytes()
     assert SiteBuilder(root, out, today=TODAY).build().written == 0
+
+
+def test_a_command_line_rebuild_updates_the_saved_plan_and_notices_missing_pages(tmp_path, monkeypatch):
+    root = tmp_path / "crm"
+    generate(root, 40, 11)
+    out = root / "site"
+    cli_builder(root, out).build()
+    assert (out / ".tipscale" / "plan.json").is_file()
+    files = sorted((root / "contacts").glob("*.md"))
+    planned_in_full: list[bool] = []
+    real = SiteBuilder._plan
+
+    def spy(self, *args):
+        planned_in_full.append(True)
+        return real(self, *args)
+
+    monkeypatch.setattr(SiteBuilder, "_plan", spy)
+    files[0].write_text(files[0].read_text(encoding="utf-8") + "\nNew line.\n", encoding="utf-8")
+    report = cli_builder(root, out).build()
+    assert planned_in_full == [] and report.written >= 1  # the saved plan was updated
+    # a page deleted by hand: the saved plan is not trusted, everything is planned again
+    (out / "contacts" / f"{files[5].stem}.html").unlink()
+    files[0].write_text(files[0].read_text(encoding="utf-8") + "\nOne more.\n", encoding="utf-8")
+    cli_builder(root, out).build()
+    assert planned_in_full == [True]
+    clean = tmp_path / "clean"
+    SiteBuilder(root, clean, today=TODAY).build(clean=True)
+    assert tree(out) == tree(clean)
+    # a plan that belongs to another build is ignored
+    plan = out / ".tipscale" / "plan.json"
+    plan.write_text(plan.read_text(encoding="utf-8").replace('"build":"', '"build":"x', 1), encoding="utf-8")
+    files[0].write_text(files[0].read_text(encoding="utf-8") + "\nAnd another.\n", encoding="utf-8")
+    planned_in_full.clear()
+    cli_builder(root, out).build()
+    assert planned_in_full == [True]
