@@ -273,7 +273,10 @@ class _Validator:
                 )
                 self.report(path, f"{email!r} does not look like an email address", "warning")
         phones = self.text_list(("phone",), data.get("phone"), "a phone number")
-        texts = {key: self.text((key,), data.get(key)) for key in TEXT_FIELDS}
+        texts = {}
+        for key in TEXT_FIELDS:
+            text = data.get(key)
+            texts[key] = text if type(text) is str else self.text((key,), text)
         tags = self.tags(data.get("tags"))
         links = self.links(data.get("links"))
         keep = self.keep_in_touch(data.get("keep_in_touch"))
@@ -283,23 +286,23 @@ class _Validator:
             return None
         if keep is False or reminders is None or interactions is None or None in texts.values():
             return None
-        return Contact(
-            slug=self.slug,
-            path=self.file,
-            name=name.strip(),
-            emails=tuple(e.strip() for e in emails),
-            phones=tuple(p.strip() for p in phones),
-            company=(texts["company"] or "").strip(),
-            title=(texts["title"] or "").strip(),
-            location=(texts["location"] or "").strip(),
-            how_we_met=(texts["how_we_met"] or "").strip(),
-            tags=tags,
-            links=links,
-            keep_in_touch=keep if isinstance(keep, Period) else None,
-            reminders=reminders,
-            interactions=interactions,
-            extra=tuple(extra),
-            body=body,
+        return Contact(  # positional (the fields' order): a frozen dataclass's keywords cost more
+            self.slug,  # slug
+            self.file,  # path
+            name.strip(),  # name
+            tuple([e.strip() for e in emails]),  # emails
+            tuple([p.strip() for p in phones]),  # phones
+            (texts["company"] or "").strip(),  # company
+            (texts["title"] or "").strip(),  # title
+            (texts["location"] or "").strip(),  # location
+            tags,  # tags
+            links,  # links
+            (texts["how_we_met"] or "").strip(),  # how_we_met
+            keep if isinstance(keep, Period) else None,  # keep_in_touch
+            reminders,  # reminders
+            interactions,  # interactions
+            tuple(extra),  # extra
+            body,  # body
         )
 
     def tags(self, value: Any) -> tuple[str, ...] | None:
@@ -401,8 +404,7 @@ class _Validator:
             return None
         out: list[Interaction] = []
         ok = True
-        types = self.settings.type_names
-        known_types = frozenset(types)
+        types, known_types = _type_names(self.settings)
         # The file line of each item, straight from the list's node (what `self.at` would find).
         seq = self.info.get(("interactions",))
         nodes = seq.value if isinstance(seq, yaml.SequenceNode) and len(seq.value) == len(value) else None
@@ -539,6 +541,18 @@ class _Validator:
             self.references.append(
                 Reference(match.group(1).strip(), body_line + number, start - line_start + 1, "body", "link")
             )
+
+
+_types_of: tuple[Settings | None, tuple[str, ...], frozenset[str]] = (None, (), frozenset())
+
+
+def _type_names(settings: Settings) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The settings' interaction type names, as a tuple and a set (kept for the last settings)."""
+    global _types_of
+    if _types_of[0] is not settings:
+        names = settings.type_names
+        _types_of = (settings, names, frozenset(names))
+    return _types_of[1], _types_of[2]
 
 
 def _calendar_reason(year: int, month: int, day: int) -> str:

@@ -85,8 +85,6 @@ _plain_tags: dict[str, str] = {}
 
 def _resolve(self: Any, kind: type, value: Any, implicit: Any) -> str:
     """The tag of a node written without one (libyaml asks Python for every such node)."""
-    if not _SIMPLE_RESOLVER:  # pragma: no cover - only if someone registered path resolvers
-        return str(_resolver.resolve(kind, value, implicit))
     if kind is _ScalarNode:
         if not implicit[0]:
             return _STR  # quoted, or the non-specific tag '!': always a string
@@ -111,22 +109,26 @@ class _FastLoader(_Loader):  # type: ignore[misc, valid-type]
     resolve = _resolve
 
 
+_CParser: Any
 try:  # Only libyaml's parser and composer: composing needs no constructor and no resolver state.
     from yaml._yaml import CParser as _CParser
 except ImportError:  # pragma: no cover - depends on the platform's wheel
-    _Composer: Any = _FastLoader
+    _CParser = None
+
+if not _SIMPLE_RESOLVER:  # pragma: no cover - someone registered path resolvers: no shortcuts
+    _Composer: Any = _Loader
+elif _CParser is None:  # pragma: no cover
+    _Composer = _FastLoader
 else:
 
     class _Composer(_CParser):  # type: ignore[no-redef]
+        """libyaml's composer, asking our memoised resolver for tags."""
+
         resolve = _resolve
-        if _SIMPLE_RESOLVER:
-            # The composer calls these around every node; without path resolvers they do
-            # nothing, so make them C callables that do nothing (no Python frame per node).
-            descend_resolver = staticmethod(slice)  # slice(parent, index), dropped
-            ascend_resolver = staticmethod(tuple)  # tuple(), dropped
-        else:  # pragma: no cover
-            descend_resolver = yaml.resolver.BaseResolver.descend_resolver  # type: ignore[assignment]
-            ascend_resolver = yaml.resolver.BaseResolver.ascend_resolver  # type: ignore[assignment]
+        # The composer calls these around every node; without path resolvers they do
+        # nothing, so make them C callables that do nothing (no Python frame per node).
+        descend_resolver = staticmethod(slice)  # slice(parent, index), dropped
+        ascend_resolver = staticmethod(tuple)  # tuple(), dropped
 
 
 _constructor = _Constructor()

@@ -195,3 +195,37 @@ def test_wiki_links_positions_agree_with_a_line_by_line_search() -> None:
         )
         found = [(r.target, r.line, r.column) for r in checked.references]
         assert found == _links_reference(body, 4), repr(body)
+
+
+def test_model_field_order_matches_the_positional_construction() -> None:
+    """validate builds Contact and Interaction positionally (faster than keywords)."""
+    import dataclasses
+
+    from generator.model import Contact, Interaction
+
+    assert [f.name for f in dataclasses.fields(Contact)] == [
+        "slug", "path", "name", "emails", "phones", "company", "title", "location", "tags", "links",
+        "how_we_met", "keep_in_touch", "reminders", "interactions", "extra", "body",
+    ]  # fmt: skip
+    assert [f.name for f in dataclasses.fields(Interaction)] == [
+        "index", "line", "date", "time", "type", "summary", "gained", "with_", "followed_up", "skip",
+    ]  # fmt: skip
+    checked = validate.check_file(
+        b"---\nname: ' N '\nemail: e@x.y\nphone: '1'\ncompany: C\ntitle: T\nlocation: L\ntags: [t]\n"
+        b"links: {l: 'https://x'}\nhow_we_met: H\nkeep_in_touch: 2w\nreminders:\n  - {date: 2026-01-02, note: R}\n"
+        b"interactions:\n  - {date: 2026-01-01 10:30, type: call, summary: S, gained: G, with: [w], followed_up: skip}\n"
+        b"x: 1\n---\nB",
+        "contacts/n.md",
+        "n",
+        default_settings(),
+    )
+    c = checked.contact
+    assert c is not None
+    assert (c.slug, c.path, c.name, c.emails, c.phones, c.company, c.title, c.location, c.tags, c.links) == (
+        "n", "contacts/n.md", "N", ("e@x.y",), ("1",), "C", "T", "L", ("t",), (("l", "https://x"),),
+    )  # fmt: skip
+    assert (c.how_we_met, str(c.keep_in_touch), c.extra, c.body) == ("H", "2w", (("x", "1"),), "B")
+    (i,) = c.interactions
+    assert (i.index, i.line, i.date.isoformat(), i.time, i.type, i.summary, i.gained, i.with_, i.followed_up, i.skip) == (
+        0, 15, "2026-01-01", "10:30", "call", "S", "G", ("w",), None, True,
+    )  # fmt: skip
