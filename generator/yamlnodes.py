@@ -327,6 +327,8 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         return _constructor.yaml_constructors[tag](_constructor, node)
     except (ValueError, OverflowError, yaml.YAMLError) as exc:
         return BadScalar(node.value, _SCALAR_TAGS[tag], str(exc))
+    except (KeyError, AttributeError):  # `!!bool maybe`, `!!timestamp nope`: PyYAML's own crash
+        return BadScalar(node.value, _SCALAR_TAGS[tag], f"not a valid {_SCALAR_TAGS[tag]}")
 
 
 class _Builder:

@@ -287,3 +287,16 @@ def test_several_problems_are_all_reported():
 def test_front_matter_must_be_a_mapping(front):
     (message,) = formatted(f"---\n{front}\n---\n")
     assert message.startswith("contacts/jane-doe.md:2:1: error: the front matter must be a mapping")
+
+
+def test_explicit_scalar_tags_that_pyyaml_cannot_build_are_errors_not_crashes():
+    # PyYAML itself raises KeyError / AttributeError on these: never a traceback for the user.
+    assert formatted("---\nname: !!bool maybe\n---\n") == [
+        "contacts/jane-doe.md:2:7: error: name: 'maybe' is an invalid boolean (expected text)"
+    ]
+    assert formatted("---\nname: A\ninteractions:\n  - date: !!timestamp nope\n    type: call\n---\n") == [
+        "contacts/jane-doe.md:4:11: error: interactions[0].date: 'nope' is not a date (expected YYYY-MM-DD)"
+    ]
+    result = check("---\nname: A\nx: !!timestamp nope\n---\n")
+    assert result.problems == ()
+    assert result.contact is not None and result.contact.extra == (("x", "nope"),)
