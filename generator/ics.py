@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Protocol
 
 from .dates import relative_days
 from .drafts import DraftError, NoteRenderer
@@ -53,13 +54,21 @@ def summary_of(item: FollowUp) -> str:
     return f"{TITLES[item.kind]} {item.name}"
 
 
+class EventCache(Protocol):
+    """Where events made before are kept (a dict will do)."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+    def __setitem__(self, key: str, value: str, /) -> None: ...
+
+
 def calendar(
     items: list[FollowUp],
     contacts: Mapping[str, Contact],
     settings: Settings,
     today: dt.date,
     notes: NoteRenderer,
-    cache: dict[str, str] | None = None,
+    cache: EventCache | None = None,
     keys: list[str] | None = None,
 ) -> str:
     """The feed. With `cache` and `keys` (one per item, naming everything its event depends on),

@@ -21,6 +21,7 @@ import hashlib
 import heapq
 import json
 import time
+import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,6 @@ from .slugs import slugify as _slugify
 from .validate import Checked
 from .write import STATE_DIR, Writer
 
-FRAGMENTS = f"{STATE_DIR}/fragments.json"
 PLAN = f"{STATE_DIR}/plan.json"
 
 RECENT_LIMIT = 12
@@ -199,41 +199,73 @@ class Model:
     names_signature: int = 0  # in-process only: changes when any contact's name or slug does
 
 
-class _Kept:
-    """Fragments named by everything they depend on (so an old one is never wrong), kept in
-    memory and, between command-line runs, in the output folder's `.tipscale/NAME.json`."""
+SHELF_SHARDS = 16
+SEARCH_PAGES = 16  # the list's search index is split so that an edit rewrites a sixteenth of it
+LEGACY_STATE = ("fragments.json", "cards.json", "events.json")  # single files of earlier versions
+
+
+def _shard(key: str, count: int) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % count
+
+
+class _Shelf:
+    """Fragments (list rows, search entries, dashboard cards, calendar events) named by everything
+    they depend on, so an old one is never wrong. Kept in memory and, between command-line runs,
+    in `.tipscale/NAME-NN.json` in the output folder: sixteen files by key, each read when one of
+    its keys is wanted and written when it changed (a long-lived builder writes them on flush)."""
 
     def __init__(self, name: str) -> None:
-        self.path = f"{STATE_DIR}/{name}.json"
-        self.items: dict[str, str] = {}
-        self.read = False
-        self.saved: frozenset[str] = frozenset()
+        self.name = name
+        self.shards: dict[int, dict[str, str]] = {}
+        self.dirty: set[int] = set()
+        self.live: set[str] = set()  # keys the build in progress uses
 
-    def ensure(self, writer: Writer) -> dict[str, str]:
-        """The fragments, read from the output folder the first time they are wanted."""
-        if not self.read:
-            self.read = True
-            data = writer.read_json(self.path)
+    def _load(self, writer: Writer, number: int) -> dict[str, str]:
+        items = self.shards.get(number)
+        if items is None:
+            items = {}
+            data = writer.read_json(f"{STATE_DIR}/{self.name}-{number:02d}.json")
             if isinstance(data, dict) and data.get("version") == 1 and isinstance(data.get("items"), dict):
-                self.items.update({str(k): str(v) for k, v in data["items"].items()})
-                self.saved = frozenset(self.items)
-        return self.items
+                items = {str(k): str(v) for k, v in data["items"].items()}
+            self.shards[number] = items
+        return items
 
-    def finish(self, writer: Writer, live: set[str]) -> None:
-        """Forget what this build no longer uses; rewrite the file when missing or well out of
-        date (it is tens of MB at 10,000 contacts: not after every small change)."""
-        for key in [k for k in self.items if k not in live]:
-            del self.items[key]
-        current = frozenset(self.items)
-        stale = len(current - self.saved)
-        if current and (not self.saved or stale > max(20, len(current) // 20)):
-            writer.write_json(self.path, {"version": 1, "items": self.items})
-            self.saved = current
+    def get(self, writer: Writer, key: str, read: bool = True) -> str | None:
+        """The fragment kept under `key`; `read=False`: only if its shard is in memory already."""
+        number = _shard(key, SHELF_SHARDS)
+        items = self.shards.get(number)
+        if items is None:
+            if not read:
+                return None
+            items = self._load(writer, number)
+        return items.get(key)
+
+    def put(self, writer: Writer, key: str, value: str) -> None:
+        number = _shard(key, SHELF_SHARDS)
+        self._load(writer, number)[key] = value
+        self.dirty.add(number)
+
+    def finish(self, writer: Writer, save: bool) -> None:
+        """Forget what this build did not use (in the shards in memory); with `save`, write the
+        shards that changed."""
+        for number, items in self.shards.items():
+            dead = [key for key in items if key not in self.live]
+            for key in dead:
+                del items[key]
+            if dead:
+                self.dirty.add(number)
+        self.live.clear()
+        if save:
+            for number in sorted(self.dirty):
+                text = json.dumps({"version": 1, "items": self.shards[number]}, ensure_ascii=False)
+                writer.write(f"{STATE_DIR}/{self.name}-{number:02d}.json", text.encode("utf-8"))
+            self.dirty.clear()
 
     def clear(self) -> None:
-        self.items.clear()
-        self.read = True  # a clean build starts from nothing
-        self.saved = frozenset()
+        """A clean build starts from nothing (and writes every shard)."""
+        self.shards = {number: {} for number in range(SHELF_SHARDS)}
+        self.dirty = set(self.shards)
+        self.live.clear()
 
 
 INCREMENTAL_LIMIT = 200  # more changed contacts than this: plan everything again
@@ -262,10 +294,8 @@ class SiteBuilder:
         self.writer = Writer(out)
         self.manifest: dict[str, str] | None = None
         self.meta: dict[str, Any] = {}  # the last build's site key and the problems only a build finds
-        self.fragments: dict[str, str] = {}  # fragment key → HTML
-        self.search_entries: dict[str, str] = {}
-        self._fragments_read = False  # the copy kept in the output folder between CLI runs
-        self._fragments_saved: frozenset[str] = frozenset()
+        self._rows = _Shelf("rows")  # list rows, by row key
+        self._search = _Shelf("search")  # search entries, by row key
         self.notes_html: dict[str, Markup] = {}
         self.head: str | None = None
         self.histories: dict[str, list[Commit]] = {}
@@ -286,10 +316,8 @@ class SiteBuilder:
         self._key_memo: dict[str, tuple[Checked, int]] = {}  # file → (check result, its part of the site key)
         self._written = self._skipped = 0  # counters of the build in progress
         # Dashboard cards and calendar events of unchanged follow-ups (in-process only).
-        self._cards = _Kept("cards")
-        self._events = _Kept("events")
-        self._live_cards: set[str] = set()
-        self._live_events: set[str] = set()
+        self._cards = _Shelf("cards")
+        self._events = _Shelf("events")
         self._previous: _Previous | None = None  # the last build's model and plan
         # The live server's builder: its first build plans every page (so the first save only
         # updates the plan), and the manifest is saved by `flush()` instead of after every build.
@@ -376,10 +404,13 @@ class SiteBuilder:
             self._save_manifest(new_manifest, meta)
         self.manifest = new_manifest
         self.meta = meta
-        self._save_fragments(set(self._row_keys_now.values()))
-        for kept, live in ((self._cards, self._live_cards), (self._events, self._live_events)):
-            kept.finish(self.writer, live)
-            live.clear()
+        self._rows.live = set(self._row_keys_now.values())
+        self._search.live = set(self._row_keys_now.values())
+        for shelf in (self._rows, self._search, self._cards, self._events):
+            shelf.finish(self.writer, save=not self.long_lived)
+        for legacy in LEGACY_STATE:
+            if self.writer.exists(f"{STATE_DIR}/{legacy}"):
+                self.writer.remove(f"{STATE_DIR}/{legacy}")
         problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
         count = len(pages)
         return BuildReport(
@@ -408,6 +439,10 @@ class SiteBuilder:
             self.writer.save_manifest(self.manifest, self.meta)
             self._manifest_unsaved = False
             self._manifest_saved = set(self.manifest)
+        for shelf in (self._rows, self._search, self._cards, self._events):
+            live, shelf.live = shelf.live, {key for items in shelf.shards.values() for key in items}
+            shelf.finish(self.writer, save=True)
+            shelf.live = live
 
     def _save_plan(self, build_id: str) -> None:
         """Keep this build's plan for the next command-line run (see plan.py)."""
@@ -673,6 +708,7 @@ class SiteBuilder:
 
         def summaries() -> list[Page]:
             row_keys, tokens = dict(prev.row_keys), dict(prev.row_tokens)
+            search_parts = {_shard(slug, SEARCH_PAGES) for slug in changed}
             for slug in changed:
                 row_keys[slug] = self._row_key(base, slug, stamps[slug])
                 tokens[slug] = self._row_token(model, renderer, slug, row_keys[slug], kept=False)
@@ -680,8 +716,8 @@ class SiteBuilder:
             fresh = [
                 self._dashboard(model, renderer, base),
                 self._contact_list(model, renderer, base, row_keys, tokens),
-                self._search_index(model, base, row_keys),
                 self._calendar(model, base),
+                *self._search_pages(model, base, row_keys, only=search_parts),
             ]
             for kind, key in sorted(groups_touched):
                 groups = tags if kind == "tags" else companies
@@ -719,43 +755,14 @@ class SiteBuilder:
         changed = self.writer.write(page.path, page.make())
         return changed, [p for key, p in self._draft_errors.items() if key not in before]
 
-    def _read_fragments(self) -> None:
-        """Rows of the list pages and search entries rendered by an earlier run (JSON)."""
-        self._fragments_read = True
-        data = self.writer.read_json(FRAGMENTS)
-        if isinstance(data, dict) and data.get("version") == 1:
-            rows, search = data.get("rows"), data.get("search")
-            if isinstance(rows, dict) and isinstance(search, dict):
-                self.fragments.update({str(k): str(v) for k, v in rows.items()})
-                self.search_entries.update({str(k): str(v) for k, v in search.items()})
-                self._fragments_saved = frozenset(rows)
-
-    def _save_fragments(self, live: set[str]) -> None:
-        """Keep only the current rows, and save them when they changed (so the next run's list
-        pages join cached rows instead of rendering ten thousand)."""
-        for cache in (self.fragments, self.search_entries):
-            for key in [k for k in cache if k not in live]:
-                del cache[key]
-        current = frozenset(self.fragments)
-        # Entries are named by their inputs, so an older file is never wrong, only less useful:
-        # rewrite it (tens of MB at 10,000 contacts) when missing or well out of date.
-        stale = len(current - self._fragments_saved)
-        if current and (not self._fragments_saved or stale > max(20, len(current) // 20)):
-            doc = {"version": 1, "rows": self.fragments, "search": self.search_entries}
-            self.writer.write_json(FRAGMENTS, doc)
-            self._fragments_saved = current
-
     def _reset(self) -> None:
         if self.preloaded is None:  # a preloaded result was read through self.cache: keep them together
             self.cache = ContactCache()
         self.manifest = {}
         self.meta = {}
         self._previous = None
-        self.fragments.clear()
-        self.search_entries.clear()
-        self._fragments_read = True  # a clean build starts from nothing
-        self._cards.clear()
-        self._events.clear()
+        for shelf in (self._rows, self._search, self._cards, self._events):
+            shelf.clear()
         self.notes_html.clear()
         self.head = None
         self.histories = {}
@@ -938,7 +945,7 @@ class SiteBuilder:
 
         pages.append(self._dashboard(model, renderer, base))
         pages.append(self._contact_list(model, renderer, base, row_keys, tokens))
-        pages.append(self._search_index(model, base, row_keys))
+        pages.extend(self._search_pages(model, base, row_keys))
         for tag_slug, (display, members) in model.tags.items():
             pages.append(
                 self._group_page(model, renderer, base, row_keys, tokens, "tags", tag_slug, display, members)
@@ -994,10 +1001,7 @@ class SiteBuilder:
     def _row(self, model: Model, renderer: Renderer, slug: str, key: str, kept: bool = True) -> str:
         """The contact's list row, kept under `key`; `kept=False`: a row just changed, so not
         worth reading the rows kept by an earlier run (tens of MB) to look for it."""
-        html = self.fragments.get(key)
-        if html is None and kept and not self._fragments_read:
-            self._read_fragments()
-            html = self.fragments.get(key)
+        html = self._rows.get(self.writer, key, read=kept)
         if html is None:
             contact = model.contacts[slug]
             last = contact.last_interaction
@@ -1017,7 +1021,7 @@ class SiteBuilder:
                     "last": last.date.isoformat() if last is not None else "",
                 },
             )
-            self.fragments[key] = html
+            self._rows.put(self.writer, key, html)
         return html
 
     # --- pages ---------------------------------------------------------------------------
@@ -1226,16 +1230,16 @@ class SiteBuilder:
             f.uid_key: f"{base}|{model.stamps[f.contact]}|{f.uid_key}|{f.status}|{f.days}|{model.today}"
             for f in shown
         }
-        self._live_cards.update(keys.values())
+        self._cards.live.update(keys.values())
 
         def card(item: FollowUp, open_: bool) -> Markup:
             key = keys[item.uid_key]
-            html = self._cards.ensure(self.writer).get(key)
+            html = self._cards.get(self.writer, key)
             if html is None:
                 view = self._followup_view(model, item, "")
                 html = renderer.page("_followup.html.j2", {"f": view, "show_name": True, "open": open_})
                 if not view["draft_error"]:
-                    self._cards.items[key] = html
+                    self._cards.put(self.writer, key, html)
             return Markup(html)
 
         def make() -> bytes:
@@ -1276,6 +1280,7 @@ class SiteBuilder:
                 "page_title": "Contacts",
                 "nav": "contacts",
                 "rows": rows,
+                "search_scripts": [f"search-{n:02d}.js" for n in range(SEARCH_PAGES)],
                 "count": len(model.order),
                 "tags": [(key, display, len(members)) for key, (display, members) in model.tags.items()],
                 "companies": [
@@ -1289,26 +1294,39 @@ class SiteBuilder:
 
         return Page("contacts/index.html", digest, make)
 
-    def _search_index(self, model: Model, base: str, row_keys: dict[str, str]) -> Page:
-        """`contacts/search-index.js`: the text the list's search looks in, per contact.
+    def _search_pages(
+        self, model: Model, base: str, row_keys: dict[str, str], only: set[int] | None = None
+    ) -> list[Page]:
+        """`contacts/search-NN.js`: the text the list's search looks in, per contact, in
+        SEARCH_PAGES parts by slug (`only`: just these parts).
 
-        A script (not JSON fetched at run time) so search also works from file://."""
-        digest = _hash(base, "search", [row_keys[s] for s in model.order])
+        Scripts (not JSON fetched at run time) so search also works from file://."""
+        parts: dict[int, list[str]] = {n: [] for n in range(SEARCH_PAGES)} if only is None else {n: [] for n in only}
+        for slug in model.order:
+            number = _shard(slug, SEARCH_PAGES)
+            if number in parts:
+                parts[number].append(slug)
+        pages = []
+        for number, slugs in sorted(parts.items()):
+            pages.append(self._search_page(model, base, row_keys, number, slugs))
+        return pages
+
+    def _search_page(self, model: Model, base: str, row_keys: dict[str, str], number: int, slugs: list[str]) -> Page:
+        digest = _hash(base, "search", number, [row_keys[s] for s in slugs])
 
         def make() -> bytes:
-            parts = []
-            for slug in model.order:
+            entries = []
+            for slug in slugs:
                 key = row_keys[slug]
-                if not self._fragments_read:
-                    self._read_fragments()
-                entry = self.search_entries.get(key)
+                entry = self._search.get(self.writer, key)
                 if entry is None:
                     entry = json.dumps(slug) + ":" + json.dumps(_search_text(model.contacts[slug]))
-                    self.search_entries[key] = entry
-                parts.append(entry)
-            return ("window.TIPSCALE_SEARCH={" + ",\n".join(parts) + "};\n").encode("utf-8")
+                    self._search.put(self.writer, key, entry)
+                entries.append(entry)
+            body = ",\n".join(entries)
+            return f"window.TIPSCALE_SEARCH=Object.assign(window.TIPSCALE_SEARCH||{{}},{{{body}}});\n".encode()
 
-        return Page("contacts/search-index.js", digest, make)
+        return Page(f"contacts/search-{number:02d}.js", digest, make)
 
     def _group_page(
         self,
@@ -1346,7 +1364,7 @@ class SiteBuilder:
         )
 
         keys = [f"{base}|{model.stamps[f.contact]}|{f.uid_key}|{f.due}|{f.days}|{model.today}" for f in items]
-        self._live_events.update(keys)
+        self._events.live.update(keys)
 
         def make() -> bytes:
             from .ics import calendar
@@ -1354,7 +1372,7 @@ class SiteBuilder:
             assert self.drafts is not None
             settings, today = model.loaded.settings, model.today
             return calendar(
-                items, model.contacts, settings, today, self.drafts, self._events.ensure(self.writer), keys
+                items, model.contacts, settings, today, self.drafts, _ShelfView(self._events, self.writer), keys
             ).encode("utf-8")
 
         return Page("followups.ics", digest, make)
@@ -1365,9 +1383,24 @@ def _not_planned() -> bytes:
 
 
 def _joins_fragments(path: str) -> bool:
-    return path in ("contacts/index.html", "contacts/search-index.js") or path.startswith(
-        ("tags/", "companies/")
+    """Pages made from kept fragments: made in this process (not a forked worker), so the
+    fragments it makes are kept too."""
+    return path in ("index.html", "followups.ics", "contacts/index.html") or path.startswith(
+        ("tags/", "companies/", "contacts/search-")
     )
+
+
+class _ShelfView:
+    """A shelf seen as the dict `ics.calendar` keeps its events in."""
+
+    def __init__(self, shelf: _Shelf, writer: Writer) -> None:
+        self.shelf, self.writer = shelf, writer
+
+    def get(self, key: str) -> str | None:
+        return self.shelf.get(self.writer, key)
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.shelf.put(self.writer, key, value)
 
 
 def _make_in_worker(index: int) -> tuple[bool, list[Problem]]:

@@ -113,8 +113,8 @@ def test_note_template_errors_are_reported_on_the_fast_path_too(demo_root):
 def test_a_new_run_reuses_the_rows_of_the_last_one(demo_root, tmp_path, monkeypatch):
     out = demo_root / "site"
     SiteBuilder(demo_root, out, today=TODAY).build()
-    for kept in ("fragments", "cards", "events"):
-        assert (out / ".tipscale" / f"{kept}.json").is_file()
+    for kept in ("rows", "search", "cards", "events"):
+        assert list((out / ".tipscale").glob(f"{kept}-*.json")), kept
     rows_rendered = []
     real_page = site_module.Renderer.page
 

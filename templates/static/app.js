@@ -67,7 +67,7 @@
 
     function haystack(row) {
       var slug = row.getAttribute("data-slug");
-      // search-index.js runs after this file (both deferred), so look it up when searching.
+      // search-NN.js run after this file (all deferred), so look the index up when searching.
       var index = window.TIPSCALE_SEARCH || {};
       return index[slug] || (row.getAttribute("data-name") + " " + row.getAttribute("data-company-name") + " " +
         row.getAttribute("data-tags").split("|").join(" "));

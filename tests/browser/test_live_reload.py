@@ -72,10 +72,10 @@ def test_a_build_failure_shows_a_banner_and_the_previous_page_stays(browser: Any
     class Failing:
         fail = False
 
-        def build(self, clean: bool = False) -> Any:
+        def build(self, clean: bool = False, changed: Any = None) -> Any:
             if self.fail:
                 raise RuntimeError("template exploded")
-            return inner.build(clean)
+            return inner.build(clean, changed)
 
     builder = Failing()
     with DevServer(root, root / "site", builder, port=0) as server:
