@@ -30,15 +30,24 @@ def workers() -> int:
     return min(2, os.cpu_count() or 1)
 
 
-def fork_map(func: Callable[[T], R], items: Sequence[T], chunksize: int = 64) -> list[R]:
+def fork_map(
+    func: Callable[[T], R], items: Sequence[T], chunksize: int = 64, meanwhile: Callable[[], None] | None = None
+) -> list[R]:
     """`[func(x) for x in items]`, in forked workers when worth it. `func` must be a module-level
-    function; what it reads of module globals is inherited at fork time."""
+    function; what it reads of module globals is inherited at fork time. `meanwhile`, if given,
+    runs in this process while the workers work (or after them, when there are none)."""
     count = workers()
     if count < 2 or len(items) < MIN_ITEMS:
-        return [func(item) for item in items]
+        results = [func(item) for item in items]
+        if meanwhile is not None:
+            meanwhile()
+        return results
     context = multiprocessing.get_context("fork")
     with context.Pool(count) as pool:
-        return pool.map(func, items, chunksize=chunksize)
+        pending = pool.map_async(func, items, chunksize=chunksize)
+        if meanwhile is not None:
+            meanwhile()
+        return pending.get()
 
 
 _shared: Any = None

@@ -514,9 +514,9 @@ class SiteBuilder:
 
     def _make_pages(self, pages: list[Page]) -> None:
         """Render and write the pages whose inputs changed since the last build, or whose file
-        is missing. A cold build renders thousands of pages: forked
-        workers share the contact pages (see parallel.py). Pages joined from kept fragments are
-        made here, so the fragments are kept."""
+        is missing. A cold build renders thousands of pages: forked workers share the contact
+        pages (see parallel.py) while this process makes the pages joined from kept fragments
+        (so the fragments it makes are kept)."""
         manifest = self.manifest or {}
         todo: list[Page] = []
         for page in pages:
@@ -527,8 +527,14 @@ class SiteBuilder:
         summaries = [p for p in todo if _joins_fragments(p.path)]
         others = [p for p in todo if not _joins_fragments(p.path)]
         parallel.share((self, others))
-        results = parallel.fork_map(_make_in_worker, range(len(others)), chunksize=32)
-        results += [self.make_page(page) for page in summaries]
+        made: list[tuple[bool, list[Problem]]] = []
+        results = parallel.fork_map(
+            _make_in_worker,
+            range(len(others)),
+            chunksize=32,
+            meanwhile=lambda: made.extend(self.make_page(page) for page in summaries),
+        )
+        results += made
         for changed, draft_errors in results:
             if changed:
                 self._written += 1

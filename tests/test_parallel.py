@@ -33,9 +33,9 @@ SCRIPT = textwrap.dedent(
     (root / "contacts" / "zz-broken.md").write_text("---\\nname: [\\n---\\n")
     used = []
     real = parallel.fork_map
-    def counting(func, items, chunksize=64):
+    def counting(func, items, chunksize=64, meanwhile=None):
         used.append((parallel.workers(), len(items)))
-        return real(func, items, chunksize)
+        return real(func, items, chunksize, meanwhile)
     parallel.fork_map = counting
 
     def tree(folder):
