@@ -7,9 +7,10 @@ Every planned page carries a digest of its inputs (the contact file's stamp, the
 shows, its follow-ups, its git history, the settings, the template sources and this code). The
 manifest in the output folder remembers the digests of the last build, so an unchanged page is
 neither rendered nor written. Pages that summarise everything (dashboard, contact list, tags,
-companies) are joins of per-contact fragments cached by the contact's digest, so a change to one
-contact re-renders one row, not ten thousand. Between CLI runs the parsed contacts and fragments
-are kept in `.tipscale/cache.json` in the output folder (JSON, never pickle).
+companies, search index, calendar) are joins of per-contact fragments kept by their inputs, so a
+change to one contact re-renders one row, not ten thousand. A rebuild updates the last build's
+plan for the files that changed (in memory in the server, from `.tipscale/plan.json` between
+command-line runs) instead of planning every page again. All state is JSON, never pickle.
 """
 
 from __future__ import annotations
