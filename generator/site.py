@@ -68,13 +68,35 @@ class BuildReport(HasProblems):
     seconds: float
 
 
-@dataclass
 class Page:
-    """One planned output file: its path in the site, its input digest, how to make its bytes."""
+    """One planned output file: its path in the site, its input digest (or how to compute it,
+    when that is cheaper after the page was made: the list pages' rows), how to make its bytes."""
 
-    path: str
-    digest: str
-    make: Callable[[], bytes]
+    __slots__ = ("path", "_digest", "make")
+
+    def __init__(self, path: str, digest: str | Callable[[], str], make: Callable[[], bytes]) -> None:
+        self.path = path
+        self._digest = digest
+        self.make = make
+
+    @property
+    def digest(self) -> str:
+        if not isinstance(self._digest, str):
+            self._digest = self._digest()
+        return self._digest
+
+
+class _Tokens(dict[str, str]):
+    """Row tokens computed when first wanted (a cold build renders the rows with the list page,
+    while the workers render contact pages, not before)."""
+
+    def __init__(self, compute: Callable[[str], str]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, slug: str) -> str:
+        value = self[slug] = self.compute(slug)
+        return value
 
 
 @functools.lru_cache(maxsize=65536)
@@ -397,7 +419,7 @@ class SiteBuilder:
             key=(self._base, model.today, dt.date.today(), self.head),
             invalid=loaded.invalid,
             row_keys=dict(self._row_keys_now),
-            row_tokens=dict(self._row_tokens_now),
+            row_tokens={slug: self._row_tokens_now[slug] for slug in model.order},
         )
         if not self.long_lived and site_key is not None:
             self._save_plan(site_key)  # before the manifest that names it
@@ -521,7 +543,7 @@ class SiteBuilder:
         manifest = self.manifest or {}
         todo: list[Page] = []
         for page in pages:
-            if manifest.get(page.path) == page.digest and self.writer.exists(page.path):
+            if page.path in manifest and manifest[page.path] == page.digest and self.writer.exists(page.path):
                 self._skipped += 1
             else:
                 todo.append(page)
@@ -941,7 +963,7 @@ class SiteBuilder:
         row_keys: dict[str, str] = {}
         for slug in model.order:
             row_keys[slug] = self._row_key(base, slug, model.stamps[slug])
-        tokens = {slug: self._row_token(model, renderer, slug, key) for slug, key in row_keys.items()}
+        tokens = _Tokens(lambda slug: self._row_token(model, renderer, slug, row_keys[slug]))
         self._row_keys_now, self._row_tokens_now = row_keys, tokens
         for slug in model.order:
             pages.append(self._contact_page(model, renderer, slug, base))
@@ -1278,7 +1300,9 @@ class SiteBuilder:
     ) -> Page:
         """`row_keys`: where each row is kept; `tokens`: what stands for each row in the digest
         (its key, or a hash of its bytes)."""
-        digest = _hash(base, "list", [tokens[s] for s in model.order])
+        def digest() -> str:
+            return _hash(base, "list", [tokens[s] for s in model.order])
+
 
         def make() -> bytes:
             rows = Markup("".join(self._row(model, renderer, s, row_keys[s]) for s in model.order))
@@ -1347,7 +1371,9 @@ class SiteBuilder:
         display: str,
         members: list[str],
     ) -> Page:
-        digest = _hash(base, kind, key, display, [tokens[s] for s in members])
+        def digest() -> str:
+            return _hash(base, kind, key, display, [tokens[s] for s in members])
+
 
         def make() -> bytes:
             rows = Markup("".join(self._row(model, renderer, s, row_keys[s]) for s in members))
