@@ -247,3 +247,18 @@ def test_a_command_line_rebuild_updates_the_saved_plan_and_notices_missing_pages
     planned_in_full.clear()
     cli_builder(root, out).build()
     assert planned_in_full == [True]
+
+
+def test_compiled_templates_kept_between_runs_follow_template_edits(tmp_path):
+    root = tmp_path / "crm"
+    generate(root, 5, 2)
+    out = root / "site"
+    cli_builder(root, out).build()
+    builtin = Path(__file__).resolve().parent.parent / "templates" / "base.html.j2"
+    (root / "templates").mkdir()
+    override = root / "templates" / "base.html.j2"
+    for brand in ("First Brand", "Second Brand"):
+        override.write_text(builtin.read_text(encoding="utf-8").replace("<span>Tipscale</span>", f"<span>{brand}</span>"))
+        cli_builder(root, out).build()
+        assert f"<span>{brand}</span>" in (out / "index.html").read_text(encoding="utf-8")
+    assert list((root / ".tipscale" / "jinja").glob("*.cache"))  # compiled once, kept for the next run
