@@ -8,6 +8,7 @@ does any job too small to repay the start-up (about 50 ms).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -43,11 +44,15 @@ def fork_map(
             meanwhile()
         return results
     context = multiprocessing.get_context("fork")
-    with context.Pool(count) as pool:
-        pending = pool.map_async(func, items, chunksize=chunksize)
-        if meanwhile is not None:
-            meanwhile()
-        return pending.get()
+    gc.freeze()  # what exists now is shared with the workers: keep the collector off its pages
+    try:
+        with context.Pool(count) as pool:
+            pending = pool.map_async(func, items, chunksize=chunksize)
+            if meanwhile is not None:
+                meanwhile()
+            return pending.get()
+    finally:
+        gc.unfreeze()
 
 
 _shared: Any = None
