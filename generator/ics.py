@@ -80,7 +80,7 @@ def calendar(
         key = keys[index] if keys is not None and cache is not None else None
         text = cache.get(key) if cache is not None and key is not None else None
         if text is None:
-            text, failed = _event(item, contacts[item.contact], settings, today, notes)
+            text, failed = event(item, contacts[item.contact], settings, today, notes)
             if cache is not None and key is not None and not failed:
                 cache[key] = text
         parts.append(text)
@@ -88,7 +88,7 @@ def calendar(
     return "".join(parts)
 
 
-def _event(
+def event(
     item: FollowUp, contact: Contact, settings: Settings, today: dt.date, notes: NoteRenderer
 ) -> tuple[str, bool]:
     """One VEVENT, folded; and whether its draft failed (such events are not cached)."""

@@ -17,7 +17,7 @@ from .followups import FollowUpRate
 from .gitlog import Commit
 from .model import FollowUp, Interaction, Problem
 
-VERSION = 1
+VERSION = 2
 
 Profile = tuple[str, tuple[str, ...], str]  # name, tags, company
 
@@ -43,6 +43,8 @@ class Plan:
     invalid: dict[str, list[Problem]]
     row_keys: dict[str, str]
     row_tokens: dict[str, str]
+    card_tokens: dict[str, str]
+    event_tokens: dict[str, str]
 
 
 def _followup_to_json(f: FollowUp) -> list[Any]:
@@ -102,6 +104,8 @@ def encode(plan: Plan, build_id: str) -> dict[str, Any]:
         "invalid": {slug: [_problem(p) for p in problems] for slug, problems in plan.invalid.items()},
         "row_keys": plan.row_keys,
         "row_tokens": plan.row_tokens,
+        "card_tokens": plan.card_tokens,
+        "event_tokens": plan.event_tokens,
     }
 
 
@@ -133,6 +137,8 @@ def decode(doc: Any, build_id: str) -> Plan | None:
             invalid={slug: [Problem(*p) for p in problems] for slug, problems in doc["invalid"].items()},
             row_keys=dict(doc["row_keys"]),
             row_tokens=dict(doc["row_tokens"]),
+            card_tokens=dict(doc["card_tokens"]),
+            event_tokens=dict(doc["event_tokens"]),
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         return None

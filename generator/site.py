@@ -304,6 +304,8 @@ class _Previous:
     invalid: dict[str, list[Problem]]
     row_keys: dict[str, str]
     row_tokens: dict[str, str]
+    card_tokens: dict[str, str]  # follow-up → hash of its dashboard card
+    event_tokens: dict[str, str]  # follow-up → hash of its calendar event
 
 
 class SiteBuilder:
@@ -336,6 +338,9 @@ class SiteBuilder:
         self._row_memo: dict[str, tuple[tuple[str, str], str]] = {}
         self._row_keys_now: dict[str, str] = {}  # slug → the key its list row is kept under
         self._row_tokens_now: dict[str, str] = {}  # slug → what list-page digests use for its row
+        # (tokens, follow-ups) of the dashboard's cards and the calendar's events in this build
+        self._card_tokens_now: tuple[dict[str, str], list[str]] = ({}, [])
+        self._event_tokens_now: tuple[dict[str, str], list[str]] = ({}, [])
         self._key_memo: dict[str, tuple[Checked, int]] = {}  # file → (check result, its part of the site key)
         self._written = self._skipped = 0  # counters of the build in progress
         # Dashboard cards and calendar events of unchanged follow-ups (in-process only).
@@ -420,6 +425,8 @@ class SiteBuilder:
             invalid=loaded.invalid,
             row_keys=dict(self._row_keys_now),
             row_tokens={slug: self._row_tokens_now[slug] for slug in model.order},
+            card_tokens=self._tokens_of(self._card_tokens_now),
+            event_tokens=self._tokens_of(self._event_tokens_now),
         )
         if not self.long_lived and site_key is not None:
             self._save_plan(site_key)  # before the manifest that names it
@@ -485,6 +492,7 @@ class SiteBuilder:
             resolved=model.resolved, backlinks=model.backlinks, tags=model.tags, companies=model.companies,
             order=model.order, histories={p: h for p, h in model.histories.items() if p in model.versions},
             invalid=prev.invalid, row_keys=prev.row_keys, row_tokens=prev.row_tokens,
+            card_tokens=prev.card_tokens, event_tokens=prev.event_tokens,
         )  # fmt: skip
         text = json.dumps(plan.encode(snapshot, build_id), ensure_ascii=False, separators=(",", ":"))
         self.writer.write(PLAN, text.encode("utf-8"))
@@ -533,6 +541,8 @@ class SiteBuilder:
             invalid=snapshot.invalid,
             row_keys=snapshot.row_keys,
             row_tokens=snapshot.row_tokens,
+            card_tokens=snapshot.card_tokens,
+            event_tokens=snapshot.event_tokens,
         )
 
     def _make_pages(self, pages: list[Page]) -> None:
@@ -743,9 +753,9 @@ class SiteBuilder:
                 tokens[slug] = self._row_token(model, renderer, slug, row_keys[slug], kept=False)
             self._row_keys_now, self._row_tokens_now = row_keys, tokens
             fresh = [
-                self._dashboard(model, renderer, base),
+                self._dashboard(model, renderer, base, prev.card_tokens, changed_set),
                 self._contact_list(model, renderer, base, row_keys, tokens),
-                self._calendar(model, base),
+                self._calendar(model, base, prev.event_tokens, changed_set),
                 *self._search_pages(model, base, row_keys, only=search_parts),
             ]
             for kind, key in sorted(groups_touched):
@@ -763,6 +773,11 @@ class SiteBuilder:
 
         return model, pages, first_pages, summaries
 
+    @staticmethod
+    def _tokens_of(now: tuple[dict[str, str], list[str]]) -> dict[str, str]:
+        tokens, uids = now
+        return {uid: tokens[uid] for uid in uids}
+
     def _row_key(self, base: str, slug: str, stamp: str) -> str:
         memo = self._row_memo.get(slug)
         if memo is None or memo[0] != (base, stamp):
@@ -771,8 +786,7 @@ class SiteBuilder:
 
     def _row_token(self, model: Model, renderer: Renderer, slug: str, key: str, kept: bool = True) -> str:
         """A list row named by its bytes: an edit to the notes leaves the list pages as they are."""
-        row = self._row(model, renderer, slug, key, kept).encode("utf-8")
-        return hashlib.blake2b(row, digest_size=16).hexdigest()
+        return _token(self._row(model, renderer, slug, key, kept))
 
     def _stamp(self, contact: Contact) -> str:
         entry = self.cache.entries.get(contact.path)
@@ -1202,7 +1216,13 @@ class SiteBuilder:
 
         return Page(f"contacts/{slug}.html", digest, make)
 
-    def _dashboard(self, model: Model, renderer: Renderer, base: str) -> Page:
+    def _dashboard(
+        self, model: Model, renderer: Renderer, base: str, reuse: dict[str, str] | None = None,
+        changed: Collection[str] = (),
+    ) -> Page:
+        """The dashboard. Its cards stand in its digest by a hash of their bytes (`reuse`: those
+        of the last build, for contacts not in `changed`), so an edit to a contact's notes
+        leaves the dashboard alone."""
         loaded = model.loaded
         shown = [f for f in model.all_followups if f.status != "later"]
         rate = model.rate
@@ -1243,18 +1263,6 @@ class SiteBuilder:
             )
         problem_files.sort(key=lambda f: (not f["invalid"], f["file"]))
         as_of = model.today if model.today != model.real_today else None
-        digest = _hash(
-            base,
-            "dashboard",
-            model.today,
-            as_of,
-            [(f.uid_key, f.status, f.days, model.stamps[f.contact]) for f in shown],
-            (rate.on_time, rate.counted),
-            recent,
-            problem_files,
-            len(model.contacts),
-        )
-
         keys = {
             f.uid_key: f"{base}|{model.stamps[f.contact]}|{f.uid_key}|{f.status}|{f.days}|{model.today}"
             for f in shown
@@ -1270,6 +1278,19 @@ class SiteBuilder:
                 if not view["draft_error"]:
                     self._cards.put(self.writer, key, html)
             return Markup(html)
+
+        by_uid = {f.uid_key: f for f in shown}
+        tokens = _Tokens(lambda uid: _token(card(by_uid[uid], by_uid[uid].status != "upcoming")))
+        if reuse:
+            tokens.update((f.uid_key, reuse[f.uid_key]) for f in shown if f.contact not in changed and f.uid_key in reuse)
+        self._card_tokens_now = (tokens, list(by_uid))
+
+        def digest() -> str:
+            cards = [(f.uid_key, f.status, f.days, tokens[f.uid_key]) for f in shown]
+            return _hash(
+                base, "dashboard", model.today, as_of, cards, (rate.on_time, rate.counted), recent,
+                problem_files, len(model.contacts),
+            )  # fmt: skip
 
         def make() -> bytes:
             sections = []
@@ -1390,25 +1411,47 @@ class SiteBuilder:
 
         return Page(f"{kind}/{key}.html", digest, make)
 
-    def _calendar(self, model: Model, base: str) -> Page:
-        items = model.all_followups
-        digest = _hash(
-            base, "ics", model.today, [(f.uid_key, f.status, f.days, model.stamps[f.contact]) for f in items]
-        )
+    def _calendar(
+        self, model: Model, base: str, reuse: dict[str, str] | None = None, changed: Collection[str] = ()
+    ) -> Page:
+        """The feed; its events stand in its digest by a hash of their text (see `_dashboard`)."""
+        from .ics import calendar, event
 
+        items = model.all_followups
         keys = [f"{base}|{model.stamps[f.contact]}|{f.uid_key}|{f.due}|{f.days}|{model.today}" for f in items]
         self._events.live.update(keys)
+        settings, today = model.loaded.settings, model.today
+        assert self.drafts is not None
+        drafts = self.drafts
+        index = {f.uid_key: i for i, f in enumerate(items)}
+
+        def text(uid: str) -> str:
+            item, key = items[index[uid]], keys[index[uid]]
+            made = self._events.get(self.writer, key)
+            if made is None:
+                made, failed = event(item, model.contacts[item.contact], settings, today, drafts)
+                if not failed:
+                    self._events.put(self.writer, key, made)
+            return made
+
+        tokens = _Tokens(lambda uid: _token(text(uid)))
+        if reuse:
+            tokens.update((f.uid_key, reuse[f.uid_key]) for f in items if f.contact not in changed and f.uid_key in reuse)
+        self._event_tokens_now = (tokens, list(index))
+
+        def digest() -> str:
+            return _hash(base, "ics", model.today, [(f.uid_key, f.status, f.days, tokens[f.uid_key]) for f in items])
 
         def make() -> bytes:
-            from .ics import calendar
-
-            assert self.drafts is not None
-            settings, today = model.loaded.settings, model.today
-            return calendar(
-                items, model.contacts, settings, today, self.drafts, _ShelfView(self._events, self.writer), keys
-            ).encode("utf-8")
+            view = _ShelfView(self._events, self.writer)
+            return calendar(items, model.contacts, settings, today, drafts, view, keys).encode("utf-8")
 
         return Page("followups.ics", digest, make)
+
+
+def _token(text: str) -> str:
+    """A fragment named by its bytes, for the digest of a page that joins fragments."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _not_planned() -> bytes:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from generator import ics as ics_module
+from generator import site as site_module
 from generator.load import ContactCache, load
 from generator.site import SiteBuilder
 
@@ -262,3 +264,40 @@ def test_compiled_templates_kept_between_runs_follow_template_edits(tmp_path):
         cli_builder(root, out).build()
         assert f"<span>{brand}</span>" in (out / "index.html").read_text(encoding="utf-8")
     assert list((root / ".tipscale" / "jinja").glob("*.cache"))  # compiled once, kept for the next run
+
+
+@pytest.mark.parametrize("mode", ["cli", "server"])
+def test_a_notes_edit_rewrites_the_contact_page_and_one_search_part_only(demo_root, tmp_path, monkeypatch, mode):
+    """Summary pages name their fragments by their bytes: new notes change no row, card or
+    event, so the dashboard, the list and the feed are not even made again."""
+    out = demo_root / "site"
+    builder = cli_builder(demo_root, out)
+    builder.build()
+    made: list[str] = []
+    real_page, real_calendar = site_module.Renderer.page, ics_module.calendar
+
+    def page(self, name, context):
+        made.append(name)
+        return real_page(self, name, context)
+
+    def calendar(*args, **kwargs):
+        made.append("followups.ics")
+        return real_calendar(*args, **kwargs)
+
+    monkeypatch.setattr(site_module.Renderer, "page", page)
+    monkeypatch.setattr(ics_module, "calendar", calendar)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and ".tipscale" not in p.parts}
+    path = demo_root / "contacts" / "priya-raman.md"  # she has follow-ups on the dashboard and in the feed
+    assert "priya-raman" in (out / "index.html").read_text(encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "\nShe mentioned a new team.\n", encoding="utf-8")
+    report = (cli_builder(demo_root, out) if mode == "cli" else builder).build()
+    after = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and ".tipscale" not in p.parts}
+    rewritten = sorted(p.relative_to(out).as_posix() for p in after if after[p] != before.get(p))
+    assert rewritten[0] == "contacts/priya-raman.html" and len(rewritten) == 2, rewritten
+    assert re.fullmatch(r"contacts/search-\d\d\.js", rewritten[1])
+    assert report.written == 2
+    assert "contact.html.j2" in made
+    assert not {"dashboard.html.j2", "contacts.html.j2", "group.html.j2", "followups.ics"} & set(made), made
+    clean = tmp_path / "clean"
+    SiteBuilder(demo_root, clean, today=TODAY).build(clean=True)
+    assert tree(out) == tree(clean)
