@@ -37,8 +37,36 @@ def is_repository(root: Path) -> bool:
 
 
 def head(root: Path) -> str | None:
-    """The commit checked out (None outside git or before the first commit)."""
-    return _rev_parse(root, "HEAD")
+    """The commit checked out (None outside git or before the first commit). Read from the
+    repository's files when `root` is the top of a plain repository (every build asks, and a
+    `git` process costs milliseconds); anything less simple is left to git."""
+    found = _read_head(root / ".git")
+    return found if found is not None else _rev_parse(root, "HEAD")
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+
+
+def _read_head(git: Path) -> str | None:
+    try:
+        if not git.is_dir():
+            return None
+        text = (git / "HEAD").read_text(encoding="utf-8").strip()
+        if not text.startswith("ref: refs/"):
+            return text if _is_sha(text) else None
+        ref = text[5:]
+        try:
+            value = (git / ref).read_text(encoding="utf-8").strip()
+            return value if _is_sha(value) else None
+        except FileNotFoundError:
+            for line in (git / "packed-refs").read_text(encoding="utf-8").splitlines():
+                sha, _, name = line.partition(" ")
+                if name == ref and _is_sha(sha):
+                    return sha
+            return None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def file_histories(root: Path, folder: str = "contacts") -> dict[str, list[Commit]]:

@@ -343,6 +343,7 @@ class SiteBuilder:
         self._event_tokens_now: tuple[dict[str, str], list[str]] = ({}, [])
         self._key_memo: dict[str, tuple[Checked, int]] = {}  # file → (check result, its part of the site key)
         self._written = self._skipped = 0  # counters of the build in progress
+        self._head_now: str | None = None  # git's HEAD as this build found it
         # Dashboard cards and calendar events of unchanged follow-ups (in-process only).
         self._cards = _Shelf("cards")
         self._events = _Shelf("events")
@@ -375,6 +376,7 @@ class SiteBuilder:
         else:
             loaded = load(self.root, self.cache, None if clean else changed)
         self.loaded = loaded
+        self._head_now = gitlog.head(self.root)  # asked once a build
         renderer = self._renderer()
         self._base = self._base_digest(loaded.settings, renderer)  # once a build: it reads every template
         # Nothing that shapes any page changed since the last build: done, without building the
@@ -591,7 +593,7 @@ class SiteBuilder:
             return None
         settings = loaded.settings
         today = self.today if self.today is not None else resolve_today(None, settings)
-        if gitlog.head(self.root) != self.head or (self._base, today, dt.date.today(), self.head) != prev.key:
+        if self._head_now != self.head or (self._base, today, dt.date.today(), self.head) != prev.key:
             return None
         if loaded.invalid != prev.invalid:
             return None  # an invalid file changed (its page shows its problems)
@@ -836,7 +838,7 @@ class SiteBuilder:
                 del memo[file]
         today = self.today if self.today is not None else resolve_today(None, loaded.settings)
         return _hash(
-            self._base, today, dt.date.today(), gitlog.head(self.root), len(loaded.checked),
+            self._base, today, dt.date.today(), self._head_now, len(loaded.checked),
             total % (1 << 128), loaded.problems, sorted(loaded.invalid),
         )  # fmt: skip
 
@@ -918,7 +920,7 @@ class SiteBuilder:
             if contact.company:
                 companies.setdefault(slugify(contact.company), (contact.company, []))[1].append(slug)
 
-        head = gitlog.head(self.root)
+        head = self._head_now
         if head is None:
             self.histories = {}
         elif head != self.head:
