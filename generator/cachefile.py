@@ -179,17 +179,22 @@ class Store:
                 )
             # shards first: an index never points at contacts that are not there yet
             for number in sorted(changed):
-                contacts: dict[str, Any] = {}
+                parts: list[str] = []
                 for rel in members.get(number, []):
                     stamp, checked = entries[rel]
-                    raw = self._raw(rel, stamp) if self._from_disk.get(rel) is checked else None
-                    if raw is None and checked.valid:
-                        contact = checked.contact
-                        raw = contact_to_json(contact) if contact is not None else None
-                    if raw is not None:
-                        contacts[rel] = [list(stamp), raw]
-                _dump(self.folder / f"contacts-{number:02d}.json", {"key": self.key, "contacts": contacts})
-                self._shards[number] = contacts
+                    text = checked.saved_json  # as a worker made it: no need to build it again
+                    if text is None:
+                        raw = self._raw(rel, stamp) if self._from_disk.get(rel) is checked else None
+                        if raw is None and checked.valid:
+                            contact = checked.contact
+                            raw = contact_to_json(contact) if contact is not None else None
+                        if raw is not None:
+                            text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+                    if text is not None:
+                        parts.append(f"{json.dumps(rel, ensure_ascii=False)}:[{json.dumps(list(stamp))},{text}]")
+                body = ",".join(parts)
+                _write_text(self.folder / f"contacts-{number:02d}.json", f'{{"key":"{self.key}","contacts":{{{body}}}}}')
+                self._shards.pop(number, None)  # read again if wanted
             _dump(self.folder / "index.json", {"key": self.key, "files": index})
             old = self.folder / "contacts.json"  # the single file of earlier versions
             if old.exists():
@@ -200,10 +205,14 @@ class Store:
 
 
 def _dump(target: Path, doc: dict[str, Any]) -> None:
+    # json.dumps uses the C encoder; json.dump into a file does not (5x slower here).
+    _write_text(target, json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+
+
+def _write_text(target: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
     try:
-        # json.dumps uses the C encoder; json.dump into a file does not (5x slower here).
-        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        data = text.encode("utf-8", "surrogatepass")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, target)

@@ -7,11 +7,14 @@ This is the only module that reads contact files. Parsed files are cached by the
 from __future__ import annotations
 
 import difflib
+import functools
+import json
 import os
 from collections.abc import Collection, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import cachefile, parallel
 from .model import Contact, HasProblems, Problem, Settings
@@ -206,9 +209,32 @@ def check_path(path: str, rel: str, slug: str, settings: Settings) -> Checked:
     return check_file(data, rel, slug, settings)
 
 
-def _check_in_worker(item: tuple[str, str, str]) -> Checked:
-    settings = parallel.shared()
-    return check_path(item[0], item[1], item[2], settings)
+def _check_in_worker(item: tuple[str, str, str]) -> Checked | tuple[Any, ...]:
+    """In a forked worker, what the parent needs, small: the contact travels back as the JSON the
+    parse cache saves (one string, not thousands of objects to pickle and rebuild), and is
+    decoded in the parent only if a command wants it."""
+    settings, parent = parallel.shared()
+    checked = check_path(item[0], item[1], item[2], settings)
+    if os.getpid() == parent:
+        return checked
+    contact = checked.contact
+    text = None if contact is None else json.dumps(cachefile.contact_to_json(contact), ensure_ascii=False)
+    return (checked.problems, checked.references, checked.name, text)
+
+
+def _from_worker(rel: str, result: Checked | tuple[Any, ...]) -> Checked:
+    if isinstance(result, Checked):
+        return result
+    problems, references, name, text = result
+    if text is None:
+        return Checked(rel, None, problems, references, name=name)
+    checked = Checked(rel, None, problems, references, name=name, source=functools.partial(_decode, text))
+    checked.saved_json = text
+    return checked
+
+
+def _decode(text: str) -> Contact:
+    return cachefile.contact_from_json(json.loads(text))
 
 
 def _walk(
@@ -264,11 +290,12 @@ def load(root: Path, cache: ContactCache | None = None, changed: Collection[str]
             misses.append((len(slots), stamp, (path, rel, slug)))
         slots.append(hit)
     # A cold run parses thousands of files: use both cores for that.
-    parallel.share(settings)
+    parallel.share((settings, os.getpid()))
     results = parallel.fork_map(_check_in_worker, [m[2] for m in misses], chunksize=128)
     for (index, stamp, (_, rel, _)), result in zip(misses, results, strict=True):
-        cache.put(rel, stamp, result)
-        slots[index] = result
+        checked_file = _from_worker(rel, result)
+        cache.put(rel, stamp, checked_file)
+        slots[index] = checked_file
     checked = [c for c in slots if c is not None]
     if len(cached) != len(live):
         cache.forget_except(live)

@@ -45,10 +45,13 @@ SCRIPT = textwrap.dedent(
     os.environ["TIPSCALE_WORKERS"] = "2"
     two = load(root, ContactCache())
     SiteBuilder(root, out / "parallel").build()
+    persisted = load(root, ContactCache(persist=root))  # workers' contacts, saved in the parse cache
+    warm = load(root, ContactCache(persist=root))  # ... and read back from it
     os.environ["TIPSCALE_WORKERS"] = "1"
     one = load(root, ContactCache())
     SiteBuilder(root, out / "serial").build()
     print(json.dumps({{
+        "same_cached": persisted.contacts == warm.contacts == one.contacts and warm.problems == one.problems,
         "used": used,
         "same_problems": two.problems == one.problems,
         "problems": len(one.problems),
@@ -76,6 +79,7 @@ def test_parallel_parse_and_build_equal_serial(tmp_path):
     assert report["used"][1][0] == 2 and report["used"][1][1] > 450
     assert report["same_problems"] and report["problems"] >= 1
     assert report["same_contacts"] and report["contacts"] == 450
+    assert report["same_cached"]
     assert report["same_tree"] and report["pages"] > 450
 
 
