@@ -114,8 +114,11 @@ class Store:
     def _raw(self, rel: str, stamp: Stamp) -> Any:
         """The contact's JSON as saved with this stamp, or None."""
         entry = self.shard(shard_of(rel)).get(rel)
-        if not isinstance(entry, list) or len(entry) != 2 or tuple(entry[0]) != stamp:
-            return None  # the shard and the index disagree (a run was killed between writes)
+        try:
+            if not isinstance(entry, list) or len(entry) != 2 or tuple(entry[0]) != stamp:
+                return None  # the shard and the index disagree (a run was killed between writes)
+        except TypeError:
+            return None  # not what we write: ignored like any corrupt cache
         return entry[1]
 
     def _decode(self, rel: str, stamp: Stamp) -> Contact | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ def head(root: Path) -> str | None:
     """The commit checked out (None outside git or before the first commit). Read from the
     repository's files when `root` is the top of a plain repository (every build asks, and a
     `git` process costs milliseconds); anything less simple is left to git."""
-    found = _read_head(root / ".git")
+    found = None if "GIT_DIR" in os.environ else _read_head(root / ".git")
     return found if found is not None else _rev_parse(root, "HEAD")
 
 

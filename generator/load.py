@@ -22,6 +22,7 @@ from .settings import load_settings
 from .validate import Checked, Reference, check_file
 
 CONTACTS_DIR = "contacts"
+RESERVED_SLUGS = frozenset({"index"})  # contacts/index.html is the contact list
 
 
 class RootNotFound(Exception):
@@ -248,6 +249,8 @@ def _walk(
         known = {rel for _, rel in previous}
         recheck: set[str] = set()
         for rel in changed:
+            if rel == CONTACTS_DIR:
+                break  # the folder itself was made, moved or replaced: walk again
             if not rel.startswith(CONTACTS_DIR + "/"):
                 continue  # crm.yaml, templates: not contact files
             exists = os.path.isfile(root / rel)
@@ -277,6 +280,10 @@ def load(root: Path, cache: ContactCache | None = None, changed: Collection[str]
         files += 1
         live.add(rel)
         slug = rel.rsplit("/", 1)[-1][:-3]
+        if slug in RESERVED_SLUGS:
+            message = f"'{slug}' is the name of the contact list's page; rename the file (e.g. {slug}-1.md)"
+            problems.append(Problem(rel, 1, 1, "error", "", message))
+            continue
         if slug in seen:
             message = f"duplicate slug '{slug}': {seen[slug]} has the same file name; rename one"
             problems.append(Problem(rel, 1, 1, "error", "", message))

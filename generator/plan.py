@@ -140,5 +140,5 @@ def decode(doc: Any, build_id: str) -> Plan | None:
             card_tokens=dict(doc["card_tokens"]),
             event_tokens=dict(doc["event_tokens"]),
         )
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError):
         return None

@@ -148,9 +148,11 @@ def _bytecode_cache(root: Path | None) -> jinja2.BytecodeCache | None:
     against its template's source, so an edited template is compiled afresh."""
     if root is None or not (root / ".tipscale").is_dir():
         return None
-    folder = root / ".tipscale" / "jinja"
+    # Named by this module's code and Jinja's version too: the environment's options live here.
+    code = hashlib.sha256(Path(__file__).read_bytes() + jinja2.__version__.encode()).hexdigest()[:16]
+    folder = root / ".tipscale" / "jinja" / code
     try:
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
     return jinja2.FileSystemBytecodeCache(str(folder))

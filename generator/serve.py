@@ -508,7 +508,7 @@ class ChangeWatcher:
         self.out_rel = None if out_rel.startswith("..") else out_rel
         self.on_change = on_change
         self.observer = Observer()
-        self._scheduled: set[str] = set()
+        self._scheduled: dict[str, Any] = {}  # watched folder → watchdog's handle
         self._lock = threading.Lock()
         watcher = self
 
@@ -524,16 +524,22 @@ class ChangeWatcher:
             self._watch_dir(name)
         self.observer.start()
 
-    def _watch_dir(self, name: str) -> None:
+    def _watch_dir(self, name: str, again: bool = False) -> None:
+        """Watch a folder; `again`: it was made or moved into place, so watch the new one."""
         folder = self.root / name
         with self._lock:
-            if name in self._scheduled or not folder.is_dir():
+            old = self._scheduled.get(name)
+            if (old is not None and not again) or not folder.is_dir():
                 return
+            if old is not None:
+                try:
+                    self.observer.unschedule(old)
+                except (KeyError, OSError):
+                    pass
             try:
-                self.observer.schedule(self.handler, str(folder), recursive=True)
+                self._scheduled[name] = self.observer.schedule(self.handler, str(folder), recursive=True)
             except OSError:
-                return
-            self._scheduled.add(name)
+                self._scheduled.pop(name, None)
 
     def stop(self) -> None:
         self.observer.stop()
@@ -564,7 +570,7 @@ class ChangeWatcher:
                 continue
             changed.append(rel)
             if event.is_directory and rel in WATCHED_DIRS and event.event_type in ("created", "moved"):
-                self._watch_dir(rel)
+                self._watch_dir(rel, again=True)
         if changed:
             self.on_change(changed)
 

@@ -213,6 +213,7 @@ class Model:
     histories: dict[str, list[Commit]]
     file_problems: dict[str, list[Problem]] = field(default_factory=dict)
     rate: FollowUpRate = field(default_factory=lambda: FollowUpRate(0, 0))
+    shares: dict[str, tuple[int, int]] = field(default_factory=dict)  # slug → its part of the rate
     recent: list[Recent] = field(default_factory=list)  # the latest interactions (up to RECENT_KEPT)
     recent_complete: bool = True  # `recent` holds every interaction up to today
     versions: dict[str, Stamp] = field(default_factory=dict)  # file → its stamp when planned
@@ -344,6 +345,7 @@ class SiteBuilder:
         self._key_memo: dict[str, tuple[Checked, int]] = {}  # file → (check result, its part of the site key)
         self._written = self._skipped = 0  # counters of the build in progress
         self._head_now: str | None = None  # git's HEAD as this build found it
+        self._histories_partial = False  # self.histories came from a saved plan
         # Dashboard cards and calendar events of unchanged follow-ups (in-process only).
         self._cards = _Shelf("cards")
         self._events = _Shelf("events")
@@ -482,11 +484,7 @@ class SiteBuilder:
         if prev is None:
             return
         model = prev.model
-        shares = {
-            slug: (share[1], share[2])
-            for slug, share in self._rate_memo.items()
-            if (share[1] or share[2]) and slug in model.profiles
-        }
+        shares = {slug: share for slug, share in model.shares.items() if share != (0, 0)}
         snapshot = plan.Plan(
             key=prev.key, versions=model.versions, profiles=model.profiles,
             all_followups=model.all_followups, shares=shares, rate=model.rate,
@@ -531,11 +529,11 @@ class SiteBuilder:
             recent_complete=snapshot.recent_complete, versions=snapshot.versions, profiles=profiles,
             slugs=slugs, names=names, names_signature=hash((frozenset(names.items()), frozenset(slugs))),
         )  # fmt: skip
-        self._rate_memo = {}
-        for slug in profiles:
-            on_time, counted = snapshot.shares.get(slug, (0, 0))
-            self._rate_memo[slug] = (stamps[slug], on_time, counted)
+        shares = {slug: snapshot.shares.get(slug, (0, 0)) for slug in profiles}
+        model.shares = shares
+        self._rate_memo = {slug: (stamps[slug], *shares[slug]) for slug in profiles}
         self.head, self.histories, self.stamps = snapshot.key[3], snapshot.histories, stamps
+        self._histories_partial = True  # only the files planned then: a full plan asks git again
         return _Previous(
             model=model,
             pages={path: Page(path, digest, _not_planned) for path, digest in self.manifest.items()},
@@ -636,6 +634,7 @@ class SiteBuilder:
         followups = dict(old.followups)
         everything = [f for f in old.all_followups if f.contact not in changed_set]
         on_time, counted = old.rate.on_time, old.rate.counted
+        shares = dict(old.shares)  # the model's, not the memo's: a failed build may have updated that
         for slug in changed:
             items = contact_followups(contacts[slug], settings, today)
             items.sort(key=sort_key)
@@ -646,13 +645,14 @@ class SiteBuilder:
                     bisect.insort(everything, followup, key=sort_key)
             else:
                 followups.pop(slug, None)
-            old_share = self._rate_memo.get(slug)
+            old_share = shares.get(slug)
             if old_share is None:
                 return None
             share = followup_rate([contacts[slug]], settings, today)
             self._rate_memo[slug] = (stamps[slug], share.on_time, share.counted)
-            on_time += share.on_time - old_share[1]
-            counted += share.counted - old_share[2]
+            shares[slug] = (share.on_time, share.counted)
+            on_time += share.on_time - old_share[0]
+            counted += share.counted - old_share[1]
 
         # The latest interactions: those kept of the unchanged contacts are still the latest of
         # theirs, so while at least RECENT_LIMIT of them are left (or all there were), they and
@@ -734,7 +734,7 @@ class SiteBuilder:
             loaded=loaded, today=today, real_today=dt.date.today(), contacts=contacts, stamps=stamps,
             followups=followups, all_followups=everything, backlinks=backlinks, resolved=resolved,
             tags=tags, companies=companies, order=old.order, histories=old.histories,
-            file_problems=file_problems, rate=FollowUpRate(on_time, counted), recent=recent,
+            file_problems=file_problems, rate=FollowUpRate(on_time, counted), shares=shares, recent=recent,
             recent_complete=recent_complete, versions=versions, profiles=profiles, slugs=old.slugs, names=old.names,
             names_signature=old.names_signature,
         )  # fmt: skip
@@ -882,12 +882,14 @@ class SiteBuilder:
         # The follow-up rate, from each contact's share, remembered while its file is unchanged.
         on_time = counted = 0
         rate_memo = self._rate_memo
+        shares: dict[str, tuple[int, int]] = {}
         for slug, contact in contacts.items():
             stamp = stamps[slug]
             share = rate_memo.get(slug)
             if share is None or share[0] != stamp:
                 rate = followup_rate([contact], settings, today)
                 share = rate_memo[slug] = (stamp, rate.on_time, rate.counted)
+            shares[slug] = (share[1], share[2])
             on_time += share[1]
             counted += share[2]
 
@@ -915,7 +917,7 @@ class SiteBuilder:
         companies: dict[str, tuple[str, list[str]]] = {}
         for slug in order:
             contact = contacts[slug]
-            for tag in contact.tags:
+            for tag in {slugify(t): t for t in reversed(contact.tags)}.values():  # once a group, first name
                 tags.setdefault(slugify(tag), (tag, []))[1].append(slug)
             if contact.company:
                 companies.setdefault(slugify(contact.company), (contact.company, []))[1].append(slug)
@@ -923,8 +925,9 @@ class SiteBuilder:
         head = self._head_now
         if head is None:
             self.histories = {}
-        elif head != self.head:
+        elif head != self.head or self._histories_partial:
             self.histories = file_histories(self.root)
+            self._histories_partial = False
         self.head = head
 
         file_problems: dict[str, list[Problem]] = {}
@@ -947,6 +950,7 @@ class SiteBuilder:
             histories=self.histories,
             file_problems=file_problems,
             rate=FollowUpRate(on_time, counted),
+            shares=shares,
             recent=recent,
             recent_complete=len(recent) < RECENT_KEPT,
             versions={item.file: self.cache.entries[item.file][0] for item in loaded.checked},
@@ -1085,7 +1089,7 @@ class SiteBuilder:
         fingerprint = (
             base, model.stamps[slug], model.names_signature, model.today if items else None,
             tuple(model.backlinks.get(slug, ())), history[0].sha if history else None, len(history),
-            tuple(problems),
+            tuple(problems), self.head is not None,
         )  # fmt: skip
         memo = self._page_memo.get(slug)
         if memo is not None and memo[0] == fingerprint:
@@ -1105,6 +1109,7 @@ class SiteBuilder:
                 model.today if items else None,
                 [c.sha for c in history],
                 problems,
+                self.head is not None or bool(model.histories),  # "not committed yet" vs "not in git"
             )
             self._page_memo[slug] = (fingerprint, digest)
 

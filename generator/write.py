@@ -143,9 +143,10 @@ class Writer:
     # --- manifest ----------------------------------------------------------------------------
 
     def read_json(self, rel: str) -> Any:
+        """The JSON in a state file, or None when missing, unreadable, not ours or a symlink."""
         try:
             return json.loads(self.path(rel).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, UnsafePath):
             return None
 
     def write_json(self, rel: str, data: Any) -> bool:

@@ -852,3 +852,18 @@ def test_after_a_failed_build_the_next_one_looks_at_every_file() -> None:
     finally:
         loop.stop()
     assert builder.changed == [["contacts/a.md"], None, None, ["contacts/d.md"]]
+
+
+def test_the_contacts_folder_replaced_whole_is_seen_and_watched_again(small_root: Path) -> None:
+    """A tool that swaps the whole folder (move it away, move a new one in) changes every
+    file at once: the next build looks at every file, and edits in the new folder are seen."""
+    with serving(small_root) as server:
+        port = port_of(server)
+        new = small_root / "contacts.new"
+        shutil.copytree(small_root / "contacts", new)
+        (new / "jane-doe.md").write_text(contact("Jane Doe", "", "Swapped in."))
+        (small_root / "contacts").rename(small_root / "contacts.old")
+        new.rename(small_root / "contacts")
+        wait_until(page_shows(port, JANE, "Swapped in."), what="the swapped-in folder")
+        (small_root / "contacts" / "jane-doe.md").write_text(contact("Jane Doe", "", "Edited after."))
+        wait_until(page_shows(port, JANE, "Edited after."), what="an edit inside the new folder")

@@ -4,8 +4,10 @@ after any sequence of edits, the site must be byte-identical to a clean build.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -263,7 +265,7 @@ def test_compiled_templates_kept_between_runs_follow_template_edits(tmp_path):
         override.write_text(builtin.read_text(encoding="utf-8").replace("<span>Tipscale</span>", f"<span>{brand}</span>"))
         cli_builder(root, out).build()
         assert f"<span>{brand}</span>" in (out / "index.html").read_text(encoding="utf-8")
-    assert list((root / ".tipscale" / "jinja").glob("*.cache"))  # compiled once, kept for the next run
+    assert list((root / ".tipscale" / "jinja").rglob("*.cache"))  # compiled once, kept for the next run
 
 
 @pytest.mark.parametrize("mode", ["cli", "server"])
@@ -301,3 +303,99 @@ def test_a_notes_edit_rewrites_the_contact_page_and_one_search_part_only(demo_ro
     clean = tmp_path / "clean"
     SiteBuilder(demo_root, clean, today=TODAY).build(clean=True)
     assert tree(out) == tree(clean)
+
+
+# --- cases a review found (each failed before its fix) ------------------------------------------
+
+
+def equals_clean(root: Path, out: Path, tmp_path: Path) -> bool:
+    clean = tmp_path / f"clean-{len(list(tmp_path.glob('clean-*')))}"
+    SiteBuilder(root, clean, today=TODAY).build(clean=True)
+    return tree(out) == tree(clean)
+
+
+def test_a_failed_server_build_does_not_leave_the_follow_up_rate_wrong(tmp_path):
+    root = tmp_path / "crm"
+    generate(root, 30, 4)
+    builtin = Path(__file__).resolve().parent.parent / "templates" / "contact.html.j2"
+    (root / "templates").mkdir()
+    (root / "templates" / "contact.html.j2").write_text(
+        '{% if contact.title == "BOOM" %}{{ no_such_variable }}{% endif %}' + builtin.read_text(encoding="utf-8")
+    )
+    builder = SiteBuilder(root, root / "site", today=TODAY)
+    builder.long_lived = True
+    builder.build()
+    x = root / "contacts" / "xavier-test.md"
+    x.write_text("---\nname: Xavier Test\ntitle: Engineer\ninteractions:\n  - date: 2026-11-10\n    type: coffee\n"
+                 "    summary: Chat\n    gained: tips\n    followed_up: 2026-11-11\n---\nhi\n")  # fmt: skip
+    builder.build(changed=["contacts/xavier-test.md"])
+    x.write_text(x.read_text().replace("    followed_up: 2026-11-11\n", "").replace("title: Engineer", "title: BOOM"))
+    with pytest.raises(Exception, match="no_such_variable"):
+        builder.build(changed=["contacts/xavier-test.md"])
+    x.write_text(x.read_text().replace("title: BOOM", "title: Engineer"))
+    builder.build()
+    assert equals_clean(root, root / "site", tmp_path)
+
+
+def test_git_history_of_a_file_that_comes_back_after_a_restored_plan(tmp_path):
+    root = tmp_path / "crm"
+    generate(root, 30, 3)
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"]
+    for args in (["init", "-q"], ["add", "contacts"], [*identity, "commit", "-qm", "init"]):
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+    contact = sorted((root / "contacts").glob("*.md"))[3]
+    cli_builder(root, root / "site").build()
+    contact.rename(tmp_path / "away.md")
+    cli_builder(root, root / "site").build()
+    (tmp_path / "away.md").rename(contact)
+    cli_builder(root, root / "site").build()
+    assert "Not committed yet" not in (root / "site" / "contacts" / f"{contact.stem}.html").read_text(encoding="utf-8")
+    assert equals_clean(root, root / "site", tmp_path)
+
+
+@pytest.mark.parametrize("mode", ["cli", "server"])
+def test_tags_that_slug_the_same_list_a_contact_once(tmp_path, mode):
+    root = tmp_path / "crm"
+    generate(root, 20, 6)
+    path = sorted((root / "contacts").glob("*.md"))[2]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^tags: .*$", "tags: [Design, design]", text, count=1, flags=re.M) if "\ntags:" in text
+                    else text.replace("\n---\n", "\ntags: [Design, design]\n---\n", 1), encoding="utf-8")  # fmt: skip
+    builder = cli_builder(root, root / "site")
+    builder.build()
+    page = (root / "site" / "tags" / "design.html").read_text(encoding="utf-8")
+    assert page.count(f'data-slug="{path.stem}"') == 1
+    path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    (cli_builder(root, root / "site") if mode == "cli" else builder).build()
+    assert equals_clean(root, root / "site", tmp_path)
+
+
+def test_a_contact_file_named_index_is_an_error_not_a_lost_contact_list(tmp_path, cli):
+    root = tmp_path / "crm"
+    generate(root, 10, 8)
+    (root / "contacts" / "index.md").write_text("---\nname: Index Person\n---\nHi.\n", encoding="utf-8")
+    result = cli(root, "build")
+    assert result.exit_code == 1 and "contacts/index.md" in result.output and "rename the file" in result.output
+    listing = (root / "site" / "contacts" / "index.html").read_text(encoding="utf-8")
+    assert 'class="row"' in listing  # still the contact list
+    other = sorted((root / "contacts").glob("*.md"))[1]
+    other.write_text(other.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    cli(root, "build")
+    assert equals_clean(root, root / "site", tmp_path)
+
+
+def test_a_corrupt_parse_cache_shard_is_ignored(tmp_path):
+    root = tmp_path / "crm"
+    generate(root, 20, 9)
+    cli_builder(root, root / "site").build()
+    for shard in sorted((root / ".tipscale").glob("contacts-*.json")):
+        doc = json.loads(shard.read_text(encoding="utf-8"))
+        if doc["contacts"]:
+            doc["contacts"][next(iter(doc["contacts"]))][0] = 5  # not a stamp
+            shard.write_text(json.dumps(doc), encoding="utf-8")
+            break
+    (root / "site" / ".tipscale" / "plan.json").unlink()
+    first = sorted((root / "contacts").glob("*.md"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\nx\n", encoding="utf-8")
+    cli_builder(root, root / "site").build()
+    assert equals_clean(root, root / "site", tmp_path)
