@@ -407,6 +407,11 @@ class SiteBuilder:
             self._make_pages(rest())
             pages = list(planned.values())
             self._skipped += len(pages) - self._written - self._skipped
+            # A broken note template met by pages not made again this time is still broken (a
+            # change to it changes every page's digest, so this build would not be an update).
+            for kept in self.meta.get("build_problems", []):
+                problem = Problem(*kept)
+                self._draft_errors.setdefault(problem.message, problem)
         else:
             model = self._model(loaded)
             pages = self._plan(model, renderer, problems)

@@ -136,3 +136,18 @@ def test_a_new_run_reuses_the_rows_of_the_last_one(demo_root, tmp_path, monkeypa
     clean = tmp_path / "clean"
     SiteBuilder(demo_root, clean, today=TODAY).build(clean=True)
     assert tree(clean) == tree(out)
+
+
+def test_note_template_errors_are_still_reported_after_an_update_that_skips_them(demo_root):
+    """A notes edit updates the saved plan without making the dashboard or the feed again;
+    the broken note template they met is still reported (and `crm build` still fails)."""
+    notes = demo_root / "templates" / "notes"
+    notes.mkdir(parents=True)
+    (notes / "interview.md.j2").write_text("Subject: x\n\n{{ broken \n")
+    out = demo_root / "site"
+    first = SiteBuilder(demo_root, out, today=TODAY).build()
+    path = demo_root / "contacts" / "grace-liu.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA new thought.\n", encoding="utf-8")
+    again = SiteBuilder(demo_root, out, today=TODAY).build()
+    assert again.written >= 1 and first.errors
+    assert [p.format() for p in again.errors] == [p.format() for p in first.errors]
