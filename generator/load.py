@@ -141,6 +141,7 @@ class ContactCache:
     ref_names: dict[str, str] = field(default_factory=dict)
     ref_slugs: frozenset[str] = frozenset()
     ref_problems: dict[str, tuple[Checked, list[Problem]]] = field(default_factory=dict)
+    last: _Last | None = None  # the last load's result, for a load told which files changed
 
     def use_settings(self, settings: Settings) -> None:
         if settings == self.settings:
@@ -263,6 +264,67 @@ def _walk(
     return cache.walk, None
 
 
+@dataclass
+class _Last:
+    """What the last load found, in pieces a load told which files changed can patch."""
+
+    entries: list[tuple[str, str]]  # the walk it used (by identity)
+    settings: Settings
+    checked: list[Checked]
+    position: dict[str, int]  # file → its index in `checked`
+    walk_problems: list[Problem]  # reserved names, duplicate slugs
+    files: int
+    slugs: frozenset[str]
+    names: dict[str, str]
+    invalid: dict[str, list[Problem]]
+    item_problems: list[Problem]
+    ref_problems: list[Problem]
+
+
+def _update(root: Path, cache: ContactCache, last: _Last, recheck: set[str], settings: Settings,
+            problems: list[Problem]) -> Loaded | None:  # fmt: skip
+    """The last load patched for the files in `recheck` (the server's rebuild after a save),
+    without a loop over every file; None when a change reaches further (a name, a file that
+    is or was invalid, a duplicate): then the caller loads in full."""
+    checked = list(last.checked)
+    changes: list[Checked] = []
+    for rel in sorted(recheck):
+        index = last.position.get(rel)
+        if index is None:
+            return None
+        old = checked[index]
+        path = os.path.join(str(root), *rel.split("/"))
+        stamp, hit = cache.lookup(path, rel)
+        if hit is None:
+            hit = check_path(path, rel, rel.rsplit("/", 1)[-1][:-3], settings)
+            cache.put(rel, stamp, hit)
+        if not (old.valid and hit.valid) or hit.name != old.name:
+            return None
+        checked[index] = hit
+        changes.append(hit)
+    if cache.autosave:
+        cache.save()
+    item_problems = [p for p in last.item_problems if p.file not in recheck]
+    ref_problems = [p for p in last.ref_problems if p.file not in recheck]
+    known: list[str] | None = None
+    for item in changes:
+        item_problems.extend(item.problems)
+        found: list[Problem] = []
+        for ref in item.references:
+            if resolve_link(ref.target, last.slugs, last.names) is None:
+                known = known if known is not None else sorted(last.slugs)
+                found.append(_reference_problem(ref, item.file, known))
+        cache.ref_problems[item.file] = (item, found)
+        ref_problems.extend(found)
+    cache.last = _Last(
+        last.entries, settings, checked, last.position, last.walk_problems, last.files, last.slugs,
+        last.names, last.invalid, item_problems, ref_problems,
+    )  # fmt: skip
+    problems.extend(last.walk_problems + item_problems + ref_problems)
+    problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
+    return Loaded(root, settings, checked, problems, last.files, last.invalid)
+
+
 def load(root: Path, cache: ContactCache | None = None, changed: Collection[str] | None = None) -> Loaded:
     """Read and check every contact file (through `cache`). `changed`, when given, lists the
     only paths (relative to root) that may have changed since the last load with this cache."""
@@ -275,6 +337,12 @@ def load(root: Path, cache: ContactCache | None = None, changed: Collection[str]
     slots: list[Checked | None] = []
     misses: list[tuple[int, cachefile.Stamp, tuple[str, str, str]]] = []
     entries, recheck = _walk(root, cache, changed)
+    last = cache.last
+    if recheck is not None and last is not None and last.entries is entries and last.settings == settings:
+        quick = _update(root, cache, last, recheck, settings, list(problems))
+        if quick is not None:
+            return quick
+    settings_problems = list(problems)
     cached = cache.entries
     for path, rel in entries:
         files += 1
@@ -309,16 +377,24 @@ def load(root: Path, cache: ContactCache | None = None, changed: Collection[str]
     if cache.autosave:
         cache.save()
 
+    walk_problems = problems[len(settings_problems):]
     invalid: dict[str, list[Problem]] = {}
+    item_problems: list[Problem] = []
     for item in checked:
-        problems.extend(item.problems)
+        item_problems.extend(item.problems)
         if not item.valid:
             invalid[item.file.rsplit("/", 1)[-1][:-3]] = [p for p in item.problems if p.severity == "error"]
     names: dict[str, str] = {}
     for item in checked:
         if item.name is not None:
             names.setdefault(item.name.casefold(), item.file.rsplit("/", 1)[-1][:-3])
-    problems.extend(_resolve_cached(cache, checked, names, frozenset(seen)))
+    slugs = frozenset(seen)
+    ref_problems = _resolve_cached(cache, checked, names, slugs)
+    position = {item.file: index for index, item in enumerate(checked)}
+    cache.last = _Last(
+        entries, settings, checked, position, walk_problems, files, slugs, names, invalid, item_problems, ref_problems
+    )
+    problems.extend(item_problems + ref_problems)
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
     return Loaded(root, settings, checked, problems, files, invalid)
 

@@ -399,3 +399,40 @@ def test_a_corrupt_parse_cache_shard_is_ignored(tmp_path):
     first.write_text(first.read_text(encoding="utf-8") + "\nx\n", encoding="utf-8")
     cli_builder(root, root / "site").build()
     assert equals_clean(root, root / "site", tmp_path)
+
+
+def test_a_load_told_what_changed_patches_the_last_one_and_finds_the_same_problems(tmp_path, monkeypatch):
+    import generator.load as load_module
+
+    root = tmp_path / "crm"
+    generate(root, 40, 12)
+    cache = ContactCache()
+    load(root, cache)
+    patched: list[bool] = []
+    real = load_module._update
+
+    def spy(*args):
+        result = real(*args)
+        patched.append(result is not None)
+        return result
+
+    monkeypatch.setattr(load_module, "_update", spy)
+    files = sorted((root / "contacts").glob("*.md"))
+    edits = [
+        (files[0], "\nSee [[nobody-at-all]] and [[Someone Unknown]].\n"),  # two warnings
+        (files[1], ""),  # touched, same bytes
+        (files[0], "\nAnd [[" + files[2].stem + "]].\n"),  # a link that resolves
+    ]
+    for path, extra in edits:
+        path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+        hinted = load(root, cache, [path.relative_to(root).as_posix()])
+        full = load(root, ContactCache())
+        assert [p.format() for p in hinted.problems] == [p.format() for p in full.problems]
+        assert [c.file for c in hinted.checked] == [c.file for c in full.checked]
+        assert hinted.contacts == full.contacts and hinted.invalid == full.invalid
+    assert patched == [True, True, True]
+    # a file that turns invalid is more than a patch: loaded in full, and still the same
+    files[3].write_text("---\nname: [\n---\n", encoding="utf-8")
+    hinted = load(root, cache, [files[3].relative_to(root).as_posix()])
+    assert patched[-1] is False
+    assert [p.format() for p in hinted.problems] == [p.format() for p in load(root, ContactCache()).problems]
