@@ -21,7 +21,7 @@ from .gitlog import file_history, is_repository
 from .load import CONTACTS_DIR, contact_files
 from .model import Contact, Settings
 from .settings import load_settings
-from .slugs import is_valid_slug, slugify
+from .slugs import RESERVED, is_valid_slug, slugify
 from .validate import check_file
 
 COMMIT_HELP = "Commit exactly the changed file with git (other staged or unstaged work is left alone)."
@@ -105,6 +105,11 @@ def new(
         )
     chosen = slug or slugify(name)
     existing = {p.name[:-3]: p for p in contact_files(app.root)}
+    if chosen in RESERVED:
+        raise CrmError(
+            f"'{chosen}' is the name of the contact list's page; choose another file name with --slug, "
+            f"e.g. --slug {chosen}-2"
+        )
     if chosen in existing:
         n = 2
         while f"{chosen}-{n}" in existing:

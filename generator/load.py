@@ -19,10 +19,10 @@ from typing import Any
 from . import cachefile, parallel
 from .model import Contact, HasProblems, Problem, Settings
 from .settings import load_settings
+from .slugs import RESERVED
 from .validate import Checked, Reference, check_file
 
 CONTACTS_DIR = "contacts"
-RESERVED_SLUGS = frozenset({"index"})  # contacts/index.html is the contact list
 
 
 class RootNotFound(Exception):
@@ -348,7 +348,7 @@ def load(root: Path, cache: ContactCache | None = None, changed: Collection[str]
         files += 1
         live.add(rel)
         slug = rel.rsplit("/", 1)[-1][:-3]
-        if slug in RESERVED_SLUGS:
+        if slug in RESERVED:
             message = f"'{slug}' is the name of the contact list's page; rename the file (e.g. {slug}-1.md)"
             problems.append(Problem(rel, 1, 1, "error", "", message))
             continue

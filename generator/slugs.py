@@ -76,10 +76,13 @@ def slugify(name: str) -> str:
     return slug or FALLBACK
 
 
+RESERVED = frozenset({"index"})  # contacts/index.html is the contact list
+
+
 def unique_slug(name: str, taken: Container[str]) -> str:
-    """`slugify(name)`, or with `-2`, `-3`… appended until it is not in `taken`."""
+    """`slugify(name)`, or with `-2`, `-3`… appended until it is not in `taken` (nor reserved)."""
     base = slugify(name)
-    if base not in taken:
+    if base not in taken and base not in RESERVED:
         return base
     n = 2
     while f"{base}-{n}" in taken:
@@ -98,4 +101,5 @@ def is_valid_slug(slug: str) -> bool:
         and not slug.startswith((".", "_", "#", "-"))
         and not slug.endswith(("~", ".md"))
         and slug not in (".", "..")
+        and slug not in RESERVED
     )

@@ -90,11 +90,18 @@ def test_new_collision_in_a_sub_folder(cli, crm_root):
     assert not (root / "contacts" / "jane-doe.md").exists()
 
 
-@pytest.mark.parametrize("slug", ["../evil", ".hidden", "a/b", "_draft"])
+@pytest.mark.parametrize("slug", ["../evil", ".hidden", "a/b", "_draft", "index"])
 def test_new_rejects_bad_slugs(cli, demo_root, slug):
     result = cli(demo_root, "new", "X", "--slug", slug)
     assert result.exit_code == 2
     assert "--slug" in result.stderr
+
+
+def test_new_refuses_the_contact_lists_name(cli, demo_root):
+    result = cli(demo_root, "new", "Index")
+    assert result.exit_code == 1 and "--slug index-2" in result.stderr
+    assert not (demo_root / "contacts" / "index.md").exists()
+    assert cli(demo_root, "new", "Index", "--slug", "index-2").exit_code == 0
 
 
 def test_new_non_latin_name(cli, crm_root):

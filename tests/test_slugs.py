@@ -69,8 +69,9 @@ def test_unique_slug() -> None:
     assert unique_slug("Jane Doe", set()) == "jane-doe"
     assert unique_slug("Jane Doe", {"jane-doe"}) == "jane-doe-2"
     assert unique_slug("Jane Doe", {"jane-doe", "jane-doe-2", "jane-doe-3"}) == "jane-doe-4"
+    assert unique_slug("Index", set()) == "index-2"  # contacts/index.html is the contact list
 
 
-@pytest.mark.parametrize("bad", ["", ".hidden", "_draft", "-x", "a/b", "a\\b", "x.md", "x~", " x"])
+@pytest.mark.parametrize("bad", ["", ".hidden", "_draft", "-x", "a/b", "a\\b", "x.md", "x~", " x", "index"])
 def test_invalid_slugs(bad: str) -> None:
     assert not is_valid_slug(bad)
