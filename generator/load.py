@@ -10,7 +10,7 @@ import difflib
 import functools
 import json
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -306,14 +306,10 @@ def _update(root: Path, cache: ContactCache, last: _Last, recheck: set[str], set
         cache.save()
     item_problems = [p for p in last.item_problems if p.file not in recheck]
     ref_problems = [p for p in last.ref_problems if p.file not in recheck]
-    known: list[str] | None = None
+    known = functools.cache(lambda: sorted(last.slugs))
     for item in changes:
         item_problems.extend(item.problems)
-        found: list[Problem] = []
-        for ref in item.references:
-            if resolve_link(ref.target, last.slugs, last.names) is None:
-                known = known if known is not None else sorted(last.slugs)
-                found.append(_reference_problem(ref, item.file, known))
+        found = _unresolved(item, last.slugs, last.names, known)
         cache.ref_problems[item.file] = (item, found)
         ref_problems.extend(found)
     cache.last = _Last(
@@ -422,24 +418,30 @@ def _resolve_cached(
     if names != cache.ref_names or slugs != cache.ref_slugs:
         cache.ref_names, cache.ref_slugs, cache.ref_problems = names, slugs, {}
     memo = cache.ref_problems
-    known: list[str] | None = None
+    known = functools.cache(lambda: sorted(slugs))
     problems: list[Problem] = []
     for item in checked:
         hit = memo.get(item.file)
         if hit is None or hit[0] is not item:
-            found: list[Problem] = []
-            for ref in item.references:
-                if resolve_link(ref.target, slugs, names) is None:
-                    if known is None:
-                        known = sorted(slugs)
-                    found.append(_reference_problem(ref, item.file, known))
-            hit = memo[item.file] = (item, found)
+            hit = memo[item.file] = (item, _unresolved(item, slugs, names, known))
         problems.extend(hit[1])
     if len(memo) > len(checked):
         live = {item.file for item in checked}
         for file in [f for f in memo if f not in live]:
             del memo[file]
     return problems
+
+
+def _unresolved(
+    item: Checked, slugs: AbstractSet[str], names: dict[str, str], known: Callable[[], list[str]]
+) -> list[Problem]:
+    """Problems for the file's references that lead to no contact (`known`: every slug, sorted,
+    for "did you mean", made only when one is needed)."""
+    return [
+        _reference_problem(ref, item.file, known())
+        for ref in item.references
+        if resolve_link(ref.target, slugs, names) is None
+    ]
 
 
 def _reference_problem(ref: Reference, file: str, known: list[str]) -> Problem:

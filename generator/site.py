@@ -520,7 +520,7 @@ class SiteBuilder:
         for file, version in snapshot.versions.items():
             slug = file.rsplit("/", 1)[-1][:-3]
             if slug in profiles:
-                stamps[slug] = f"{file}:{version}"  # as _stamp makes it
+                stamps[slug] = _stamp_text(file, version)
         names: dict[str, str] = {}
         for slug in sorted(profiles):  # as name_index: the first by slug wins
             names.setdefault(profiles[slug][0].casefold(), slug)
@@ -797,7 +797,7 @@ class SiteBuilder:
 
     def _stamp(self, contact: Contact) -> str:
         entry = self.cache.entries.get(contact.path)
-        return f"{contact.path}:{entry[0] if entry is not None else ''}"
+        return _stamp_text(contact.path, entry[0] if entry is not None else None)
 
     def make_page(self, page: Page) -> tuple[bool, list[Problem]]:
         """Render and write one page: (bytes changed?, note-template problems it met)."""
@@ -1459,6 +1459,11 @@ class SiteBuilder:
             return calendar(items, model.contacts, settings, today, drafts, view, keys).encode("utf-8")
 
         return Page("followups.ics", digest, make)
+
+
+def _stamp_text(file: str, version: Stamp | None) -> str:
+    """A contact file's stamp as page digests use it."""
+    return f"{file}:{version if version is not None else ''}"
 
 
 def _token(text: str) -> str:
