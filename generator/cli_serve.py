@@ -95,7 +95,7 @@ def serve(host: str, port: int, no_reload: bool, out: Path | None, quiet: bool) 
         # While serving, the parse cache lives in memory (rewriting tens of MB after every save
         # would cost more than the rebuild); it is saved once, when the server stops.
         app.cache.autosave = False
-        builder.long_lived = True  # the first build plans every page; the manifest is saved on stop
+        builder.long_lived = True  # it keeps its plan for the next save; its state is saved on stop
         _first_build(builder, quiet)
     except KeyboardInterrupt:  # Ctrl-C during a long first build
         server.stop()
@@ -109,7 +109,7 @@ def serve(host: str, port: int, no_reload: bool, out: Path | None, quiet: bool) 
             pass
     finally:
         server.stop()
-        builder.flush()  # the build manifest, kept in memory while serving
+        builder.flush()  # the manifest, the plan and the kept fragments, kept in memory while serving
         app.cache.save()  # what the server parsed, for the next command's warm start
         for sig, handler in previous.items():
             signal.signal(sig, handler)

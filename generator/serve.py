@@ -682,10 +682,8 @@ class Rebuilder:
                 f"{what}: rebuild failed, still serving the previous site — {message}"
             )
             self.state.publish(bump=False, problem=message)
-            with self._lock:
-                self._overflow = (
-                    True  # this build's changes were not all taken in: look at every file next time
-                )
+            with self._lock:  # this build's changes were not all taken in: look at every file next time
+                self._overflow = True
             return
         seconds = time.perf_counter() - started
         self.log(f"{what}: {describe_report(report, seconds)}")
