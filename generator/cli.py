@@ -8,22 +8,45 @@ and `cli_io` (import, export).
 from __future__ import annotations
 
 import gc
-import json
+import importlib
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
-from .cliutil import App, CrmError, fail, finish, get_app, parse_date_option, report_problems, style
-from .dates import relative_days
-from .drafts import MISSING_GAINED_FLAG, DraftError, NoteRenderer
-from .followups import describe, followup_rate, pending_followups, select
-from .model import FollowUp
+from .cliutil import App, CrmError, fail, parse_date_option
+
+# Each command lives in a module imported only when that command runs (or help lists them
+# all): a no-change `crm build` should not pay for the YAML parser, Jinja or the importers.
+COMMANDS = {
+    "build": "cli_site",
+    "check": "cli_read",
+    "done": "cli_edit",
+    "draft": "cli_read",
+    "export": "cli_io",
+    "followups": "cli_read",
+    "history": "cli_edit",
+    "hook": "cli_edit",
+    "import": "cli_io",
+    "init": "cli_edit",
+    "log": "cli_edit",
+    "new": "cli_edit",
+    "serve": "cli_serve",
+}
 
 
 class CrmGroup(click.Group):
     """Turns the core's errors into `Error: …` and exit 1; never a traceback for bad input."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"{__package__}.{COMMANDS[cmd_name]}")  # registers on `main`
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         # A run makes hundreds of thousands of small objects that live until it ends (parsed
@@ -32,11 +55,16 @@ class CrmGroup(click.Group):
         gc.set_threshold(100_000, 50, 100)
         try:
             return super().invoke(ctx)
-        except (CrmError, DraftError) as exc:
+        except CrmError as exc:
             fail(str(exc))
         except OSError as exc:
             where = f" {exc.filename}" if exc.filename else ""
             fail(f"cannot access{where}: {exc.strerror or exc}")
+        except Exception as exc:
+            drafts = sys.modules.get(f"{__package__}.drafts")  # imported by the commands that draft
+            if drafts is None or not isinstance(exc, drafts.DraftError):
+                raise
+            fail(str(exc))
 
 
 def _today_option(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -71,174 +99,3 @@ def main(ctx: click.Context, root: Path | None, today: Any) -> None:
     Shell completion (bash): eval "$(_CRM_COMPLETE=bash_source crm)"  — zsh and fish: see README.
     """
     ctx.obj = App(root_option=root, today_option=today)
-
-
-# --- check ------------------------------------------------------------------------------------
-
-
-@main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
-@click.option("-q", "--quiet", is_flag=True, help="Print errors only, no warnings or summary.")
-def check(fmt: str, strict: bool, quiet: bool) -> None:
-    """Validate every contact file and crm.yaml.
-
-    Prints `file:line:column: severity: field: message` for each problem on stderr
-    and exits 1 when any file has an error (or a warning, with --strict).
-
-    \b
-    Example:
-      $ crm check
-      contacts/jane-doe.md:14:11: error: interactions[1].date: 'next tuesday' is not a date (expected YYYY-MM-DD)
-      12 contacts, 1 error, 0 warnings
-    """
-    app = get_app()
-    loaded = app.load()
-    errors, warnings = loaded.errors, loaded.warnings
-    if fmt == "json":
-        doc = {"contacts": loaded.valid_count, "problems": [p.as_json() for p in loaded.problems]}
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    else:
-        report_problems(loaded.problems, quiet_warnings=quiet)
-        if not quiet:
-            summary = (
-                f"{loaded.files} contact file{'s' if loaded.files != 1 else ''}, "
-                f"{len(errors)} error{'s' if len(errors) != 1 else ''}, "
-                f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
-            )
-            colour = "red" if errors else "yellow" if warnings else "green"
-            click.echo(style(summary, fg=colour))
-    if errors or (strict and warnings):
-        raise SystemExit(1)
-
-
-# --- followups --------------------------------------------------------------------------------
-
-STATUS_HEADING = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later"}
-
-
-@main.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "ics"]), default="text", show_default=True
-)
-@click.option("--overdue", "overdue_only", is_flag=True, help="Only overdue follow-ups.")
-@click.option("--within", type=click.IntRange(min=0), metavar="DAYS", help="Everything due within DAYS days.")
-@click.option("--all", "include_all", is_flag=True, help="Every pending follow-up, however far off.")
-@click.option("--tag", help="Only contacts with this tag.")
-def followups(fmt: str, overdue_only: bool, within: int | None, include_all: bool, tag: str | None) -> None:
-    """List the follow-ups you owe (default: overdue, due today and upcoming).
-
-    \b
-    Examples:
-      crm followups                     overdue, due today, and the next 7 days
-      crm followups --overdue           only what is late
-      crm followups --within 30 --tag acme
-      crm followups --format ics > followups.ics
-    """
-    if sum([overdue_only, within is not None, include_all]) > 1:
-        raise click.UsageError("choose one of --overdue, --within and --all")
-    app = get_app()
-    loaded = app.load()
-    today = app.today()
-    contacts = loaded.by_slug()
-    items = pending_followups(loaded.contacts, loaded.settings, today)
-    shown = select(
-        items, overdue_only=overdue_only, within=within, include_all=include_all or fmt == "ics" and not (
-            overdue_only or within is not None or tag), tag=tag, contacts=contacts,
-    )  # fmt: skip
-    if fmt == "json":
-        doc = {"today": today.isoformat(), "followups": [f.as_json() for f in shown]}
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    elif fmt == "ics":
-        from .ics import calendar
-
-        notes = NoteRenderer(app.root)
-        click.echo(calendar(shown, contacts, loaded.settings, today, notes), nl=False)
-    else:
-        _print_followups(shown, today, app.today_is_fixed())
-        rate = followup_rate(loaded.contacts, loaded.settings, today)
-        if rate.percent is not None:
-            click.echo(
-                f"\nFollow-up rate (last 90 days): {rate.percent}% — "
-                f"{rate.on_time} of {rate.counted} thank-you notes sent on time"
-            )
-    finish(loaded)
-
-
-def _print_followups(items: list[FollowUp], today: Any, fixed: bool) -> None:
-    if fixed:
-        click.echo(style(f"(as of {today.isoformat()})", dim=True))
-    if not items:
-        click.echo("Nothing to follow up. Nice work.")
-        return
-    name_width = min(28, max(len(i.name) for i in items))
-    colours = {"overdue": "red", "due": "yellow", "upcoming": "cyan", "later": None}
-    current = None
-    for item in items:
-        if item.status != current:
-            if current is not None:
-                click.echo("")
-            current = item.status
-            count = sum(1 for i in items if i.status == current)
-            click.echo(style(f"{STATUS_HEADING[current]} ({count})", bold=True, fg=colours[current]))
-        when = relative_days(item.days)
-        flag = f"  [{MISSING_GAINED_FLAG}]" if item.note_missing_gained else ""
-        click.echo(
-            f"  {item.due.isoformat()}  {when:<17} {item.kind:<10} "
-            f"{item.name[:name_width]:<{name_width}}  {describe(item)}{flag}"
-        )
-
-
-# --- draft ------------------------------------------------------------------------------------
-
-
-@main.command()
-@click.argument("slug")
-@click.option("--date", "on", metavar="YYYY-MM-DD", help="The draft for the interaction on this date.")
-def draft(slug: str, on: str | None) -> None:
-    """Print the note draft of a contact's most urgent thank-you or check-in.
-
-    The first line is `Subject: …`, then the body, ready to paste into an email.
-
-    \b
-    Examples:
-      crm draft jane-doe
-      crm draft jane-doe --date 2026-11-20
-    """
-    app = get_app()
-    on_date = parse_date_option(on, "--date") if on else None
-    contact = app.contact(slug)
-    loaded = app.load()
-    today = app.today()
-    items = [
-        f
-        for f in pending_followups([contact], loaded.settings, today)
-        if f.kind in ("thank-you", "check-in")
-        and (on_date is None or f.interaction and f.interaction.date == on_date)
-    ]
-    if not items:
-        if on_date is not None:
-            dates = ", ".join(i.date.isoformat() for i in contact.interactions_by_date()) or "none"
-            raise CrmError(
-                f"{contact.name} has no pending thank-you or check-in for {on_date} (interactions: {dates})"
-            )
-        raise CrmError(f"nothing to draft: {contact.name} has no pending thank-you or check-in")
-    chosen = items[0]
-    note = NoteRenderer(app.root).draft(contact, chosen, loaded.settings, today)
-    assert note is not None
-    click.echo(note.text, nl=False)
-    if chosen.note_missing_gained:
-        click.echo(
-            style(
-                f"\nNote: {MISSING_GAINED_FLAG} (set 'gained:' on the interaction).", err=True, fg="yellow"
-            ),
-            err=True,
-        )
-
-
-def _register_commands() -> None:
-    """Commands that live in their own modules attach themselves to `main`."""
-    from . import cli_edit, cli_io, cli_serve, cli_site  # noqa: F401
-
-
-_register_commands()

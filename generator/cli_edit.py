@@ -18,8 +18,8 @@ from .cli import main
 from .cliutil import App, CrmError, get_app, parse_date_option, style
 from .followups import contact_followups
 from .gitlog import file_history, is_repository
-from .load import CONTACTS_DIR, contact_files
 from .model import Contact, Settings
+from .paths import CONTACTS_DIR, contact_files
 from .settings import load_settings
 from .slugs import RESERVED, is_valid_slug, slugify
 from .validate import check_file

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
+from typing import Any
 
 import click
 
+from . import quick
 from .cli import main
-from .cliutil import finish, get_app, progress_enabled, report_problems, style
-from .settings import default_settings, resolve_today
+from .cliutil import finish_files, get_app, progress_enabled, report_problems, style
 
 
 @main.command()
@@ -33,16 +36,23 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
       built site/: 31 pages, 31 written, 0 unchanged, 0 removed in 0.21 s
       $ crm build --out /tmp/crm-site --clean
     """
-    from .site import SiteBuilder
-
+    started = time.perf_counter()
     app = get_app()
     root = app.root
-    try:  # a malformed CRM_TODAY is bad usage; the builder resolves the date itself
-        resolve_today(app.today_option, default_settings())
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
     today = app.today_option
+    if today is None:
+        _check_today_env()
     target = out if out is not None else root / "site"
+    # Not one input changed since the last command-line build: nothing to load or render.
+    fingerprint = quick.fingerprint(root, target, today)
+    if not clean:
+        record = quick.lookup(target, fingerprint)
+        if record is not None:
+            _report_again(record, target, quiet, verbose, time.perf_counter() - started)
+            return
+
+    from .site import SiteBuilder
+
     if progress_enabled(quiet):
         click.echo(style("building…", err=True, dim=True), err=True, nl=False)
     builder = SiteBuilder(root, target, today=today)
@@ -63,11 +73,50 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
         )
     loaded = builder.loaded
     assert loaded is not None
-    if report.errors and not loaded.errors:
+    error_files = sorted({p.file for p in loaded.errors})
+    problems = [[p.file, p.line, p.column, p.severity, p.field, p.message] for p in report.problems]
+    quick.save(target, fingerprint, {"pages": report.pages, "problems": problems, "error_files": error_files})
+    _finish(bool(report.errors), error_files)
+
+
+def _check_today_env() -> None:
+    """A malformed CRM_TODAY is bad usage (the builder resolves the date itself)."""
+    value = os.environ.get("CRM_TODAY")
+    if value:
+        from .settings import default_settings, resolve_today
+
+        try:
+            resolve_today(None, default_settings())
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+
+
+def _report_again(record: dict[str, Any], target: Path, quiet: bool, verbose: bool, seconds: float) -> None:
+    """What the last build reported, for a run that found nothing changed since."""
+    problems = []
+    if record["problems"]:
+        from .model import Problem
+
+        problems = [Problem(*p) for p in record["problems"]]
+    errors = [p for p in problems if p.severity == "error"]
+    if verbose:
+        report_problems(problems)
+    elif errors and not quiet:
+        report_problems(errors)
+    if not quiet:
+        pages = record["pages"]
+        click.echo(
+            f"built {_display(target)}: {pages} pages, 0 written, {pages} unchanged, 0 removed in {seconds:.2f} s"
+        )
+    _finish(bool(errors), record["error_files"])
+
+
+def _finish(build_errors: bool, error_files: list[str]) -> None:
+    if build_errors and not error_files:
         # Errors only the build finds (a broken page or note template).
         click.echo(style("the build found errors (see above)", err=True, fg="red"), err=True)
         raise SystemExit(1)
-    finish(loaded)
+    finish_files(error_files)
 
 
 def _display(path: Path) -> str:

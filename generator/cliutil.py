@@ -10,15 +10,17 @@ import datetime as dt
 import difflib
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .load import ContactCache, Loaded, RootNotFound, find_root, load
-from .model import Contact, Problem
-from .settings import resolve_today
+from .paths import RootNotFound, find_root
+
+if TYPE_CHECKING:  # loading imports the parser (YAML, validation): only when a command loads
+    from .load import ContactCache, Loaded
+    from .model import Contact, Problem
 
 
 class CrmError(Exception):
@@ -42,7 +44,15 @@ class App:
     today_option: dt.date | None
     _loaded: Loaded | None = None
     _root: Path | None = None
-    cache: ContactCache = field(default_factory=ContactCache)
+    _cache: ContactCache | None = None
+
+    @property
+    def cache(self) -> ContactCache:
+        if self._cache is None:
+            from .load import ContactCache
+
+            self._cache = ContactCache()
+        return self._cache
 
     @property
     def root(self) -> Path:
@@ -54,6 +64,8 @@ class App:
         return self._root
 
     def load(self, fresh: bool = False) -> Loaded:
+        from .load import load
+
         if self._loaded is None or fresh:
             self.cache.persist = self.root
             self._loaded = load(self.root, self.cache)
@@ -61,6 +73,8 @@ class App:
 
     def today(self) -> dt.date:
         """`--today`, else CRM_TODAY, else crm.yaml's `today:`, else the local date (SPEC §4)."""
+        from .settings import resolve_today
+
         try:
             return resolve_today(self.today_option, self.load().settings)
         except ValueError as exc:
@@ -119,9 +133,13 @@ def report_problems(problems: list[Problem], quiet_warnings: bool = False) -> No
 
 def finish(loaded: Loaded, *, exit_on_errors: bool = True) -> None:
     """The common ending (SPEC §6): name the invalid files on stderr, exit 1 if there were any."""
-    errors = loaded.errors
-    if errors and exit_on_errors:
-        files = sorted({p.file for p in errors})
+    if exit_on_errors:
+        finish_files(sorted({p.file for p in loaded.errors}))
+
+
+def finish_files(files: list[str]) -> None:
+    """`finish` for a list of the files with errors."""
+    if files:
         click.echo(
             style(f"{len(files)} file{'s' if len(files) != 1 else ''} with errors: ", err=True, fg="red")
             + ", ".join(files)

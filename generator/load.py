@@ -10,7 +10,7 @@ import difflib
 import functools
 import json
 import os
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,71 +18,10 @@ from typing import Any
 
 from . import cachefile, parallel
 from .model import Contact, HasProblems, Problem, Settings
+from .paths import CONTACTS_DIR, contact_entries
 from .settings import load_settings
 from .slugs import RESERVED
 from .validate import Checked, Reference, check_file
-
-CONTACTS_DIR = "contacts"
-
-
-class RootNotFound(Exception):
-    pass
-
-
-def find_root(start: Path, explicit: Path | None = None) -> Path:
-    """`--root` if given, else the nearest folder at or above `start` with crm.yaml or contacts/."""
-    if explicit is not None:
-        if not explicit.is_dir():
-            raise RootNotFound(f"--root {explicit}: no such folder")
-        return explicit.resolve()
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / "crm.yaml").is_file() or (folder / CONTACTS_DIR).is_dir():
-            return folder
-    raise RootNotFound(
-        f"no CRM here: neither {start} nor a folder above it holds crm.yaml or contacts/. "
-        "Run 'crm init DIR' to make one, or pass --root PATH."
-    )
-
-
-def is_ignored(name: str) -> bool:
-    """Hidden and `_` files, editor leftovers (`*~`, `*.swp`, `.#*`, `#*#`)."""
-    return (
-        name.startswith((".", "_", "#"))
-        or name.endswith(("~", ".swp", ".swx", ".swo", ".tmp"))
-        or (name.startswith("#") and name.endswith("#"))
-    )
-
-
-def contact_files(root: Path) -> Iterator[Path]:
-    """Every contact file under root/contacts, sorted, skipping ignored files and folders."""
-    for path, _ in contact_entries(root):
-        yield Path(path)
-
-
-def contact_entries(root: Path) -> Iterator[tuple[str, str]]:
-    """(absolute path, path relative to root) of every contact file under root/contacts, sorted,
-    skipping ignored files and folders. Plain strings: this runs for every file on every build."""
-    base = root / CONTACTS_DIR
-    if not base.is_dir():
-        return
-    prefix = len(str(root)) + 1
-    stack = [str(base)]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            continue
-        subfolders: list[str] = []
-        for entry in entries:
-            if is_ignored(entry.name):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                subfolders.append(entry.path)
-            elif entry.name.endswith(".md"):
-                yield entry.path, entry.path[prefix:].replace(os.sep, "/")
-        stack.extend(reversed(subfolders))
 
 
 class Loaded(HasProblems):

@@ -50,7 +50,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
-from .load import is_ignored
+from .paths import is_ignored
 
 SETTLE_SECONDS = 0.04  # quiet time after the last change before a rebuild starts
 PENDING_LIMIT = 1000  # changed paths remembered for one rebuild; beyond it, every file is looked at

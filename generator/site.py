@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from . import __version__, gitlog, parallel, plan
+from . import __version__, gitlog, parallel, plan, quick
 from .cachefile import Stamp
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
@@ -363,6 +363,7 @@ class SiteBuilder:
         that may have changed since this builder's last build (the server's file watcher)."""
         started = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
+        quick.forget(self.out)  # whatever this build does, the last command-line run's record is old
         self.writer = Writer(self.out)
         # A clean build renders everything again, but still removes what the last build wrote.
         previous_pages = set(self.writer.load_manifest()) if clean else set()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.load import RootNotFound, find_root, load
+from generator.load import load
+from generator.paths import RootNotFound, find_root
 
 JANE = """
 ---

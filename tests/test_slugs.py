@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.load import is_ignored
+from generator.paths import is_ignored
 from generator.slugs import FALLBACK, MAX_LENGTH, is_valid_slug, slugify, unique_slug
 
 

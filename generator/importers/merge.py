@@ -29,8 +29,9 @@ from ..edit import (
     read_text,
     validate_text,
 )
-from ..load import CONTACTS_DIR, Loaded
+from ..load import Loaded
 from ..model import Contact
+from ..paths import CONTACTS_DIR
 from ..slugs import slugify, unique_slug
 from .common import Record, linkedin_key, phone_key, text_key, url_key
 

@@ -1,0 +1,126 @@
+"""The no-change shortcut of `crm build`: when not one input of the last command-line build has
+changed, say so without loading a contact or importing the parser, Jinja or Markdown.
+
+The inputs of a build, as cheap stamps (size, mtime_ns, inode): every contact file (the same
+walk as `load`), `crm.yaml`, the user's `templates/` folder, the built-in templates and this
+package's code; plus the day (`--today`, `$CRM_TODAY` and the real date), git's HEAD, the
+program version and the output folder. Their digest is the build's *fingerprint*.
+
+After a command-line build, `save` keeps in `.tipscale/quick.json` of the output folder the
+fingerprint taken *before* that build read anything (a file saved during the build changes its
+stamp, so the next run builds again), the manifest's stamp and the build's report. The next
+`crm build` trusts it only when the fingerprint is the same, the manifest is the very file that
+build wrote and every page it lists is still there. Every build (the live server's too) deletes
+the record before it writes a page, so the record only ever describes the site on disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import __version__
+from .gitlog import head
+from .paths import builtin_templates, contact_entries
+from .write import MANIFEST, STATE_DIR, Writer
+
+RECORD = f"{STATE_DIR}/quick.json"
+VERSION = 1
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _stamp(path: str) -> tuple[int, int, int]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (-1, -1, -1)
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _tree(folder: Path) -> list[tuple[str, tuple[int, int, int]]]:
+    """Every file under `folder` (templates, code) with its stamp; [] when there is none."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            if not name.endswith((".pyc", ".pyo")):
+                path = os.path.join(dirpath, name)
+                found.append((path, _stamp(path)))
+    return found
+
+
+RACY_NS = 2_000_000_000  # a file changed this recently may change again within its mtime's tick
+
+
+class Fingerprint(NamedTuple):
+    digest: str
+    settled: bool  # no input changed in the last RACY_NS: the stamps can be trusted next time
+
+
+def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
+    """The digest of every input of a build of `root` into `out` (see the module's text)."""
+    now = time.time_ns()
+    files = [(str(root / "crm.yaml"), _stamp(str(root / "crm.yaml")))]
+    for folder in (root / "templates", builtin_templates(), _PACKAGE):
+        files.extend(_tree(folder))
+    files.extend((rel, _stamp(path)) for path, rel in contact_entries(root))
+    context = (
+        VERSION, __version__, str(root), os.path.abspath(out), today and today.isoformat(),
+        os.environ.get("CRM_TODAY"), dt.date.today().isoformat(), head(root),
+    )  # fmt: skip
+    # As git's "racily clean" files: an edit in the same clock tick as the build, keeping the
+    # size, would keep the stamp too. Such a build leaves no record, so the next one looks.
+    settled = max(stamp[1] for _, stamp in files) < now - RACY_NS
+    digest = hashlib.blake2b(repr((context, files)).encode("utf-8", "surrogatepass"), digest_size=20)
+    return Fingerprint(digest.hexdigest(), settled)
+
+
+def forget(out: Path) -> None:
+    """A build is about to change the site: the record no longer describes it."""
+    try:
+        os.unlink(os.path.join(out, RECORD))
+    except FileNotFoundError:
+        pass
+
+
+def save(out: Path, fingerprint: Fingerprint, report: dict[str, Any]) -> None:
+    """After a command-line build: what the next run needs to say "nothing changed"."""
+    if not fingerprint.settled:
+        return
+    writer = Writer(out)
+    manifest = _stamp(os.path.join(out, MANIFEST))
+    if manifest[0] < 0:
+        return
+    writer.write_json(RECORD, {"version": VERSION, "fingerprint": fingerprint.digest, "manifest": manifest, **report})
+
+
+def _well_formed(record: dict[str, Any]) -> bool:
+    problems, files = record.get("problems"), record.get("error_files")
+    return (
+        type(record.get("pages")) is int
+        and isinstance(problems, list)
+        and all(isinstance(p, list) and len(p) == 6 and type(p[1]) is type(p[2]) is int for p in problems)
+        and isinstance(files, list)
+        and all(isinstance(f, str) for f in files)
+    )
+
+
+def lookup(out: Path, fingerprint: Fingerprint) -> dict[str, Any] | None:
+    """The last build's report, if that build is what `out` holds and its inputs are unchanged."""
+    writer = Writer(out)
+    record = writer.read_json(RECORD)
+    if not isinstance(record, dict) or record.get("version") != VERSION:
+        return None
+    if record.get("fingerprint") != fingerprint.digest:
+        return None
+    if record.get("manifest") != list(_stamp(os.path.join(out, MANIFEST))) or not _well_formed(record):
+        return None
+    pages, meta = writer.load_manifest_all()
+    if not pages or meta.get("unsaved") or writer.missing(pages):
+        return None
+    return record
+

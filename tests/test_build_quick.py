@@ -1,0 +1,182 @@
+"""`crm build`'s no-change shortcut (generator/quick.py): a run whose inputs all match the last
+command-line build's says so without loading a contact — and no change to any input is missed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from generator.quick import RECORD
+from generator.site import SiteBuilder
+
+TODAY = "2026-11-25"
+HEAVY = ("generator.site", "generator.load", "yaml", "jinja2", "markdown_it")
+
+
+def settle(root: Path) -> None:
+    """Date every input ten seconds back, as files saved a while ago (a build leaves no record
+    while an input is younger than two seconds: its stamp could still change unseen)."""
+    past = time.time_ns() - 10_000_000_000
+    for path in root.rglob("*"):
+        if path.is_file() and "site" not in path.relative_to(root).parts:
+            os.utime(path, ns=(past, past))
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    files = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {rel: path.read_bytes() for rel, path in files.items() if not rel.startswith(".tipscale/")}
+
+
+def build_in_new_process(root: Path, *args: str) -> tuple[str, list[str]]:
+    """`crm build` in a fresh interpreter: its output, and which heavy modules it imported."""
+    code = (
+        "import sys\n"
+        "from generator.cli import main\n"
+        "try:\n"
+        f"    main(['--root', {str(root)!r}, '--today', {TODAY!r}, 'build', *{list(args)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print('IMPORTED', sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    env = {**os.environ, "NO_COLOR": "1", "CRM_TODAY": ""}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    out, _, imported = done.stdout.rpartition("IMPORTED ")
+    return out, json.loads(imported.replace("'", '"'))
+
+
+def test_a_second_build_loads_nothing(demo_root):
+    settle(demo_root)
+    first, imported = build_in_new_process(demo_root)
+    assert " 0 unchanged" in first and "generator.site" in imported
+    assert (demo_root / "site" / RECORD).is_file()
+    second, imported = build_in_new_process(demo_root)
+    pages = first.split(": ", 1)[1].split(" pages")[0]
+    assert f"{pages} pages, 0 written, {pages} unchanged, 0 removed" in second
+    assert imported == []
+    # Without the record the same run loads and plans (so the check above means something).
+    (demo_root / "site" / RECORD).unlink()
+    third, imported = build_in_new_process(demo_root)
+    assert "0 written" in third and "generator.site" in imported and "generator.load" in imported
+
+
+def edit_contact_same_size(root: Path) -> None:
+    path = root / "contacts" / "grace-liu.md"
+    path.write_text(path.read_text().replace("VP of Engineering", "VP of Engineerinx"))
+
+
+def add_contact(root: Path) -> None:
+    (root / "contacts" / "new-person.md").write_text("---\nname: New Person\n---\nMet at a meetup.\n")
+
+
+def delete_contact(root: Path) -> None:
+    (root / "contacts" / "grace-liu.md").unlink()
+
+
+def edit_settings(root: Path) -> None:
+    with (root / "crm.yaml").open("a") as handle:
+        handle.write("\n# a comment changes no setting, but the file changed\n")
+
+
+def add_template(root: Path) -> None:
+    from generator.paths import builtin_templates
+
+    source = (builtin_templates() / "group.html.j2").read_text()
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "group.html.j2").write_text(source.replace("<ul", "<p>mine</p><ul"))
+
+
+def remove_page(root: Path) -> None:
+    (root / "site" / "contacts" / "grace-liu.html").unlink()
+
+
+def corrupt_record(root: Path) -> None:
+    (root / "site" / RECORD).write_text('{"version": 1, "fingerprint": [')
+
+
+CHANGES = {
+    "contact edited, same size": edit_contact_same_size,
+    "contact added": add_contact,
+    "contact deleted": delete_contact,
+    "crm.yaml edited": edit_settings,
+    "template added": add_template,
+    "page removed from the site": remove_page,
+    "record corrupted": corrupt_record,
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_every_change_of_an_input_is_built(demo_root, tmp_path, cli, change):
+    settle(demo_root)
+    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
+    assert (demo_root / "site" / RECORD).is_file()
+    CHANGES[change](demo_root)
+    result = cli(demo_root, "--today", TODAY, "build")
+    assert result.exit_code == 0, result.output
+    if change not in ("record corrupted", "crm.yaml edited"):
+        assert " 0 written" not in result.output or " 0 removed" not in result.output
+    clean = tmp_path / "clean"
+    assert cli(demo_root, "--today", TODAY, "build", "--clean", "--out", str(clean)).exit_code == 0
+    assert tree(demo_root / "site") == tree(clean)
+
+
+def test_the_day_is_an_input(demo_root, cli):
+    settle(demo_root)
+    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
+    result = cli(demo_root, "--today", "2026-12-25", "build")
+    assert " 0 written" not in result.output
+    result = cli(demo_root, "build", env={"CRM_TODAY": "2026-12-26"})
+    assert " 0 written" not in result.output
+    # A malformed CRM_TODAY is still bad usage, not a shortcut.
+    assert cli(demo_root, "build", env={"CRM_TODAY": "soon"}).exit_code == 2
+
+
+def test_a_build_just_after_an_edit_leaves_no_record(demo_root, cli):
+    settle(demo_root)
+    edit_contact_same_size(demo_root)  # younger than two seconds
+    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
+    assert not (demo_root / "site" / RECORD).exists()
+
+
+def test_any_other_build_of_the_site_forgets_the_record(demo_root, cli):
+    """The live server builds with its own builder (here: another day): the site on disk is no
+    longer what the record describes, so the next command-line run must build."""
+    settle(demo_root)
+    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
+    SiteBuilder(demo_root, demo_root / "site", today=dt.date(2027, 3, 1)).build()
+    assert not (demo_root / "site" / RECORD).exists()
+    result = cli(demo_root, "--today", TODAY, "build")
+    assert " 0 written" not in result.output
+
+
+def test_problems_and_exit_codes_are_reported_again(demo_root, cli):
+    (demo_root / "contacts" / "broken.md").write_text("---\nname: Broken\ninteractions: [\n---\n")
+    notes = demo_root / "templates" / "notes"
+    notes.mkdir(parents=True)
+    settle(demo_root)
+    first = cli(demo_root, "--today", TODAY, "build", "-v")
+    second = cli(demo_root, "--today", TODAY, "build", "-v")
+    assert first.exit_code == second.exit_code == 1
+    assert "contacts/broken.md" in first.stderr and "1 file with errors: contacts/broken.md" in first.stderr
+    assert second.stderr == first.stderr
+    assert " 0 written" in second.stdout
+    quiet = cli(demo_root, "--today", TODAY, "build", "-q")
+    assert quiet.exit_code == 1 and quiet.stdout == "" and "contacts/broken.md" in quiet.stderr
+
+
+def test_errors_only_the_build_finds_are_reported_again(demo_root, cli):
+    notes = demo_root / "templates" / "notes"
+    notes.mkdir(parents=True)
+    (notes / "interview.md.j2").write_text("Subject: x\n\n{{ broken \n")
+    settle(demo_root)
+    first = cli(demo_root, "--today", TODAY, "build")
+    second = cli(demo_root, "--today", TODAY, "build")
+    assert first.exit_code == second.exit_code == 1
+    assert "the build found errors" in second.stderr and second.stderr == first.stderr
+    assert (demo_root / "site" / RECORD).is_file() and " 0 written" in second.stdout
