@@ -41,7 +41,7 @@ def _iso(value: dt.date | None) -> str | None:
 
 
 def interaction_to_json(i: Interaction) -> list[Any]:
-    return [i.index, i.line, i.date.isoformat(), i.time, i.type, i.summary, i.gained, i.with_, _iso(i.followed_up), i.skip]
+    return [i.index, i.line, i.date.isoformat(), i.time, i.type, i.summary, i.gained, list(i.with_), _iso(i.followed_up), i.skip]
 
 
 def interaction_from_json(i: list[Any]) -> Interaction:
@@ -98,6 +98,7 @@ class Store:
         self.key = settings_key(settings)
         self._shards: dict[int, dict[str, Any]] = {}
         self._from_disk: dict[str, Checked] = {}  # entries as read, to write back unchanged
+        self._index_rows: dict[str, Any] = {}  # their rows of index.json, as read (the same object)
 
     def shard(self, number: int) -> dict[str, Any]:
         """rel → [stamp, contact as JSON] of one shard ({} when missing or not ours)."""
@@ -137,7 +138,8 @@ class Store:
             if doc.get("key") != self.key:
                 return {}
             entries: dict[str, tuple[Stamp, Checked]] = {}
-            for rel, (stamp, name, problems, references) in doc["files"].items():
+            rows = doc["files"]
+            for rel, (stamp, name, problems, references) in rows.items():
                 key = (stamp[0], stamp[1], stamp[2])
                 checked = Checked(
                     rel,
@@ -149,6 +151,7 @@ class Store:
                 )
                 entries[rel] = (key, checked)
                 self._from_disk[rel] = checked
+            self._index_rows = rows
             return entries
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             return {}
@@ -161,8 +164,12 @@ class Store:
         for rel, (stamp, checked) in entries.items():
             number = shard_of(rel)
             members.setdefault(number, []).append(rel)
-            unchanged = self._from_disk.get(rel) is checked
-            if not unchanged:
+            if self._from_disk.get(rel) is checked:
+                row = self._index_rows.get(rel)
+                if row is not None and tuple(row[0]) == stamp:  # as read (or last written)
+                    index[rel] = row
+                    continue
+            else:
                 changed.add(number)
             index[rel] = [
                 list(stamp),
@@ -205,6 +212,7 @@ class Store:
         except OSError:
             return
         self._from_disk = {rel: checked for rel, (_, checked) in entries.items()}
+        self._index_rows = index
 
 
 def _dump(target: Path, doc: dict[str, Any]) -> None:

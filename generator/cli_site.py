@@ -57,6 +57,7 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
         click.echo(style("building…", err=True, dim=True), err=True, nl=False)
     builder = SiteBuilder(root, target, today=today)
     builder.cache = app.cache
+    app.cache.prime(fingerprint.walk, fingerprint.stamps)  # the files were just walked and stat-ed
     builder.preloaded = app.load()  # the CLI's load reads the persistent parse cache
     report = builder.build(clean=clean)
     if progress_enabled(quiet):

@@ -81,6 +81,12 @@ class ContactCache:
     ref_slugs: frozenset[str] = frozenset()
     ref_problems: dict[str, tuple[Checked, list[Problem]]] = field(default_factory=dict)
     last: _Last | None = None  # the last load's result, for a load told which files changed
+    # A walk of contacts/ with every file's stamp that the caller made just before (`crm build`
+    # fingerprints its inputs first): the next full load uses them instead of asking again.
+    primed: tuple[list[tuple[str, str]], dict[str, cachefile.Stamp]] | None = None
+
+    def prime(self, walk: list[tuple[str, str]], stamps: dict[str, cachefile.Stamp]) -> None:
+        self.primed = (walk, stamps)
 
     def use_settings(self, settings: Settings) -> None:
         if settings == self.settings:
@@ -112,13 +118,18 @@ class ContactCache:
         self.put(rel, stamp, checked)
         return checked
 
-    def lookup(self, path: str, rel: str) -> tuple[cachefile.Stamp, Checked | None]:
-        """The file's current stamp, and its cached result if that is still valid."""
-        try:
-            stat = os.stat(path)
-            stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-        except OSError:
-            stamp = (-1, -1, -1)
+    def lookup(
+        self, path: str, rel: str, known: dict[str, cachefile.Stamp] | None = None
+    ) -> tuple[cachefile.Stamp, Checked | None]:
+        """The file's current stamp (from `known` if there), and its cached result if that is
+        still valid."""
+        stamp = known.get(rel) if known is not None else None
+        if stamp is None:
+            try:
+                stat = os.stat(path)
+                stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            except OSError:
+                stamp = (-1, -1, -1)
         hit = self.entries.get(rel)
         if hit is not None and hit[0] == stamp and stamp[0] >= 0:
             return stamp, hit[1]
@@ -185,6 +196,9 @@ def _walk(
     to the root that a file watcher saw change) and an earlier walk, the earlier walk is reused
     when no contact file was added or removed, and only the changed files are looked at again."""
     previous = cache.walk
+    if cache.primed is not None and changed is None:
+        cache.walk = cache.primed[0]
+        return cache.walk, None
     if changed is not None and previous is not None and cache.entries:
         known = {rel for _, rel in previous}
         recheck: set[str] = set()
@@ -272,6 +286,8 @@ def load(root: Path, cache: ContactCache | None = None, changed: Collection[str]
     slots: list[Checked | None] = []
     misses: list[tuple[int, cachefile.Stamp, tuple[str, str, str]]] = []
     entries, recheck = _walk(root, cache, changed)
+    known = cache.primed[1] if cache.primed is not None and cache.walk is cache.primed[0] else None
+    cache.primed = None
     last = cache.last
     if recheck is not None and last is not None and last.entries is entries and last.settings == settings:
         quick = _update(root, cache, last, recheck, settings, list(problems))
@@ -295,7 +311,7 @@ def load(root: Path, cache: ContactCache | None = None, changed: Collection[str]
         if recheck is not None and rel not in recheck and rel in cached:
             slots.append(cached[rel][1])
             continue
-        stamp, hit = cache.lookup(path, rel)
+        stamp, hit = cache.lookup(path, rel, known)
         if hit is None:
             misses.append((len(slots), stamp, (path, rel, slug)))
         slots.append(hit)

@@ -17,7 +17,7 @@ from .followups import FollowUpRate
 from .gitlog import Commit
 from .model import FollowUp, Interaction, Problem
 
-VERSION = 2
+VERSION = 3
 
 Profile = tuple[str, tuple[str, ...], str]  # name, tags, company
 
@@ -69,7 +69,16 @@ def _problem(p: Problem) -> list[Any]:
     return [p.file, p.line, p.column, p.severity, p.field, p.message]
 
 
-def encode(plan: Plan, build_id: str) -> dict[str, Any]:
+# The large parts, each in a file of its own (`plan-NAME-TOKEN.json`), so that a rebuild after
+# one edit writes again only the parts that edit changed (the file stamps and the row keys, most
+# often), not six megabytes of JSON. plan.json names the files of the parts it goes with.
+SECTIONS = (
+    "versions", "profiles", "followups", "resolved", "backlinks", "tags", "companies", "order",
+    "histories", "row_keys", "row_tokens", "card_tokens", "event_tokens",
+)  # fmt: skip
+
+
+def _histories(plan: Plan) -> dict[str, Any]:
     commits: list[list[Any]] = []
     numbers: dict[str, int] = {}
     histories: dict[str, list[int]] = {}
@@ -82,63 +91,79 @@ def encode(plan: Plan, build_id: str) -> dict[str, Any]:
                 commits.append([commit.sha, int(commit.when.timestamp()), commit.author, commit.message])
             refs.append(number)
         histories[path] = refs
+    return {"commits": commits, "files": histories}
+
+
+def encode_section(plan: Plan, name: str) -> Any:
+    """One part of the plan as JSON values, exactly as `json.loads` gives them back (lists, never
+    tuples), so that an unchanged part compares equal to the part as read."""
+    if name == "versions":
+        return {f: list(v) for f, v in plan.versions.items()}
+    if name == "profiles":
+        return {k: [v[0], list(v[1]), v[2]] for k, v in plan.profiles.items()}
+    if name == "followups":
+        return [_followup_to_json(f) for f in plan.all_followups]
+    if name in ("resolved", "backlinks"):
+        links: dict[str, list[Any]] = getattr(plan, name)
+        return {k: [list(item) for item in v] for k, v in links.items()}
+    if name in ("tags", "companies"):
+        groups: dict[str, tuple[str, list[str]]] = getattr(plan, name)
+        return {k: [display, list(members)] for k, (display, members) in groups.items()}
+    if name == "order":
+        return list(plan.order)
+    if name == "histories":
+        return _histories(plan)
+    return dict(getattr(plan, name))  # row keys and tokens: str → str
+
+
+def encode_head(plan: Plan, build_id: str, files: dict[str, str]) -> dict[str, Any]:
+    """plan.json: the small parts, and the file of each large one."""
     base, today, real_today, head = plan.key
     return {
         "version": VERSION,
         "build": build_id,
         "key": [base, today.isoformat(), real_today.isoformat(), head],
-        "versions": plan.versions,
-        "profiles": plan.profiles,
-        "followups": [_followup_to_json(f) for f in plan.all_followups],
         "shares": plan.shares,
         "rate": [plan.rate.on_time, plan.rate.counted],
         "recent": [[slug, interaction_to_json(i)] for slug, i in plan.recent],
         "recent_complete": plan.recent_complete,
-        "resolved": plan.resolved,
-        "backlinks": plan.backlinks,
-        "tags": plan.tags,
-        "companies": plan.companies,
-        "order": plan.order,
-        "commits": commits,
-        "histories": histories,
         "invalid": {slug: [_problem(p) for p in problems] for slug, problems in plan.invalid.items()},
-        "row_keys": plan.row_keys,
-        "row_tokens": plan.row_tokens,
-        "card_tokens": plan.card_tokens,
-        "event_tokens": plan.event_tokens,
+        "files": files,
     }
 
 
-def decode(doc: Any, build_id: str) -> Plan | None:
-    """The plan in `doc`, or None when it is not the plan of build `build_id` or is malformed."""
+def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
+    """The plan of head `doc` and its large parts (`sections`, as read from their files), or None
+    when it is not the plan of build `build_id` or is malformed."""
     if not isinstance(doc, dict) or doc.get("version") != VERSION or doc.get("build") != build_id:
         return None
     try:
         base, today, real_today, head = doc["key"]
+        histories = sections["histories"]
         commits = [
             Commit(dt.datetime.fromtimestamp(int(c[1]), dt.UTC), str(c[2]), str(c[3]), str(c[0]))
-            for c in doc["commits"]
+            for c in histories["commits"]
         ]
         return Plan(
             key=(str(base), dt.date.fromisoformat(today), dt.date.fromisoformat(real_today), head),
-            versions={str(f): (int(v[0]), int(v[1]), int(v[2])) for f, v in doc["versions"].items()},
-            profiles={str(k): (str(v[0]), tuple(v[1]), str(v[2])) for k, v in doc["profiles"].items()},
-            all_followups=[_followup_from_json(f) for f in doc["followups"]],
+            versions={str(f): (int(v[0]), int(v[1]), int(v[2])) for f, v in sections["versions"].items()},
+            profiles={str(k): (str(v[0]), tuple(v[1]), str(v[2])) for k, v in sections["profiles"].items()},
+            all_followups=[_followup_from_json(f) for f in sections["followups"]],
             shares={str(k): (int(v[0]), int(v[1])) for k, v in doc["shares"].items()},
             rate=FollowUpRate(int(doc["rate"][0]), int(doc["rate"][1])),
             recent=[(str(slug), interaction_from_json(i)) for slug, i in doc["recent"]],
             recent_complete=bool(doc["recent_complete"]),
-            resolved={k: [(t, f) for t, f in v] for k, v in doc["resolved"].items()},
-            backlinks={k: [(a, b) for a, b in v] for k, v in doc["backlinks"].items()},
-            tags={k: (d, list(m)) for k, (d, m) in doc["tags"].items()},
-            companies={k: (d, list(m)) for k, (d, m) in doc["companies"].items()},
-            order=list(doc["order"]),
-            histories={path: [commits[n] for n in refs] for path, refs in doc["histories"].items()},
+            resolved={k: [(t, f) for t, f in v] for k, v in sections["resolved"].items()},
+            backlinks={k: [(a, b) for a, b in v] for k, v in sections["backlinks"].items()},
+            tags={k: (d, list(m)) for k, (d, m) in sections["tags"].items()},
+            companies={k: (d, list(m)) for k, (d, m) in sections["companies"].items()},
+            order=list(sections["order"]),
+            histories={path: [commits[n] for n in refs] for path, refs in histories["files"].items()},
             invalid={slug: [Problem(*p) for p in problems] for slug, problems in doc["invalid"].items()},
-            row_keys=dict(doc["row_keys"]),
-            row_tokens=dict(doc["row_tokens"]),
-            card_tokens=dict(doc["card_tokens"]),
-            event_tokens=dict(doc["event_tokens"]),
+            row_keys=dict(sections["row_keys"]),
+            row_tokens=dict(sections["row_tokens"]),
+            card_tokens=dict(sections["card_tokens"]),
+            event_tokens=dict(sections["event_tokens"]),
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError):
         return None

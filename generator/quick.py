@@ -59,6 +59,8 @@ RACY_NS = 2_000_000_000  # a file changed this recently may change again within 
 class Fingerprint(NamedTuple):
     digest: str
     settled: bool  # no input changed in the last RACY_NS: the stamps can be trusted next time
+    walk: list[tuple[str, str]]  # the contact files (absolute path, relative path), as load walks them
+    stamps: dict[str, tuple[int, int, int]]  # relative path → stamp, as load's cache takes them
 
 
 def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
@@ -67,7 +69,9 @@ def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
     files = [(str(root / "crm.yaml"), _stamp(str(root / "crm.yaml")))]
     for folder in (root / "templates", builtin_templates(), _PACKAGE):
         files.extend(_tree(folder))
-    files.extend((rel, _stamp(path)) for path, rel in contact_entries(root))
+    walk = list(contact_entries(root))
+    stamps = {rel: _stamp(path) for path, rel in walk}
+    files.extend(stamps.items())
     context = (
         VERSION, __version__, str(root), os.path.abspath(out), today and today.isoformat(),
         os.environ.get("CRM_TODAY"), dt.date.today().isoformat(), head(root),
@@ -76,7 +80,7 @@ def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
     # size, would keep the stamp too. Such a build leaves no record, so the next one looks.
     settled = max(stamp[1] for _, stamp in files) < now - RACY_NS
     digest = hashlib.blake2b(repr((context, files)).encode("utf-8", "surrogatepass"), digest_size=20)
-    return Fingerprint(digest.hexdigest(), settled)
+    return Fingerprint(digest.hexdigest(), settled, walk, stamps)
 
 
 def forget(out: Path) -> None:

@@ -21,6 +21,9 @@ import functools
 import hashlib
 import heapq
 import json
+import os
+import re
+import secrets
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -46,6 +49,7 @@ from .validate import Checked
 from .write import STATE_DIR, Writer
 
 PLAN = f"{STATE_DIR}/plan.json"
+_PLAN_FILE = re.compile(r"plan-[a-z_]+-[0-9a-f]{12}\.json")
 
 RECENT_LIMIT = 12
 KIND_LABEL = {
@@ -350,6 +354,7 @@ class SiteBuilder:
         self._cards = _Shelf("cards")
         self._events = _Shelf("events")
         self._previous: _Previous | None = None  # the last build's model and plan
+        self._plan_files: dict[str, tuple[str, Any]] = {}  # part of the saved plan → (file, JSON as read)
         # The live server's builder: its first build plans every page (so the first save only
         # updates the plan), and the manifest is saved by `flush()` instead of after every build.
         self.long_lived = False
@@ -500,8 +505,49 @@ class SiteBuilder:
             invalid=prev.invalid, row_keys=prev.row_keys, row_tokens=prev.row_tokens,
             card_tokens=prev.card_tokens, event_tokens=prev.event_tokens,
         )  # fmt: skip
-        text = json.dumps(plan.encode(snapshot, build_id), ensure_ascii=False, separators=(",", ":"))
-        self.writer.write(PLAN, text.encode("utf-8"))
+        # Each large part is written only when it changed since it was read (see plan.py).
+        files: dict[str, str] = {}
+        for name in plan.SECTIONS:
+            value = plan.encode_section(snapshot, name)
+            kept = self._plan_files.get(name)
+            if kept is not None and kept[1] == value:
+                files[name] = kept[0]
+                continue
+            files[name] = f"plan-{name}-{secrets.token_hex(6)}.json"
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            self.writer.write(f"{STATE_DIR}/{files[name]}", text.encode("utf-8"))
+        head = plan.encode_head(snapshot, build_id, files)
+        self.writer.write(PLAN, json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        self._plan_files = {}
+        live = set(files.values())
+        try:
+            with os.scandir(self.out / STATE_DIR) as entries:
+                old = [e.name for e in entries if e.name.startswith("plan-") and e.name not in live]
+        except OSError:
+            old = []
+        for name in old:
+            self.writer.remove(f"{STATE_DIR}/{name}")
+
+    def _read_plan(self, build_id: str) -> plan.Plan | None:
+        """The saved plan of build `build_id`: plan.json and the files of its large parts."""
+        head = self.writer.read_json(PLAN)
+        if not isinstance(head, dict) or head.get("version") != plan.VERSION or head.get("build") != build_id:
+            return None
+        files = head.get("files")
+        if not isinstance(files, dict) or set(files) != set(plan.SECTIONS):
+            return None
+        sections: dict[str, Any] = {}
+        for name, file in files.items():
+            if not isinstance(file, str) or not _PLAN_FILE.fullmatch(file):
+                return None
+            value = self.writer.read_json(f"{STATE_DIR}/{file}")
+            if value is None:
+                return None
+            sections[name] = value
+        snapshot = plan.decode(head, build_id, sections)
+        if snapshot is not None and not self.long_lived:  # what the next save compares against
+            self._plan_files = {name: (files[name], value) for name, value in sections.items()}
+        return snapshot
 
     def _restore_plan(self, loaded: Loaded) -> _Previous | None:
         """The last build's plan as saved by `_save_plan`, when it belongs to the build the
@@ -509,7 +555,7 @@ class SiteBuilder:
         build_id = self.meta.get("site_key")
         if not isinstance(build_id, str) or not self.manifest:
             return None
-        snapshot = plan.decode(self.writer.read_json(PLAN), build_id)
+        snapshot = self._read_plan(build_id)
         if snapshot is None or self.writer.missing(self.manifest):
             return None
         sources = {item.file.rsplit("/", 1)[-1][:-3]: item for item in loaded.checked if item.valid}
@@ -812,6 +858,7 @@ class SiteBuilder:
         self.manifest = {}
         self.meta = {}
         self._previous = None
+        self._plan_files = {}
         for shelf in (self._rows, self._search, self._cards, self._events):
             shelf.clear()
         self.notes_html.clear()

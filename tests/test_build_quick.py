@@ -180,3 +180,69 @@ def test_errors_only_the_build_finds_are_reported_again(demo_root, cli):
     assert first.exit_code == second.exit_code == 1
     assert "the build found errors" in second.stderr and second.stderr == first.stderr
     assert (demo_root / "site" / RECORD).is_file() and " 0 written" in second.stdout
+
+
+# --- the saved plan's parts, and the program's exit ----------------------------------------
+
+
+def plan_files(out: Path) -> dict[str, str]:
+    """Part name → the file holding it (as plan.json names them)."""
+    return json.loads((out / ".tipscale" / "plan.json").read_text(encoding="utf-8"))["files"]
+
+
+def test_a_rebuild_writes_again_only_the_parts_of_the_plan_that_changed(demo_root, cli):
+    out = demo_root / "site"
+    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
+    before = plan_files(out)
+    path = demo_root / "contacts" / "grace-liu.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more line of notes.\n", encoding="utf-8")
+    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
+    after = plan_files(out)
+    rewritten = {name for name in before if before[name] != after[name]}
+    assert "versions" in rewritten and "row_keys" in rewritten  # the file's stamp is in both
+    assert "profiles" not in rewritten and "histories" not in rewritten and "tags" not in rewritten
+    # The parts no longer named are gone; those named are there.
+    kept = {p.name for p in (out / ".tipscale").glob("plan-*.json")}
+    assert kept == set(after.values())
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "renamed outside"])
+def test_a_damaged_part_of_the_plan_means_a_full_plan_not_an_error(demo_root, tmp_path, cli, damage):
+    out = demo_root / "site"
+    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
+    files = plan_files(out)
+    part = out / ".tipscale" / files["profiles"]
+    if damage == "missing":
+        part.unlink()
+    elif damage == "corrupt":
+        part.write_text("{not json", encoding="utf-8")
+    else:
+        plan = out / ".tipscale" / "plan.json"
+        plan.write_text(plan.read_text(encoding="utf-8").replace(files["profiles"], "../../crm.yaml"))
+    path = demo_root / "contacts" / "grace-liu.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("VP of Engineering", "CTO"), encoding="utf-8")
+    result = cli(demo_root, "--today", TODAY, "build")
+    assert result.exit_code == 0 and "CTO" in (out / "contacts" / "grace-liu.html").read_text(encoding="utf-8")
+    clean = tmp_path / "clean"
+    assert cli(demo_root, "--today", TODAY, "build", "--clean", "--out", str(clean)).exit_code == 0
+    assert tree(out) == tree(clean)
+
+
+def crm_program(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed `crm` program itself (its entry point ends the process as soon as done)."""
+    program = Path(sys.executable).parent / "crm"
+    env = {**os.environ, "NO_COLOR": "1", "CRM_TODAY": TODAY}
+    return subprocess.run([str(program), *args], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+def test_the_program_flushes_its_output_and_keeps_exit_codes(demo_root, tmp_path):
+    done = crm_program("followups", "--format", "json", "--all", cwd=demo_root)
+    assert done.returncode == 0 and json.loads(done.stdout)["followups"]  # all of it, flushed
+    broken = demo_root / "contacts" / "broken.md"
+    broken.write_text("---\nname: [\n---\n", encoding="utf-8")
+    done = crm_program("check", cwd=demo_root)
+    assert done.returncode == 1 and "contacts/broken.md" in done.stderr
+    done = crm_program("--root", str(tmp_path / "nowhere"), "check", cwd=demo_root)
+    assert done.returncode == 2 and "does not exist" in done.stderr
+    done = crm_program("--version", cwd=demo_root)
+    assert done.returncode == 0 and done.stdout.startswith("crm (Tipscale)")
