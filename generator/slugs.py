@@ -16,11 +16,13 @@ Rules (standard library only):
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Container
 
 FALLBACK = "contact"
 MAX_LENGTH = 80
+_CANONICAL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # what slugify leaves as it is
 
 # Latin letters without a Unicode decomposition into an ASCII base letter.
 _SPECIAL = {
@@ -50,6 +52,12 @@ def slugify(name: str) -> str:
     >>> slugify("Tomás Müller"), slugify("Ødegård"), slugify("Straße"), slugify("Иван Петров")
     ('tomas-muller', 'odegard', 'strasse', 'иван-петров')
     """
+    if len(name) <= MAX_LENGTH and _CANONICAL.fullmatch(name):
+        return name  # already a slug (anchors made of slugs and dates: thousands a build)
+    return _slugify(name)
+
+
+def _slugify(name: str) -> str:
     text = unicodedata.normalize("NFKC", name)
     out: list[str] = []
     last_kept_native = False  # the previous kept character was a non-Latin letter

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.paths import is_ignored
@@ -75,3 +75,22 @@ def test_unique_slug() -> None:
 @pytest.mark.parametrize("bad", ["", ".hidden", "_draft", "-x", "a/b", "a\\b", "x.md", "x~", " x", "index"])
 def test_invalid_slugs(bad: str) -> None:
     assert not is_valid_slug(bad)
+
+
+@given(st.from_regex(r"[a-z0-9]{1,12}(-[a-z0-9]{1,12}){0,8}", fullmatch=True))
+@settings(max_examples=300)
+def test_a_slug_is_its_own_slug_without_the_long_way(slug: str) -> None:
+    """slugify returns a canonical slug as it is, without normalising it: the same answer."""
+    from generator.slugs import _slugify
+
+    assert slugify(slug) == _slugify(slug)
+    if len(slug) <= MAX_LENGTH:
+        assert slugify(slug) == slug
+
+
+@given(st.text(alphabet="aZé-_ 1.'’ß中", max_size=30))
+@settings(max_examples=300)
+def test_slugify_is_the_same_with_or_without_the_shortcut(text: str) -> None:
+    from generator.slugs import _slugify
+
+    assert slugify(text) == _slugify(text)
