@@ -187,6 +187,13 @@ class Renderer:
         return self.env.get_template(name).render(context)
 
     def markdown(self, text: str, resolver: Resolver | None = None) -> Markup:
+        # Ordinary notes take the fast path (same HTML, several times faster); it returns None
+        # for anything outside its small subset of Markdown, which markdown-it then renders.
+        from .fastmd import render as fast_render
+
+        html = fast_render(text, resolver)
+        if html is not None:
+            return Markup(html)
         env: dict[str, Any] = {"wiki_resolver": resolver}
         return Markup(self.md.render(text, env))
 
