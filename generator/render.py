@@ -13,14 +13,16 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import jinja2
 import markupsafe
-from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
 from markupsafe import Markup, escape
+
+if TYPE_CHECKING:  # markdown-it is imported when a note needs it (most take the fast path)
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
 
 from .paths import builtin_templates
 
@@ -96,6 +98,8 @@ def _render_wiki_missing(self: Any, tokens: Any, idx: int, options: Any, env: An
 
 
 def make_markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable("image")  # images would load from the internet; `![x](url)` stays text + link
     md.enable(["table", "strikethrough"])
@@ -181,7 +185,18 @@ class Renderer:
         self._seen: list[tuple[str, str, int, int]] | None = None
         self.env.template_class = _Template
         self.env.filters["url"] = url_path
-        self.md = make_markdown()
+        self._md: MarkdownIt | None = None
+
+    @property
+    def md(self) -> MarkdownIt:
+        """markdown-it, made when first wanted (notes the fast path does not take)."""
+        if self._md is None:
+            self._md = make_markdown()
+        return self._md
+
+    @md.setter
+    def md(self, value: MarkdownIt) -> None:
+        self._md = value
 
     def page(self, name: str, context: dict[str, Any]) -> str:
         return self.env.get_template(name).render(context)

@@ -72,8 +72,12 @@ def test_a_typical_note_takes_the_fast_path() -> None:
     assert '<span class="wiki-missing" title="No contact with this name">[[Eleni Lee]]</span>' in fast
     assert "<em>operational ownership</em>" in fast and "<strong>Senior Backend Engineer</strong>" in fast
     # Renderer.markdown really uses it: it calls no markdown-it when the fast path answers.
+    class NoMarkdownIt:
+        def render(self, *args: object) -> str:
+            raise AssertionError("markdown-it was called")
+
     renderer = Renderer(None)
-    renderer.md = None  # type: ignore[assignment]
+    renderer.md = NoMarkdownIt()  # type: ignore[assignment]
     assert str(renderer.markdown(TYPICAL, resolver)) == fast
 
 
