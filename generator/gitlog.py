@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,27 +76,58 @@ def file_histories(root: Path, folder: str = "contacts") -> dict[str, list[Commi
 
     Paths are as of each commit; renames are not followed here (see `history` for one file).
     """
-    if not is_repository(root):
-        return {}
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(root), "-c", "core.quotepath=off", "log", "--format=@@%H%x09%ct%x09%an%x09%s",
-             "--name-only", "--no-renames", "--relative", "--", folder],
-            capture_output=True, text=True, timeout=120, check=False, encoding="utf-8", errors="replace",
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    if result.returncode != 0:
-        return {}
-    histories: dict[str, list[Commit]] = {}
-    current: Commit | None = None
-    for line in result.stdout.splitlines():
-        if line.startswith("@@"):
-            sha, stamp, author, message = (line[2:].split("\t", 3) + ["", "", "", ""])[:4]
-            current = Commit(dt.datetime.fromtimestamp(int(stamp or 0), dt.UTC), author, message, sha)
-        elif line and current is not None:
-            histories.setdefault(line, []).append(current)
-    return histories
+    return PendingHistories(root, folder).result()
+
+
+class PendingHistories:
+    """`file_histories`, started now (git runs while the caller parses files) and read with
+    `result()`. `head` is the commit checked out when it started."""
+
+    def __init__(self, root: Path, folder: str = "contacts") -> None:
+        self.head = head(root)
+        self.proc: subprocess.Popen[bytes] | None = None
+        # Into an anonymous file, not a pipe: git must not wait for a reader while we parse.
+        self.output = tempfile.TemporaryFile()
+        if not is_repository(root):
+            return
+        try:
+            self.proc = subprocess.Popen(
+                ["git", "-C", str(root), "-c", "core.quotepath=off", "log", "--format=@@%H%x09%ct%x09%an%x09%s",
+                 "--name-only", "--no-renames", "--relative", "--", folder],
+                stdout=self.output, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        except OSError:
+            self.proc = None
+
+    def result(self) -> dict[str, list[Commit]]:
+        if self.proc is None:
+            self.output.close()
+            return {}
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.SubprocessError:
+            self.cancel()
+            return {}
+        with self.output:
+            self.output.seek(0)
+            stdout = self.output.read().decode("utf-8", "replace")
+        if self.proc.returncode != 0:
+            return {}
+        histories: dict[str, list[Commit]] = {}
+        current: Commit | None = None
+        for line in stdout.splitlines():
+            if line.startswith("@@"):
+                sha, stamp, author, message = (line[2:].split("\t", 3) + ["", "", "", ""])[:4]
+                current = Commit(dt.datetime.fromtimestamp(int(stamp or 0), dt.UTC), author, message, sha)
+            elif line and current is not None:
+                histories.setdefault(line, []).append(current)
+        return histories
+
+    def cancel(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.output.close()
 
 
 def file_history(root: Path, path: str) -> list[Commit]:

@@ -57,8 +57,13 @@ def external_url(url: str) -> str | None:
     return url.strip()
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")  # what `quote(path, safe="/")` leaves as it is
+
+
 def url_path(path: str) -> str:
     """Percent-encode a site path for an href (slugs may hold non-ASCII letters)."""
+    if _URL_SAFE.fullmatch(path):
+        return path  # most slugs: tens of thousands of links a build
     return quote(path, safe="/")
 
 

@@ -39,7 +39,7 @@ from .cachefile import Stamp
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
 from .followups import FollowUpRate, contact_followups, describe, followup_rate, sort_key
-from .gitlog import Commit, file_histories
+from .gitlog import Commit, PendingHistories, file_histories
 from .load import ContactCache, Loaded, load, name_index, resolve_link
 from .model import Contact, FollowUp, HasProblems, Interaction, Problem, Settings
 from .render import Renderer, external_url, url_path
@@ -350,6 +350,7 @@ class SiteBuilder:
         self._written = self._skipped = 0  # counters of the build in progress
         self._head_now: str | None = None  # git's HEAD as this build found it
         self._histories_partial = False  # self.histories came from a saved plan
+        self._pending_histories: PendingHistories | None = None  # git log started early (a cold build)
         # Dashboard cards and calendar events of unchanged follow-ups (in-process only).
         self._cards = _Shelf("cards")
         self._events = _Shelf("events")
@@ -366,6 +367,14 @@ class SiteBuilder:
     def build(self, clean: bool = False, changed: Collection[str] | None = None) -> BuildReport:
         """Build the site. `changed`, when given, lists the only paths (relative to the root)
         that may have changed since this builder's last build (the server's file watcher)."""
+        try:
+            return self._build(clean, changed)
+        finally:
+            if self._pending_histories is not None:  # started for a full plan that was not made
+                self._pending_histories.cancel()
+                self._pending_histories = None
+
+    def _build(self, clean: bool, changed: Collection[str] | None) -> BuildReport:
         started = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
         quick.forget(self.out)  # whatever this build does, the last command-line run's record is old
@@ -461,6 +470,12 @@ class SiteBuilder:
         return BuildReport(
             count, self._written, self._skipped, removed, problems, time.perf_counter() - started
         )
+
+    def prefetch_histories(self) -> None:
+        """Start reading every file's git history now, so that git works while the caller
+        loads the contacts (a cold build wants them all; `_model` takes the result)."""
+        if self._pending_histories is None:
+            self._pending_histories = PendingHistories(self.root)
 
     def _save_manifest(self, manifest: dict[str, str], meta: dict[str, Any]) -> None:
         """Save the manifest; a long-lived builder saves it marked "unsaved" only when the set of
@@ -979,7 +994,13 @@ class SiteBuilder:
         if head is None:
             self.histories = {}
         elif head != self.head or self._histories_partial:
-            self.histories = file_histories(self.root)
+            pending, self._pending_histories = self._pending_histories, None
+            if pending is not None and pending.head == head:
+                self.histories = pending.result()
+            else:
+                if pending is not None:
+                    pending.cancel()
+                self.histories = file_histories(self.root)
             self._histories_partial = False
         self.head = head
 

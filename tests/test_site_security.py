@@ -7,9 +7,11 @@ import json
 import re
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_site import Node, page, parse_html
 
-from generator.render import external_url, safe_url
+from generator.render import external_url, safe_url, url_path
 from generator.site import SiteBuilder
 
 SCRIPT = "<script>alert(1)</script>"
@@ -145,3 +147,12 @@ def test_url_checks():
         assert safe_url(good) == good and external_url(good) == good
     assert safe_url("#section") == "#section" and safe_url("page.html") == "page.html"
     assert external_url("page.html") is None
+
+
+@given(st.text(alphabet="aZ09_.~/-%?#é中 :@+&='\"<>", max_size=20))
+@settings(max_examples=500)
+def test_url_path_percent_encodes_exactly_as_quote(path: str) -> None:
+    """url_path returns plain slugs as they are, without calling quote: the same answer."""
+    from urllib.parse import quote
+
+    assert url_path(path) == quote(path, safe="/")
