@@ -22,7 +22,7 @@ from . import __version__
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
 from .validate import Checked, Reference
 
-FORMAT = 2
+FORMAT = 3
 CACHE_DIR = ".tipscale"
 
 Stamp = tuple[int, int, int]
@@ -88,9 +88,11 @@ def shard_of(rel: str) -> int:
 
 
 class Store:
-    """The cache on disk: `index.json` (stamps, problems, references, names: all that `crm check`
-    needs) and the parsed contacts in `contacts-NN.json` shards, each read only when one of its
-    contacts is wanted and written only when one of its contacts changed."""
+    """The cache on disk, in 32 shards by a hash of the file's path: `index-NN.json` (stamps,
+    problems, references, names: all that `crm check` needs) and the parsed contacts in
+    `contacts-NN.json`, each read only when one of its contacts is wanted. A shard pair is
+    written only when one of its files changed (index after contacts: an index never points at
+    contacts that are not there yet)."""
 
     def __init__(self, root: Path, settings: Settings, fallback: Callable[[str], Contact | None]) -> None:
         self.folder = root / CACHE_DIR
@@ -132,33 +134,42 @@ class Store:
             return self.fallback(rel)
 
     def read(self) -> dict[str, tuple[Stamp, Checked]]:
-        """The cached entries, or {} when there is no usable cache."""
-        try:
-            doc = json.loads((self.folder / "index.json").read_bytes())
-            if doc.get("key") != self.key:
-                return {}
-            entries: dict[str, tuple[Stamp, Checked]] = {}
-            rows = doc["files"]
-            for rel, (stamp, name, problems, references) in rows.items():
-                key = (stamp[0], stamp[1], stamp[2])
-                checked = Checked(
-                    rel,
-                    None,
-                    tuple(Problem(*p) for p in problems),
-                    tuple(Reference(*r) for r in references),
-                    name=name,
-                    source=functools.partial(self._decode, rel, key) if name is not None else None,
-                )
-                entries[rel] = (key, checked)
-                self._from_disk[rel] = checked
-            self._index_rows = rows
-            return entries
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            return {}
+        """The cached entries ({} when there is no usable cache; a part of the index that is
+        missing or not ours is only files to read again)."""
+        entries: dict[str, tuple[Stamp, Checked]] = {}
+        for number in range(SHARDS):
+            try:
+                doc = json.loads((self.folder / f"index-{number:02d}.json").read_bytes())
+                if doc.get("key") != self.key or not isinstance(doc.get("files"), dict):
+                    continue
+                self._read_rows(doc["files"], entries)
+            except (OSError, ValueError, KeyError, TypeError, IndexError):
+                continue
+        return entries
+
+    def _read_rows(self, rows: dict[str, Any], entries: dict[str, tuple[Stamp, Checked]]) -> None:
+        """One index shard's rows into `entries` (all or none of them)."""
+        found: dict[str, tuple[Stamp, Checked]] = {}
+        for rel, (stamp, name, problems, references) in rows.items():
+            key = (stamp[0], stamp[1], stamp[2])
+            checked = Checked(
+                rel,
+                None,
+                tuple(Problem(*p) for p in problems),
+                tuple(Reference(*r) for r in references),
+                name=name,
+                source=functools.partial(self._decode, rel, key) if name is not None else None,
+            )
+            found[rel] = (key, checked)
+        entries.update(found)
+        for rel, (_, checked) in found.items():
+            self._from_disk[rel] = checked
+        self._index_rows.update(rows)
 
     def write(self, entries: dict[str, tuple[Stamp, Checked]]) -> None:
         """Best effort and atomic per file: a read-only root or a full disk just means no cache."""
-        index: dict[str, Any] = {}
+        index: dict[str, Any] = {}  # every row, for the next write
+        shard_rows: dict[int, dict[str, Any]] = {}
         changed: set[int] = set()
         members: dict[int, list[str]] = {}
         for rel, (stamp, checked) in entries.items():
@@ -167,11 +178,10 @@ class Store:
             if self._from_disk.get(rel) is checked:
                 row = self._index_rows.get(rel)
                 if row is not None and tuple(row[0]) == stamp:  # as read (or last written)
-                    index[rel] = row
+                    index[rel] = shard_rows.setdefault(number, {})[rel] = row
                     continue
-            else:
-                changed.add(number)
-            index[rel] = [
+            changed.add(number)
+            index[rel] = shard_rows.setdefault(number, {})[rel] = [
                 list(stamp),
                 checked.name,
                 [[p.file, p.line, p.column, p.severity, p.field, p.message] for p in checked.problems],
@@ -205,10 +215,10 @@ class Store:
                 body = ",".join(parts)
                 _write_text(self.folder / f"contacts-{number:02d}.json", f'{{"key":"{self.key}","contacts":{{{body}}}}}')
                 self._shards.pop(number, None)  # read again if wanted
-            _dump(self.folder / "index.json", {"key": self.key, "files": index})
-            old = self.folder / "contacts.json"  # the single file of earlier versions
-            if old.exists():
-                old.unlink()
+                _dump(self.folder / f"index-{number:02d}.json", {"key": self.key, "files": shard_rows.get(number, {})})
+            for old in ("contacts.json", "index.json"):  # single files of earlier versions
+                if (self.folder / old).exists():
+                    (self.folder / old).unlink()
         except OSError:
             return
         self._from_disk = {rel: checked for rel, (_, checked) in entries.items()}

@@ -355,7 +355,7 @@ class SiteBuilder:
         self._cards = _Shelf("cards")
         self._events = _Shelf("events")
         self._previous: _Previous | None = None  # the last build's model and plan
-        self._plan_files: dict[str, tuple[str, Any]] = {}  # part of the saved plan → (file, JSON as read)
+        self._plan_files: dict[str, tuple[str, Any]] = {}  # part of the saved plan → (file, value as read)
         # The live server's builder: its first build plans every page (so the first save only
         # updates the plan), and the manifest is saved by `flush()` instead of after every build.
         self.long_lived = False
@@ -516,20 +516,25 @@ class SiteBuilder:
             all_followups=model.all_followups, shares=shares, rate=model.rate,
             recent=[(r[3], r[4]) for r in model.recent], recent_complete=model.recent_complete,
             resolved=model.resolved, backlinks=model.backlinks, tags=model.tags, companies=model.companies,
-            order=model.order, histories={p: h for p, h in model.histories.items() if p in model.versions},
+            order=model.order, histories=model.histories if model.histories.keys() <= model.versions.keys()
+            else {p: h for p, h in model.histories.items() if p in model.versions},
             invalid=prev.invalid, row_keys=prev.row_keys, row_tokens=prev.row_tokens,
             card_tokens=prev.card_tokens, event_tokens=prev.event_tokens,
         )  # fmt: skip
-        # Each large part is written only when it changed since it was read (see plan.py).
+        # Each large part is written only when it changed since it was read (see plan.py). The
+        # parts as read are never changed in place (an update copies what it changes), so equal
+        # values mean an equal file.
         files: dict[str, str] = {}
         for name in plan.SECTIONS:
-            value = plan.encode_section(snapshot, name)
+            field = "all_followups" if name == "followups" else name
             kept = self._plan_files.get(name)
-            if kept is not None and kept[1] == value:
-                files[name] = kept[0]
-                continue
+            if kept is not None:
+                value = getattr(snapshot, field)
+                if value is kept[1] or value == kept[1]:
+                    files[name] = kept[0]
+                    continue
             files[name] = f"plan-{name}-{secrets.token_hex(6)}.json"
-            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            text = json.dumps(plan.encode_section(snapshot, name), ensure_ascii=False, separators=(",", ":"))
             self.writer.write(f"{STATE_DIR}/{files[name]}", text.encode("utf-8"))
         head = plan.encode_head(snapshot, build_id, files)
         self.writer.write(PLAN, json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -561,7 +566,10 @@ class SiteBuilder:
             sections[name] = value
         snapshot = plan.decode(head, build_id, sections)
         if snapshot is not None and not self.long_lived:  # what the next save compares against
-            self._plan_files = {name: (files[name], value) for name, value in sections.items()}
+            self._plan_files = {
+                name: (files[name], getattr(snapshot, "all_followups" if name == "followups" else name))
+                for name in plan.SECTIONS
+            }
         return snapshot
 
     def _restore_plan(self, loaded: Loaded) -> _Previous | None:

@@ -9,6 +9,14 @@ from generator.cachefile import shard_of
 from generator.load import ContactCache, load
 
 
+def cache_index(root):
+    """Every row of the parse cache's index (its 32 shards), by file."""
+    rows = {}
+    for shard in (root / ".tipscale").glob("index-*.json"):
+        rows.update(json.loads(shard.read_text())["files"])
+    return rows
+
+
 def problems_of(root):
     return [p.format() for p in load(root, ContactCache(persist=root)).problems]
 
@@ -16,7 +24,8 @@ def problems_of(root):
 def test_warm_run_equals_cold_run(demo_root, cli):
     (demo_root / "contacts" / "bad.md").write_text("---\nname: A\nemial: x\ninteractions:\n  - date: 2026-02-30\n    type: call\n---\n")
     cold = cli(demo_root, "check", "--format", "json")
-    assert (demo_root / ".tipscale" / "index.json").is_file()
+    indexes = {p.name[6:8] for p in (demo_root / ".tipscale").glob("index-*.json")}
+    assert indexes and indexes == {p.name[9:11] for p in (demo_root / ".tipscale").glob("contacts-*.json")}
     assert (demo_root / ".tipscale" / ".gitignore").read_text().endswith("*\n")
     warm = cli(demo_root, "check", "--format", "json")
     assert warm.stdout == cold.stdout and warm.exit_code == cold.exit_code == 1
@@ -43,8 +52,8 @@ def test_deleted_file_leaves_the_cache(demo_root):
     (demo_root / "contacts" / "grace-liu.md").unlink()
     loaded = load(demo_root, ContactCache(persist=demo_root))
     assert "grace-liu" not in loaded.by_slug()
-    index = json.loads((demo_root / ".tipscale" / "index.json").read_text())
-    assert "contacts/grace-liu.md" not in index["files"]
+    index = cache_index(demo_root)
+    assert "contacts/grace-liu.md" not in index and "contacts/aisha-khan.md" in index
 
 
 def test_settings_change_invalidates(demo_root):
@@ -59,7 +68,8 @@ def test_settings_change_invalidates(demo_root):
 def test_corrupt_or_foreign_cache_is_ignored(demo_root):
     load(demo_root, ContactCache(persist=demo_root))
     folder = demo_root / ".tipscale"
-    (folder / "index.json").write_text("{not json")
+    for shard in folder.glob("index-*.json"):
+        shard.write_text("{not json")
     assert problems_of(demo_root) == []
     for shard in folder.glob("contacts-*.json"):
         shard.write_text(json.dumps({"key": "other", "contacts": {}}))
@@ -122,3 +132,18 @@ def test_one_changed_contact_rewrites_one_shard(demo_root):
     assert [name for name in after if after[name] != before.get(name)] == [
         f"contacts-{shard_of('contacts/hannah-berg.md'):02d}.json"
     ]
+
+
+def test_an_edit_rewrites_one_shard_of_the_index(demo_root):
+    load(demo_root, ContactCache(persist=demo_root))
+    folder = demo_root / ".tipscale"
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.json")}
+    path = demo_root / "contacts" / "grace-liu.md"
+    path.write_text(path.read_text() + "\nOne more line.\n")
+    again = load(demo_root, ContactCache(persist=demo_root))
+    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.json")}
+    rewritten = sorted(name for name in after if after[name] != before.get(name))
+    number = f"{shard_of('contacts/grace-liu.md'):02d}"
+    assert rewritten == [f"contacts-{number}.json", f"index-{number}.json"]
+    assert cache_index(demo_root)["contacts/grace-liu.md"][0][0] == path.stat().st_size
+    assert again.problems == [] and len(again.contacts) == 12
