@@ -57,10 +57,12 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
         click.echo(style("building…", err=True, dim=True), err=True, nl=False)
     builder = SiteBuilder(root, target, today=today)
     builder.cache = app.cache
-    if clean or not (target / ".tipscale" / "plan.json").is_file():
+    full = clean or not (target / ".tipscale" / "plan.json").is_file()
+    if full:
         builder.prefetch_histories()  # a full plan: git reads the histories while we parse
     app.cache.prime(fingerprint.walk, fingerprint.stamps)  # the files were just walked and stat-ed
-    builder.preloaded = app.load()  # the CLI's load reads the persistent parse cache
+    # While forked workers parse, this process would only wait: it prepares the build instead.
+    builder.preloaded = app.load(meanwhile=builder.prepare if full else None)  # the CLI's load reads the persistent parse cache
     report = builder.build(clean=clean)
     if progress_enabled(quiet):
         click.echo("\r\033[K", err=True, nl=False)

@@ -10,6 +10,7 @@ import datetime as dt
 import difflib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -63,12 +64,12 @@ class App:
                 raise CrmError(str(exc)) from None
         return self._root
 
-    def load(self, fresh: bool = False) -> Loaded:
+    def load(self, fresh: bool = False, meanwhile: Callable[[], None] | None = None) -> Loaded:
         from .load import load
 
         if self._loaded is None or fresh:
             self.cache.persist = self.root
-            self._loaded = load(self.root, self.cache)
+            self._loaded = load(self.root, self.cache, meanwhile=meanwhile)
         return self._loaded
 
     def today(self) -> dt.date:

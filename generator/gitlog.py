@@ -85,6 +85,7 @@ class PendingHistories:
 
     def __init__(self, root: Path, folder: str = "contacts") -> None:
         self.head = head(root)
+        self._result: dict[str, list[Commit]] | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         # Into an anonymous file, not a pipe: git must not wait for a reader while we parse.
         self.output = tempfile.TemporaryFile()
@@ -100,6 +101,12 @@ class PendingHistories:
             self.proc = None
 
     def result(self) -> dict[str, list[Commit]]:
+        """The histories (waiting for git if need be); the same answer every time it is asked."""
+        if self._result is None:
+            self._result = self._read()
+        return self._result
+
+    def _read(self) -> dict[str, list[Commit]]:
         if self.proc is None:
             self.output.close()
             return {}

@@ -274,9 +274,16 @@ def _update(root: Path, cache: ContactCache, last: _Last, recheck: set[str], set
     return Loaded(root, settings, checked, problems, last.files, last.invalid)
 
 
-def load(root: Path, cache: ContactCache | None = None, changed: Collection[str] | None = None) -> Loaded:
+def load(
+    root: Path,
+    cache: ContactCache | None = None,
+    changed: Collection[str] | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> Loaded:
     """Read and check every contact file (through `cache`). `changed`, when given, lists the
-    only paths (relative to root) that may have changed since the last load with this cache."""
+    only paths (relative to root) that may have changed since the last load with this cache.
+    `meanwhile`, if given, may run in this process while workers parse (optional work: a load
+    that parses nothing may skip it)."""
     settings, problems = load_settings(root)
     cache = cache if cache is not None else ContactCache()
     seen: dict[str, str] = {}
@@ -317,7 +324,7 @@ def load(root: Path, cache: ContactCache | None = None, changed: Collection[str]
         slots.append(hit)
     # A cold run parses thousands of files: use both cores for that.
     parallel.share((settings, os.getpid()))
-    results = parallel.fork_map(_check_in_worker, [m[2] for m in misses], chunksize=128)
+    results = parallel.fork_map(_check_in_worker, [m[2] for m in misses], chunksize=128, meanwhile=meanwhile)
     for (index, stamp, (_, rel, _)), result in zip(misses, results, strict=True):
         checked_file = _from_worker(rel, result)
         cache.put(rel, stamp, checked_file)

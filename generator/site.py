@@ -59,6 +59,7 @@ KIND_LABEL = {
     "reminder": "Reminder",
 }
 STATUS_TITLE = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later"}
+PAGE_TEMPLATES = ("contact.html.j2", "contacts.html.j2", "dashboard.html.j2", "group.html.j2", "_row.html.j2")
 _CODE_FILES = ("site.py", "render.py", "write.py", "drafts.py", "ics.py", "dates.py", "followups.py")
 
 
@@ -470,6 +471,19 @@ class SiteBuilder:
         return BuildReport(
             count, self._written, self._skipped, removed, problems, time.perf_counter() - started
         )
+
+    def prepare(self) -> None:
+        """What a cold build can do before the contacts are loaded (the caller runs it while
+        workers parse them): read git's histories, compile the page templates."""
+        if self._pending_histories is not None:
+            self._pending_histories.result()
+        renderer = self._renderer()
+        renderer.refresh()
+        for name in PAGE_TEMPLATES:
+            try:
+                renderer.env.get_template(name)
+            except Exception:  # noqa: BLE001 - a broken template is reported by the build itself
+                continue
 
     def prefetch_histories(self) -> None:
         """Start reading every file's git history now, so that git works while the caller
