@@ -115,7 +115,8 @@ class ContactCache:
         if hit is not None:
             return hit
         checked = check_path(str(path), rel, slug, settings)
-        self.put(rel, stamp, checked)
+        if not _unreadable(checked):
+            self.put(rel, stamp, checked)
         return checked
 
     def lookup(
@@ -150,15 +151,23 @@ class ContactCache:
             self.dirty = False
 
 
+UNREADABLE = "cannot read the file"
+
+
 def check_path(path: str, rel: str, slug: str, settings: Settings) -> Checked:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        return Checked(
-            rel, None, (Problem(rel, 1, 1, "error", "", f"cannot read the file: {exc.strerror}"),), ()
-        )
+        return Checked(rel, None, (Problem(rel, 1, 1, "error", "", f"{UNREADABLE}: {exc.strerror}"),), ())
     return check_file(data, rel, slug, settings)
+
+
+def _unreadable(checked: Checked) -> bool:
+    """A result that says only that the file could not be read: never kept in the cache (the
+    file may be readable, or back, with the same stamp next time)."""
+    problems = checked.problems
+    return len(problems) == 1 and not checked.valid and problems[0].message.startswith(UNREADABLE + ":")
 
 
 def _check_in_worker(item: tuple[str, str, str]) -> Checked | tuple[Any, ...]:
@@ -250,6 +259,8 @@ def _update(root: Path, cache: ContactCache, last: _Last, recheck: set[str], set
         stamp, hit = cache.lookup(path, rel)
         if hit is None:
             hit = check_path(path, rel, rel.rsplit("/", 1)[-1][:-3], settings)
+            if _unreadable(hit):
+                return None  # gone or unreadable: a full load sees what is there
             cache.put(rel, stamp, hit)
         if not (old.valid and hit.valid) or hit.name != old.name:
             return None
@@ -325,9 +336,16 @@ def load(
     # A cold run parses thousands of files: use both cores for that.
     parallel.share((settings, os.getpid()))
     results = parallel.fork_map(_check_in_worker, [m[2] for m in misses], chunksize=128, meanwhile=meanwhile)
-    for (index, stamp, (_, rel, _)), result in zip(misses, results, strict=True):
+    for (index, stamp, (path, rel, slug)), result in zip(misses, results, strict=True):
         checked_file = _from_worker(rel, result)
-        cache.put(rel, stamp, checked_file)
+        if _unreadable(checked_file):
+            if not os.path.lexists(path):  # removed since the walk (an editor's save, say): not there
+                files -= 1
+                live.discard(rel)
+                del seen[slug]
+                continue
+        else:
+            cache.put(rel, stamp, checked_file)
         slots[index] = checked_file
     checked = [c for c in slots if c is not None]
     if len(cached) != len(live):

@@ -79,3 +79,24 @@ def contact_entries(root: Path) -> Iterator[tuple[str, str]]:
             elif entry.name.endswith(".md"):
                 yield entry.path, entry.path[prefix:].replace(os.sep, "/")
         stack.extend(reversed(subfolders))
+
+
+def tree_files(folder: Path) -> list[str]:
+    """Every file under `folder` (sorted paths; [] when it is missing), following symbolic links
+    to folders as the template loaders do, each real folder once (a link loop ends there).
+    Compiled Python files are left out."""
+    found: list[str] = []
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        try:
+            info = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        found.extend(os.path.join(dirpath, n) for n in sorted(filenames) if not n.endswith((".pyc", ".pyo")))
+    return found

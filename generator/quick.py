@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 
 from . import __version__
 from .gitlog import head
-from .paths import builtin_templates, contact_entries
-from .write import MANIFEST, STATE_DIR, Writer
+from .paths import builtin_templates, contact_entries, tree_files
+from .write import MANIFEST, STATE_DIR, UnsafePath, Writer
 
 RECORD = f"{STATE_DIR}/quick.json"
 VERSION = 1
@@ -42,15 +42,8 @@ def _stamp(path: str) -> tuple[int, int, int]:
 
 
 def _tree(folder: Path) -> list[tuple[str, tuple[int, int, int]]]:
-    """Every file under `folder` (templates, code) with its stamp; [] when there is none."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in sorted(filenames):
-            if not name.endswith((".pyc", ".pyo")):
-                path = os.path.join(dirpath, name)
-                found.append((path, _stamp(path)))
-    return found
+    """Every file under `folder` (templates, code, through linked folders) with its stamp."""
+    return [(path, _stamp(path)) for path in tree_files(folder)]
 
 
 RACY_NS = 2_000_000_000  # a file changed this recently may change again within its mtime's tick
@@ -87,19 +80,23 @@ def forget(out: Path) -> None:
     """A build is about to change the site: the record no longer describes it."""
     try:
         os.unlink(os.path.join(out, RECORD))
-    except FileNotFoundError:
-        pass
+    except OSError:
+        pass  # none, or a folder we cannot change: then this build cannot save its manifest either
 
 
 def save(out: Path, fingerprint: Fingerprint, report: dict[str, Any]) -> None:
-    """After a command-line build: what the next run needs to say "nothing changed"."""
+    """After a command-line build: what the next run needs to say "nothing changed". Best
+    effort: without a record (a read-only folder, say) the next run just builds."""
     if not fingerprint.settled:
         return
-    writer = Writer(out)
     manifest = _stamp(os.path.join(out, MANIFEST))
     if manifest[0] < 0:
         return
-    writer.write_json(RECORD, {"version": VERSION, "fingerprint": fingerprint.digest, "manifest": manifest, **report})
+    record = {"version": VERSION, "fingerprint": fingerprint.digest, "manifest": manifest, **report}
+    try:
+        Writer(out).write_json(RECORD, record)
+    except (OSError, UnsafePath):
+        pass
 
 
 def _well_formed(record: dict[str, Any]) -> bool:

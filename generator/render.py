@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # markdown-it is imported when a note needs it (most take the
     from markdown_it import MarkdownIt
     from markdown_it.rules_inline import StateInline
 
-from .paths import builtin_templates
+from .paths import builtin_templates, tree_files
 
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
@@ -248,6 +248,15 @@ class Renderer:
         self.refresh(sources)
         for rel, path in sources:
             digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+        # Any other file the templates may include or import (a user's partials in sub-folders).
+        listed = {str(path) for _, path in sources}
+        for folder in self.dirs:
+            for file in tree_files(folder):
+                if file not in listed:
+                    try:
+                        digest.update(file.encode("utf-8", "surrogatepass") + b"\0" + Path(file).read_bytes() + b"\0")
+                    except OSError:
+                        digest.update(file.encode("utf-8", "surrogatepass") + b"\0?\0")
         for item in extra:
             digest.update(item.encode() + b"\0")
         return digest.hexdigest()

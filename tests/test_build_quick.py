@@ -246,3 +246,87 @@ def test_the_program_flushes_its_output_and_keeps_exit_codes(demo_root, tmp_path
     assert done.returncode == 2 and "does not exist" in done.stderr
     done = crm_program("--version", cwd=demo_root)
     assert done.returncode == 0 and done.stdout.startswith("crm (Tipscale)")
+
+
+# --- found in review -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("linked", ["notes", "static", "partials"])
+def test_templates_through_a_linked_folder_are_inputs_too(demo_root, tmp_path, cli, linked):
+    """A folder inside templates/ may be a symbolic link (shared note templates, assets, or
+    partials a page template includes): the loaders follow it, so the fingerprint and the
+    build's own digest do too."""
+    from generator.paths import builtin_templates
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    templates = demo_root / "templates"
+    templates.mkdir()
+    if linked == "notes":
+        target, page, before, after = shared / "networking.md.j2", None, "Hi QQQ1", "Hi QQQ2"
+        target.write_text("Subject: Hello\n\n{{ first_name }}, " + before + "\n")
+    elif linked == "static":
+        target, page, before, after = shared / "style.css", "static/style.css", "/* QQQ1 */", "/* QQQ2 */"
+        target.write_text((builtin_templates() / "static" / "style.css").read_text() + before)
+    else:
+        target, page, before, after = shared / "footer.html.j2", "index.html", "QQQ1", "QQQ2"
+        target.write_text("<p>" + before + "</p>")
+        base = (builtin_templates() / "base.html.j2").read_text()
+        (templates / "base.html.j2").write_text(base.replace("</main>", "{% include 'partials/footer.html.j2' %}</main>"))
+    (templates / linked).symlink_to(shared, target_is_directory=True)
+    settle(demo_root)
+    os.utime(target, ns=(time.time_ns() - 10_000_000_000,) * 2)
+    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
+    assert (demo_root / "site" / RECORD).is_file()
+    site_text = b"".join(tree(demo_root / "site").values()).decode("utf-8", "replace")
+    assert before in site_text and after not in site_text
+    target.write_text(target.read_text().replace(before, after))
+    result = cli(demo_root, "--today", TODAY, "build")
+    assert " 0 written" not in result.output
+    if page is not None:
+        assert after in (demo_root / "site" / page).read_text()
+    site_text = b"".join(tree(demo_root / "site").values()).decode("utf-8", "replace")
+    assert after in site_text and before not in site_text
+
+
+def test_an_up_to_date_build_needs_no_writable_state_folder(demo_root, cli):
+    """The record only saves time: failing to write it is no error."""
+    settle(demo_root)
+    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
+    (demo_root / "site" / RECORD).unlink()
+    state = demo_root / "site" / ".tipscale"
+    state.chmod(0o555)
+    try:
+        if os.access(state, os.W_OK):  # root ignores the mode: make the record a folder instead
+            state.chmod(0o755)
+            (state / "quick.json").mkdir()
+        result = cli(demo_root, "--today", TODAY, "build")
+        assert result.exit_code == 0, result.output
+        assert " 0 written" in result.output and "Error" not in result.output
+    finally:
+        state.chmod(0o755)
+
+
+def test_a_file_that_vanishes_during_a_build_is_not_an_error_nor_remembered(demo_root, cli, monkeypatch):
+    """Between the walk of contacts/ and reading a file, an editor may rename it away (and back):
+    the build goes on without it, and no "cannot read" result stays in the cache."""
+    from generator import quick
+
+    path = demo_root / "contacts" / "grace-liu.md"
+    aside = demo_root / "grace-liu.md~"
+    real = quick.fingerprint
+
+    def fingerprint_then_move(*args, **kwargs):
+        found = real(*args, **kwargs)
+        path.rename(aside)
+        return found
+
+    monkeypatch.setattr(quick, "fingerprint", fingerprint_then_move)
+    result = cli(demo_root, "--today", TODAY, "build")
+    assert result.exit_code == 0, result.output
+    assert not (demo_root / "site" / "contacts" / "grace-liu.html").exists()
+    monkeypatch.setattr(quick, "fingerprint", real)
+    aside.rename(path)  # back, with the same stamp
+    assert cli(demo_root, "check").exit_code == 0
+    result = cli(demo_root, "--today", TODAY, "build")
+    assert result.exit_code == 0 and (demo_root / "site" / "contacts" / "grace-liu.html").is_file()
