@@ -109,7 +109,7 @@ class Store:
             try:
                 doc = json.loads((self.folder / f"contacts-{number:02d}.json").read_bytes())
                 found = doc["contacts"] if doc.get("key") == self.key and isinstance(doc["contacts"], dict) else {}
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, ValueError, KeyError, TypeError, RecursionError):
                 found = {}
             self._shards[number] = found
         return found
@@ -143,7 +143,7 @@ class Store:
                 if doc.get("key") != self.key or not isinstance(doc.get("files"), dict):
                     continue
                 self._read_rows(doc["files"], entries)
-            except (OSError, ValueError, KeyError, TypeError, IndexError):
+            except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
                 continue
         return entries
 

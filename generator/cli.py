@@ -58,6 +58,10 @@ class CrmGroup(click.Group):
             return super().invoke(ctx)
         except CrmError as exc:
             fail(str(exc))
+        except BrokenPipeError:
+            # The reader went away (`crm followups | head -1`): what it wanted it has; say nothing.
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more may reach the closed pipe
+            raise SystemExit(0) from None
         except OSError as exc:
             where = f" {exc.filename}" if exc.filename else ""
             fail(f"cannot access{where}: {exc.strerror or exc}")

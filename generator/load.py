@@ -163,6 +163,16 @@ def check_path(path: str, rel: str, slug: str, settings: Settings) -> Checked:
     return check_file(data, rel, slug, settings)
 
 
+def _utf8(name: str) -> bool:
+    """Whether a path from the file system is valid UTF-8 (else it holds surrogate escapes,
+    which no page, link or JSON file can carry)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _unreadable(checked: Checked) -> bool:
     """A result that says only that the file could not be read: never kept in the cache (the
     file may be readable, or back, with the same stamp next time)."""
@@ -317,6 +327,10 @@ def load(
         files += 1
         live.add(rel)
         slug = rel.rsplit("/", 1)[-1][:-3]
+        if not _utf8(rel):
+            shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            problems.append(Problem(shown, 1, 1, "error", "", "the file name is not valid UTF-8; rename the file"))
+            continue
         if slug in RESERVED:
             message = f"'{slug}' is the name of the contact list's page; rename the file (e.g. {slug}-1.md)"
             problems.append(Problem(rel, 1, 1, "error", "", message))

@@ -150,7 +150,7 @@ class Writer:
         """The JSON in a state file, or None when missing, unreadable, not ours or a symlink."""
         try:
             return json.loads(self.path(rel).read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnsafePath):
+        except (OSError, ValueError, UnsafePath, RecursionError):  # a nested bomb too
             return None
 
     def write_json(self, rel: str, data: Any) -> bool:

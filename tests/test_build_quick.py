@@ -330,3 +330,34 @@ def test_a_file_that_vanishes_during_a_build_is_not_an_error_nor_remembered(demo
     assert cli(demo_root, "check").exit_code == 0
     result = cli(demo_root, "--today", TODAY, "build")
     assert result.exit_code == 0 and (demo_root / "site" / "contacts" / "grace-liu.html").is_file()
+
+
+def test_a_reader_that_stops_early_gets_no_error(tmp_path):
+    """`crm followups --all | head -1`: the pipe closes under a long listing; no message."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from generate import generate
+
+    root = tmp_path / "crm"
+    generate(root, 600, 3)
+    program = Path(sys.executable).parent / "crm"
+    env = {**os.environ, "NO_COLOR": "1", "CRM_TODAY": TODAY}
+    proc = subprocess.Popen(
+        [str(program), "--root", str(root), "followups", "--all"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and first and err == ""
+
+
+def test_a_file_name_that_is_not_utf8_is_an_error_naming_it(demo_root, cli):
+    bad = os.fsencode(demo_root / "contacts") + b"/jos\xe9.md"
+    with open(bad, "wb") as handle:
+        handle.write(b"---\nname: Jose\n---\n")
+    result = cli(demo_root, "--today", TODAY, "build")
+    assert result.exit_code == 1
+    assert "the file name is not valid UTF-8" in result.stderr and "Traceback" not in result.output
+    assert (demo_root / "site" / "contacts" / "grace-liu.html").is_file()
+    assert cli(demo_root, "check").exit_code == 1
