@@ -95,8 +95,7 @@ def _histories(plan: Plan) -> dict[str, Any]:
 
 
 def encode_section(plan: Plan, name: str) -> Any:
-    """One part of the plan as JSON values, exactly as `json.loads` gives them back (lists, never
-    tuples), so that an unchanged part compares equal to the part as read."""
+    """One part of the plan as JSON values (what its file holds; `decode` reads it back)."""
     if name == "versions":
         return {f: list(v) for f, v in plan.versions.items()}
     if name == "profiles":
