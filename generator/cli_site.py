@@ -61,8 +61,9 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     if full:
         builder.prefetch_histories()  # a full plan: git reads the histories while we parse
     app.cache.prime(fingerprint.walk, fingerprint.stamps)  # the files were just walked and stat-ed
-    # While forked workers parse, this process would only wait: it prepares the build instead.
-    builder.preloaded = app.load(meanwhile=builder.prepare if full else None)  # the CLI's load reads the persistent parse cache
+    # The CLI's load reads the persistent parse cache. While forked workers parse, this process
+    # would only wait: it prepares the build instead.
+    builder.preloaded = app.load(meanwhile=builder.prepare if full else None)
     report = builder.build(clean=clean)
     if progress_enabled(quiet):
         click.echo("\r\033[K", err=True, nl=False)
