@@ -51,13 +51,13 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
             _report_again(record, target, quiet, verbose, time.perf_counter() - started)
             return
 
-    from .site import SiteBuilder
+    from .site import PLAN, SiteBuilder
 
     if progress_enabled(quiet):
         click.echo(style("building…", err=True, dim=True), err=True, nl=False)
     builder = SiteBuilder(root, target, today=today)
     builder.cache = app.cache
-    full = clean or not (target / ".tipscale" / "plan.json").is_file()
+    full = clean or not (target / PLAN).is_file()
     if full:
         builder.prefetch_histories()  # a full plan: git reads the histories while we parse
     app.cache.prime(fingerprint.walk, fingerprint.stamps)  # the files were just walked and stat-ed

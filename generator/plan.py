@@ -78,6 +78,11 @@ SECTIONS = (
 )  # fmt: skip
 
 
+def section_value(plan: Plan, name: str) -> Any:
+    """The value behind part `name` of SECTIONS (the follow-ups are the plan's `all_followups`)."""
+    return getattr(plan, "all_followups" if name == "followups" else name)
+
+
 def _histories(plan: Plan) -> dict[str, Any]:
     commits: list[list[Any]] = []
     numbers: dict[str, int] = {}

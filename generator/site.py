@@ -540,10 +540,9 @@ class SiteBuilder:
         # values mean an equal file.
         files: dict[str, str] = {}
         for name in plan.SECTIONS:
-            field = "all_followups" if name == "followups" else name
             kept = self._plan_files.get(name)
             if kept is not None:
-                value = getattr(snapshot, field)
+                value = plan.section_value(snapshot, name)
                 if value is kept[1] or value == kept[1]:
                     files[name] = kept[0]
                     continue
@@ -580,10 +579,7 @@ class SiteBuilder:
             sections[name] = value
         snapshot = plan.decode(head, build_id, sections)
         if snapshot is not None and not self.long_lived:  # what the next save compares against
-            self._plan_files = {
-                name: (files[name], getattr(snapshot, "all_followups" if name == "followups" else name))
-                for name in plan.SECTIONS
-            }
+            self._plan_files = {name: (files[name], plan.section_value(snapshot, name)) for name in plan.SECTIONS}
         return snapshot
 
     def _restore_plan(self, loaded: Loaded) -> _Previous | None:
