@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import quick
+from . import parallel, quick
 from .cli import main
 from .cliutil import finish_files, get_app, progress_enabled, report_problems, style
+
+# What a build imports, heaviest last: the parser, Jinja, then the loader and the site's code.
+BUILD_MODULES = ("yaml", "jinja2", "generator.load", "generator.render", "generator.plan", "generator.site")
+
+if TYPE_CHECKING:
+    from .cliutil import App
+    from .site import SiteBuilder
 
 
 @main.command()
@@ -43,20 +51,41 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     if today is None:
         _check_today_env()
     target = out if out is not None else root / "site"
-    # Not one input changed since the last command-line build: nothing to load or render.
-    fingerprint = quick.fingerprint(root, target, today)
+    # Not one input changed since the last command-line build: nothing to load or render. The
+    # inputs are stat-ed by a child process while this one imports what a build needs, a module
+    # at a time until the child answers (an unchanged site needs none of them).
+    pending = parallel.fork_result(lambda: quick.pack(quick.fingerprint(root, target, today), root))
+    for module in BUILD_MODULES:
+        if pending.ready():
+            break
+        importlib.import_module(module)
+    fingerprint = quick.unpack(pending.result(), root)
     if not clean:
         record = quick.lookup(target, fingerprint)
         if record is not None:
             _report_again(record, target, quiet, verbose, time.perf_counter() - started)
             return
 
-    from .site import PLAN, SiteBuilder
+    from .site import SiteBuilder
 
     if progress_enabled(quiet):
         click.echo(style("building…", err=True, dim=True), err=True, nl=False)
     builder = SiteBuilder(root, target, today=today)
     builder.cache = app.cache
+    # This run loads once: the parse cache is saved by a child while the site is built.
+    app.cache.save_in_background = True
+    try:
+        _build(app, builder, fingerprint, target, clean, quiet, verbose)
+    finally:
+        parallel.wait_background()
+
+
+def _build(
+    app: App, builder: SiteBuilder, fingerprint: quick.Fingerprint, target: Path, clean: bool, quiet: bool,
+    verbose: bool,
+) -> None:
+    from .site import PLAN
+
     full = clean or not (target / PLAN).is_file()
     if full:
         builder.prefetch_histories()  # a full plan: git reads the histories while we parse

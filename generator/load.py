@@ -71,6 +71,8 @@ class ContactCache:
     persist: Path | None = None
     dirty: bool = False
     autosave: bool = True  # save after every load; the server turns it off and saves when it stops
+    # Save in a forked child (`crm build`, which loads once and waits for it before it ends).
+    save_in_background: bool = False
 
     store: cachefile.Store | None = None
     # The last full walk of contacts/ (absolute path, relative path), so a caller that knows
@@ -147,7 +149,11 @@ class ContactCache:
 
     def save(self) -> None:
         if self.store is not None and self.dirty:
-            self.store.write(self.entries)
+            store, entries = self.store, self.entries
+            if self.save_in_background:
+                parallel.in_background(lambda: store.write(entries))
+            else:
+                store.write(entries)
             self.dirty = False
 
 

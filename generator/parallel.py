@@ -9,11 +9,12 @@ does any job too small to repay the start-up (about 50 ms).
 from __future__ import annotations
 
 import gc
-import multiprocessing
+import marshal
 import os
+import select
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -43,6 +44,8 @@ def fork_map(
         if meanwhile is not None:
             meanwhile()
         return results
+    import multiprocessing  # only when a pool is worth it (a one-file rebuild never needs one)
+
     context = multiprocessing.get_context("fork")
     gc.freeze()  # what exists now is shared with the workers: keep the collector off its pages
     try:
@@ -66,3 +69,105 @@ def share(value: Any) -> None:
 
 def shared() -> Any:
     return _shared
+
+
+# --- one job beside this process --------------------------------------------------------------
+
+
+def _child(job: Callable[[], None]) -> NoReturn:
+    """The end of a forked child: run `job`, then leave without running the parent's exit code
+    (its buffered output and atexit handlers are the parent's)."""
+    code = 1
+    try:
+        gc.disable()  # a short life: collecting would only copy the parent's pages
+        job()
+        code = 0
+    except BaseException:  # noqa: BLE001,S110 - silent: the parent does the work again, or it was optional
+        pass
+    os._exit(code)
+
+
+class Pending:
+    """A result on its way from a forked child (see `fork_result`)."""
+
+    def __init__(self, func: Callable[[], Any], pid: int | None = None, fd: int | None = None) -> None:
+        self._func, self._pid, self._fd = func, pid, fd
+        self._done: list[Any] = []
+
+    def ready(self) -> bool:
+        """Has the child answered (or is there no child)? Does not wait."""
+        if self._fd is None or self._done:
+            return True
+        return bool(select.select([self._fd], [], [], 0)[0])
+
+    def result(self) -> Any:
+        """The result: the child's, once it has sent all of it, else `func()` run here."""
+        if not self._done:
+            self._done.append(self._receive())
+        return self._done[0]
+
+    def _receive(self) -> Any:
+        if self._fd is not None and self._pid is not None:
+            with os.fdopen(self._fd, "rb") as inp:
+                data = inp.read()
+            self._fd = None
+            _, status = os.waitpid(self._pid, 0)
+            if status == 0:
+                try:
+                    return marshal.loads(data)
+                except (EOFError, ValueError, TypeError):
+                    pass
+        return self._func()
+
+
+def fork_result(func: Callable[[], Any]) -> Pending:
+    """Start `func()` in a forked child now; its result (which must be marshal-able: str, int,
+    bool, tuple, list, dict) is the returned Pending's. This process goes on meanwhile, e.g.
+    importing what it needs next. Where forking is not safe, or the child failed, the result is
+    computed here, when asked for."""
+    if workers() < 2:
+        return Pending(func)
+    try:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return Pending(func)
+    if pid == 0:
+        os.close(read_end)
+
+        def send() -> None:
+            with os.fdopen(write_end, "wb") as out:
+                out.write(marshal.dumps(func()))
+
+        _child(send)
+    os.close(write_end)
+    return Pending(func, pid, read_end)
+
+
+_background: list[int] = []
+
+
+def in_background(job: Callable[[], None]) -> None:
+    """Run `job` (a best-effort write, say) in a forked child while this process goes on, or
+    right here where forking is not safe. `wait_background()` waits for every such child: call
+    it before the command ends, so that everything is written when it returns."""
+    if workers() < 2:
+        job()
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        job()
+        return
+    if pid == 0:
+        _child(job)
+    _background.append(pid)
+
+
+def wait_background() -> None:
+    while _background:
+        pid = _background.pop()
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass

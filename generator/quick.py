@@ -76,6 +76,24 @@ def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
     return Fingerprint(digest.hexdigest(), settled, walk, stamps)
 
 
+def pack(found: Fingerprint, root: Path) -> tuple[Any, ...]:
+    """`found` as plain values, small (it travels through a pipe from a child process): each
+    contact file's absolute path is the root's joined with its relative one."""
+    prefix = str(root) + os.sep
+    if os.sep != "/" or any(path != prefix + rel for path, rel in found.walk):
+        return (found.digest, found.settled, found.walk, None, found.stamps)
+    rels = [rel for _, rel in found.walk]
+    return (found.digest, found.settled, None, rels, [found.stamps[rel] for rel in rels])
+
+
+def unpack(packed: tuple[Any, ...], root: Path) -> Fingerprint:
+    digest, settled, walk, rels, stamps = packed
+    if walk is not None:
+        return Fingerprint(digest, settled, walk, stamps)
+    prefix = str(root) + os.sep
+    return Fingerprint(digest, settled, [(prefix + rel, rel) for rel in rels], dict(zip(rels, stamps, strict=True)))
+
+
 def forget(out: Path) -> None:
     """A build is about to change the site: the record no longer describes it."""
     try:

@@ -96,6 +96,60 @@ def test_threads_keep_it_serial(monkeypatch):
         thread.join()
 
 
+CHILD_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys, time
+    from pathlib import Path
+    from generator import parallel
+
+    os.environ["TIPSCALE_WORKERS"] = "2"
+    me = os.getpid()
+    folder = Path(sys.argv[1])
+    out = {{}}
+    # a result computed by a child while this process goes on
+    pending = parallel.fork_result(lambda: {{"pid": os.getpid(), "values": [1, ("a", 2), "é"]}})
+    out["child"] = pending.result()
+    out["same"] = pending.result() is pending.result()
+    # a child that dies: the result is computed here instead
+    failing = parallel.fork_result(lambda: me if os.getpid() == me else os._exit(3))
+    out["fallback"] = failing.result() == me
+    # a result that cannot travel (not marshal-able): computed here as well
+    odd = parallel.fork_result(lambda: object() if os.getpid() != me else "here")
+    out["unsendable"] = odd.result()
+    # a job in the background: done when wait_background returns, not before
+    def job():
+        time.sleep(0.3)
+        (folder / "done").write_text(str(os.getpid()))
+    parallel.in_background(job)
+    out["before_wait"] = (folder / "done").exists()
+    parallel.wait_background()
+    out["after_wait"] = (folder / "done").read_text()
+    out["me"] = me
+    os.environ["TIPSCALE_WORKERS"] = "1"
+    out["serial_ready"] = parallel.fork_result(os.getpid).ready()
+    out["serial"] = parallel.fork_result(os.getpid).result() == me
+    parallel.in_background(lambda: (folder / "serial").write_text(str(os.getpid())))
+    out["serial_job"] = (folder / "serial").read_text() == str(me)
+    print(json.dumps(out))
+    """
+)
+
+
+def test_fork_result_and_background_jobs(tmp_path):
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD_SCRIPT.format(), str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["child"]["pid"] != out["me"] and out["child"]["values"] == [1, ["a", 2], "é"]
+    assert out["same"] and out["fallback"] and out["unsendable"] == "here"
+    assert out["before_wait"] is False and out["after_wait"] not in ("", str(out["me"]))
+    assert out["serial_ready"] and out["serial"] and out["serial_job"]
+
+
 @pytest.mark.parametrize("text", ["short", "x" * 200, "é" * 100, "a" + "日本語" * 40, "ab😀" * 30])
 def test_fold_keeps_characters_whole(text):
     folded = fold("DESCRIPTION:" + text)
