@@ -73,7 +73,7 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     builder = SiteBuilder(root, target, today=today)
     builder.cache = app.cache
     # This run loads once: the parse cache is saved by a child while the site is built.
-    app.cache.save_in_background = True
+    app.cache.save_in_background = builder.save_in_background = True
     try:
         _build(app, builder, fingerprint, target, clean, quiet, verbose)
     finally:

@@ -360,6 +360,9 @@ class SiteBuilder:
         # The live server's builder: its first build plans every page (so the first save only
         # updates the plan), and the manifest is saved by `flush()` instead of after every build.
         self.long_lived = False
+        # A one-shot run (`crm build`) may save its plan in a child process; it must call
+        # parallel.wait_background() before it ends.
+        self.save_in_background = False
         self._manifest_saved: set[str] | None = None  # pages of the manifest as last saved (long-lived)
         self._manifest_unsaved = False
 
@@ -420,8 +423,13 @@ class SiteBuilder:
             # one open in the browser), then the summary pages that show them.
             model, planned, first, rest = update
             self._make_pages(first)
-            self._make_pages(rest())
+            summaries = rest()
             pages = list(planned.values())
+            if self.save_in_background:  # a child saves the plan while this process makes the pages
+                self._remember(model, pages, loaded, site_key)
+            self._make_pages(summaries)
+            if not self.save_in_background:
+                self._remember(model, pages, loaded, site_key)
             self._skipped += len(pages) - self._written - self._skipped
             # A broken note template met by pages not made again this time is still broken (a
             # change to it changes every page's digest, so this build would not be an update).
@@ -432,6 +440,8 @@ class SiteBuilder:
             model = self._model(loaded)
             pages = self._plan(model, renderer, problems)
             self._make_pages(pages)
+            # After the pages: the tokens it keeps are those of cards and events just rendered.
+            self._remember(model, pages, loaded, site_key)
         new_manifest = {page.path: page.digest for page in pages}
         # A broken note template shows on the pages that render a draft, and is reported here.
         problems.extend(self._draft_errors.values())
@@ -443,18 +453,6 @@ class SiteBuilder:
             [p.file, p.line, p.column, p.severity, p.field, p.message] for p in self._draft_errors.values()
         ]
         meta = {"site_key": site_key, "build_problems": build_problems}
-        self._previous = _Previous(
-            model=model,
-            pages={page.path: page for page in pages},
-            key=(self._base, model.today, dt.date.today(), self.head),
-            invalid=loaded.invalid,
-            row_keys=dict(self._row_keys_now),
-            row_tokens={slug: self._row_tokens_now[slug] for slug in model.order},
-            card_tokens=self._tokens_of(self._card_tokens_now),
-            event_tokens=self._tokens_of(self._event_tokens_now),
-        )
-        if not self.long_lived and site_key is not None:
-            self._save_plan(site_key)  # before the manifest that names it
         if new_manifest != self.manifest or meta != self.meta:
             self._save_manifest(new_manifest, meta)
         self.manifest = new_manifest
@@ -471,6 +469,27 @@ class SiteBuilder:
         return BuildReport(
             count, self._written, self._skipped, removed, problems, time.perf_counter() - started
         )
+
+    def _remember(self, model: Model, pages: list[Page], loaded: Loaded, site_key: str | None) -> None:
+        """Keep this build's model and plan for the next build, and save the plan for the next
+        command-line run (before the manifest that names it; with `save_in_background`, by a
+        child process while this one makes the pages)."""
+        self._previous = _Previous(
+            model=model,
+            pages={page.path: page for page in pages},
+            key=(self._base, model.today, dt.date.today(), self.head),
+            invalid=loaded.invalid,
+            row_keys=dict(self._row_keys_now),
+            row_tokens={slug: self._row_tokens_now[slug] for slug in model.order},
+            card_tokens=self._tokens_of(self._card_tokens_now),
+            event_tokens=self._tokens_of(self._event_tokens_now),
+        )
+        if not self.long_lived and site_key is not None:
+            if self.save_in_background:
+                parallel.in_background(lambda: self._save_plan(site_key))
+                self._plan_files = {}  # as the child leaves them
+            else:
+                self._save_plan(site_key)
 
     def prepare(self) -> None:
         """What a cold build can do before the contacts are loaded (the caller runs it while

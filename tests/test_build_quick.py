@@ -252,6 +252,30 @@ def test_the_program_flushes_its_output_and_keeps_exit_codes(demo_root, tmp_path
     assert done.returncode == 0 and done.stdout.startswith("crm (Tipscale)")
 
 
+def test_the_program_has_saved_its_plan_and_parse_cache_when_it_returns(demo_root, tmp_path):
+    """`crm build` saves both in child processes while it works (parallel.in_background), and
+    waits for them: when it returns, the next run finds them complete."""
+    from generator.cachefile import CACHE_DIR, shard_of
+
+    out = demo_root / "site"
+    assert crm_program("build", cwd=demo_root).returncode == 0
+    path = demo_root / "contacts" / "grace-liu.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more line of notes.\n", encoding="utf-8")
+    done = crm_program("build", cwd=demo_root)
+    assert done.returncode == 0 and ", 2 written," in done.stdout, done.stdout  # the saved plan was used
+    head = json.loads((out / ".tipscale" / "plan.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / ".tipscale" / "manifest.json").read_text(encoding="utf-8"))
+    assert head["build"] == manifest["meta"]["site_key"]
+    assert all((out / ".tipscale" / name).is_file() for name in head["files"].values())
+    rel = "contacts/grace-liu.md"
+    index = json.loads((demo_root / CACHE_DIR / f"index-{shard_of(rel):02d}.json").read_text(encoding="utf-8"))
+    info = path.stat()
+    assert index["files"][rel][0] == [info.st_size, info.st_mtime_ns, info.st_ino]
+    clean = tmp_path / "clean"
+    assert crm_program("build", "--clean", "--out", str(clean), cwd=demo_root).returncode == 0
+    assert tree(out) == tree(clean)
+
+
 # --- found in review -------------------------------------------------------------------------
 
 
