@@ -150,15 +150,16 @@ class Store:
     def _read_rows(self, rows: dict[str, Any], entries: dict[str, tuple[Stamp, Checked]]) -> None:
         """One index shard's rows into `entries` (all or none of them)."""
         found: dict[str, tuple[Stamp, Checked]] = {}
+        decode = self._decode
         for rel, (stamp, name, problems, references) in rows.items():
             key = (stamp[0], stamp[1], stamp[2])
             checked = Checked(
                 rel,
                 None,
-                tuple(Problem(*p) for p in problems),
-                tuple(Reference(*r) for r in references),
+                tuple([Problem(*p) for p in problems]) if problems else (),
+                tuple([Reference(*r) for r in references]) if references else (),
                 name=name,
-                source=functools.partial(self._decode, rel, key) if name is not None else None,
+                source=functools.partial(decode, rel, key) if name is not None else None,
             )
             found[rel] = (key, checked)
         entries.update(found)

@@ -419,11 +419,25 @@ def _resolve_cached(
         cache.ref_names, cache.ref_slugs, cache.ref_problems = names, slugs, {}
     memo = cache.ref_problems
     known = functools.cache(lambda: sorted(slugs))
+    # The targets that lead nowhere, among those of the files not answered yet (each target is
+    # looked up once: ten thousand files share most of theirs).
+    targets = {
+        ref.target
+        for item in checked
+        if item.references and ((hit := memo.get(item.file)) is None or hit[0] is not item)
+        for ref in item.references
+    }
+    nowhere = {target for target in targets if resolve_link(target, slugs, names) is None}
     problems: list[Problem] = []
     for item in checked:
         hit = memo.get(item.file)
         if hit is None or hit[0] is not item:
-            hit = memo[item.file] = (item, _unresolved(item, slugs, names, known))
+            found = (
+                [_reference_problem(ref, item.file, known()) for ref in item.references if ref.target in nowhere]
+                if nowhere and item.references
+                else []
+            )
+            hit = memo[item.file] = (item, found)
         problems.extend(hit[1])
     if len(memo) > len(checked):
         live = {item.file for item in checked}

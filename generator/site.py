@@ -932,8 +932,9 @@ class SiteBuilder:
                 entry = self.cache.entries.get(item.file)
                 if entry is None:
                     return None
+                size, mtime, inode = entry[0]
                 part = hashlib.blake2b(
-                    repr((item.file, entry[0])).encode("utf-8", "surrogatepass"), digest_size=16
+                    f"{item.file}\0{size}\0{mtime}\0{inode}".encode("utf-8", "surrogatepass"), digest_size=16
                 )
                 hit = memo[item.file] = (item, int.from_bytes(part.digest(), "big"))
             total += hit[1]
