@@ -60,6 +60,9 @@ class Loaded(HasProblems):
         return {c.slug: c for c in self.contacts}
 
 
+BACKGROUND_SAVE_LIMIT = 200  # files parsed by a load whose cache a child may save (see ContactCache)
+
+
 @dataclass
 class ContactCache:
     """Parsed files by path, valid while the file's (size, mtime_ns, inode) and the settings stay
@@ -71,7 +74,9 @@ class ContactCache:
     persist: Path | None = None
     dirty: bool = False
     autosave: bool = True  # save after every load; the server turns it off and saves when it stops
-    # Save in a forked child (`crm build`, which loads once and waits for it before it ends).
+    # Save in a forked child when few files were parsed (`crm build`, which loads once and waits
+    # for it before it ends). After a big parse the parent is large, and a child alive while it
+    # goes on would make it copy the pages it touches: then it saves itself.
     save_in_background: bool = False
 
     store: cachefile.Store | None = None
@@ -147,10 +152,11 @@ class ContactCache:
             del self.entries[rel]
             self.dirty = True
 
-    def save(self) -> None:
+    def save(self, parsed: int = 0) -> None:
+        """Write what changed (`parsed`: how many files this load parsed)."""
         if self.store is not None and self.dirty:
             store, entries = self.store, self.entries
-            if self.save_in_background:
+            if self.save_in_background and parsed <= BACKGROUND_SAVE_LIMIT:
                 parallel.in_background(lambda: store.write(entries))
             else:
                 store.write(entries)
@@ -371,7 +377,7 @@ def load(
     if len(cached) != len(live):
         cache.forget_except(live)
     if cache.autosave:
-        cache.save()
+        cache.save(parsed=len(misses))
 
     walk_problems = problems[len(settings_problems):]
     invalid: dict[str, list[Problem]] = {}

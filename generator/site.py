@@ -441,7 +441,8 @@ class SiteBuilder:
             pages = self._plan(model, renderer, problems)
             self._make_pages(pages)
             # After the pages: the tokens it keeps are those of cards and events just rendered.
-            self._remember(model, pages, loaded, site_key)
+            # Saved here: a child forked by this large process would make it copy what it touches.
+            self._remember(model, pages, loaded, site_key, background=False)
         new_manifest = {page.path: page.digest for page in pages}
         # A broken note template shows on the pages that render a draft, and is reported here.
         problems.extend(self._draft_errors.values())
@@ -470,10 +471,12 @@ class SiteBuilder:
             count, self._written, self._skipped, removed, problems, time.perf_counter() - started
         )
 
-    def _remember(self, model: Model, pages: list[Page], loaded: Loaded, site_key: str | None) -> None:
+    def _remember(
+        self, model: Model, pages: list[Page], loaded: Loaded, site_key: str | None, background: bool = True
+    ) -> None:
         """Keep this build's model and plan for the next build, and save the plan for the next
-        command-line run (before the manifest that names it; with `save_in_background`, by a
-        child process while this one makes the pages)."""
+        command-line run (before the manifest that names it; with `save_in_background` and
+        `background`, by a child process while this one makes the pages)."""
         self._previous = _Previous(
             model=model,
             pages={page.path: page for page in pages},
@@ -485,7 +488,7 @@ class SiteBuilder:
             event_tokens=self._tokens_of(self._event_tokens_now),
         )
         if not self.long_lived and site_key is not None:
-            if self.save_in_background:
+            if self.save_in_background and background:
                 parallel.in_background(lambda: self._save_plan(site_key))
                 self._plan_files = {}  # as the child leaves them
             else:
