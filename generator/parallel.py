@@ -98,7 +98,9 @@ class Pending:
         """Has the child answered (or is there no child)? Does not wait."""
         if self._fd is None or self._done:
             return True
-        return bool(select.select([self._fd], [], [], 0)[0])
+        poller = select.poll()
+        poller.register(self._fd, select.POLLIN)
+        return bool(poller.poll(0))
 
     def result(self) -> Any:
         """The result: the child's, once it has sent all of it, else `func()` run here."""
@@ -111,7 +113,10 @@ class Pending:
             with os.fdopen(self._fd, "rb") as inp:
                 data = inp.read()
             self._fd = None
-            _, status = os.waitpid(self._pid, 0)
+            try:
+                _, status = os.waitpid(self._pid, 0)
+            except ChildProcessError:  # reaped by someone else: what it sent tells
+                status = 0
             if status == 0:
                 try:
                     return marshal.loads(data)
