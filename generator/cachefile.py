@@ -152,12 +152,14 @@ class Store:
         found: dict[str, tuple[Stamp, Checked]] = {}
         decode = self._decode
         for rel, (stamp, name, problems, references) in rows.items():
+            if type(problems) is not list or type(references) is not list:
+                raise TypeError(rel)  # not what we write: the shard is read again from the files
             key = (stamp[0], stamp[1], stamp[2])
             checked = Checked(
                 rel,
                 None,
-                tuple([Problem(*p) for p in problems]) if problems else (),
-                tuple([Reference(*r) for r in references]) if references else (),
+                () if problems == [] else tuple([Problem(*p) for p in problems]),
+                () if references == [] else tuple([Reference(*r) for r in references]),
                 name=name,
                 source=functools.partial(decode, rel, key) if name is not None else None,
             )

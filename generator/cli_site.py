@@ -55,13 +55,14 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     # inputs are stat-ed by a child process while this one imports what a build needs, a module
     # at a time until the child answers (an unchanged site needs none of them).
     pending = parallel.fork_result(lambda: quick.pack(quick.fingerprint(root, target, today), root))
+    seen = None if clean else quick.survey(target)  # what the last build left: needed either way
     for module in BUILD_MODULES:
         if pending.ready():
             break
         importlib.import_module(module)
     fingerprint = quick.unpack(pending.result(), root)
-    if not clean:
-        record = quick.lookup(target, fingerprint)
+    if seen is not None:
+        record = quick.lookup(target, fingerprint, seen)
         if record is not None:
             _report_again(record, target, quiet, verbose, time.perf_counter() - started)
             return
@@ -72,6 +73,8 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
         click.echo(style("building…", err=True, dim=True), err=True, nl=False)
     builder = SiteBuilder(root, target, today=today)
     builder.cache = app.cache
+    if seen is not None:
+        builder.preloaded_manifest = (seen.pages, seen.meta, seen.complete)
     # This run loads once: the parse cache is saved by a child while the site is built.
     app.cache.save_in_background = builder.save_in_background = True
     try:

@@ -8,12 +8,14 @@ does any job too small to repay the start-up (about 50 ms).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import marshal
 import os
 import select
+import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
@@ -125,6 +127,26 @@ class Pending:
         return self._func()
 
 
+@contextlib.contextmanager
+def _interrupt_held() -> Iterator[None]:
+    """Hold Ctrl-C back while forking: it reaches the parent once the child exists, and never a
+    child before it runs its job (`_forked` makes children ignore it: their jobs are short, and
+    a job cut short would only leave work undone)."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _forked() -> int:
+    """os.fork() (inside `_interrupt_held`); in the child, Ctrl-C is ignored from then on."""
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return pid
+
+
 def fork_result(func: Callable[[], Any]) -> Pending:
     """Start `func()` in a forked child now; its result (which must be marshal-able: str, int,
     bool, tuple, list, dict) is the returned Pending's. This process goes on meanwhile, e.g.
@@ -134,8 +156,14 @@ def fork_result(func: Callable[[], Any]) -> Pending:
         return Pending(func)
     try:
         read_end, write_end = os.pipe()
-        pid = os.fork()
     except OSError:
+        return Pending(func)
+    try:
+        with _interrupt_held():
+            pid = _forked()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
         return Pending(func)
     if pid == 0:
         os.close(read_end)
@@ -160,13 +188,15 @@ def in_background(job: Callable[[], None]) -> None:
         job()
         return
     try:
-        pid = os.fork()
+        with _interrupt_held():
+            pid = _forked()
+            if pid:
+                _background.append(pid)
     except OSError:
         job()
         return
     if pid == 0:
         _child(job)
-    _background.append(pid)
 
 
 def wait_background() -> None:

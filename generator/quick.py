@@ -128,18 +128,39 @@ def _well_formed(record: dict[str, Any]) -> bool:
     )
 
 
-def lookup(out: Path, fingerprint: Fingerprint) -> dict[str, Any] | None:
-    """The last build's report, if that build is what `out` holds and its inputs are unchanged."""
+class Seen(NamedTuple):
+    """What the last build left in the output folder, as `survey` found it."""
+
+    record: dict[str, Any] | None  # its record (None: none, or not ours)
+    manifest_stamp: tuple[int, int, int]
+    pages: dict[str, str]  # its manifest: page → input digest ({} when none)
+    meta: dict[str, Any]
+    complete: bool  # every page the manifest lists is there
+
+
+def survey(out: Path) -> Seen:
+    """Read what `lookup` compares with a fingerprint (the `crm build` command does it while a
+    child process takes the fingerprint; a build that follows uses the manifest read here)."""
     writer = Writer(out)
     record = writer.read_json(RECORD)
-    if not isinstance(record, dict) or record.get("version") != VERSION:
+    manifest_stamp = _stamp(os.path.join(out, MANIFEST))
+    pages, meta = writer.load_manifest_all()
+    complete = bool(pages) and not writer.missing(pages)
+    return Seen(record if isinstance(record, dict) else None, manifest_stamp, pages, meta, complete)
+
+
+def lookup(out: Path, fingerprint: Fingerprint, seen: Seen | None = None) -> dict[str, Any] | None:
+    """The last build's report, if that build is what `out` holds and its inputs are unchanged
+    (`seen`: the folder as surveyed just before, else surveyed now)."""
+    if seen is None:
+        seen = survey(out)
+    record = seen.record
+    if record is None or record.get("version") != VERSION:
         return None
     if record.get("fingerprint") != fingerprint.digest:
         return None
-    if record.get("manifest") != list(_stamp(os.path.join(out, MANIFEST))) or not _well_formed(record):
+    if record.get("manifest") != list(seen.manifest_stamp) or not _well_formed(record):
         return None
-    pages, meta = writer.load_manifest_all()
-    if not pages or meta.get("unsaved") or writer.missing(pages):
+    if not seen.pages or seen.meta.get("unsaved") or not seen.complete:
         return None
     return record
-

@@ -335,6 +335,10 @@ class SiteBuilder:
         self.stamps: dict[str, str] = {}
         self.loaded: Loaded | None = None
         self.preloaded: Loaded | None = None  # a Loaded the caller already has, used by the next build
+        # The manifest the caller read just before (pages, metadata, every page there?), used by
+        # the first build instead of reading it again.
+        self.preloaded_manifest: tuple[dict[str, str], dict[str, Any], bool] | None = None
+        self._pages_complete: bool | None = None
         self._draft_errors: dict[str, Problem] = {}
         # In-process memos for rebuilds while serving: what was derived from unchanged inputs.
         self._followups_for: tuple[Settings, dt.date] | None = None
@@ -388,7 +392,11 @@ class SiteBuilder:
         if clean:
             self._reset()
         if self.manifest is None:
-            self.manifest, self.meta = self.writer.load_manifest_all()
+            if self.preloaded_manifest is not None:  # as the caller just read it
+                self.manifest, self.meta, self._pages_complete = self.preloaded_manifest
+                self.preloaded_manifest = None
+            else:
+                self.manifest, self.meta = self.writer.load_manifest_all()
             if self.meta.get("unsaved"):
                 # A server stopped without saving it: which pages exist is known, their inputs not.
                 self.manifest, self.meta = dict.fromkeys(self.manifest, ""), {}
@@ -407,7 +415,7 @@ class SiteBuilder:
             self._previous = self._restore_plan(loaded)  # the server's first build: the last plan
         fast = not (self.long_lived and self._previous is None)
         if fast and not clean and site_key is not None and site_key == self.meta.get("site_key"):
-            if all(self.writer.exists(path) for path in self.manifest):
+            if self._all_pages_there():
                 problems = list(loaded.problems) + [Problem(*p) for p in self.meta.get("build_problems", [])]
                 problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
                 count = len(self.manifest)
@@ -417,6 +425,7 @@ class SiteBuilder:
         self._written = self._skipped = 0
         if not clean and self._previous is None:
             self._previous = self._restore_plan(loaded)  # a command-line run: the last run's plan
+        self._pages_complete = None  # the caller's answer is this build's alone
         update = None if clean else self._incremental(loaded, renderer)
         if update is not None:
             # The pages of the contacts that changed first (the one being edited is usually the
@@ -470,6 +479,15 @@ class SiteBuilder:
         return BuildReport(
             count, self._written, self._skipped, removed, problems, time.perf_counter() - started
         )
+
+    def _all_pages_there(self) -> bool:
+        """Does every page of the last build's manifest exist? (Asked once a build: the answer
+        a caller gave with the manifest it read counts once.)"""
+        known, self._pages_complete = self._pages_complete, None
+        if known is not None:
+            return known
+        assert self.manifest is not None
+        return not self.writer.missing(self.manifest)
 
     def _remember(
         self, model: Model, pages: list[Page], loaded: Loaded, site_key: str | None, background: bool = True
@@ -611,7 +629,7 @@ class SiteBuilder:
         if not isinstance(build_id, str) or not self.manifest:
             return None
         snapshot = self._read_plan(build_id)
-        if snapshot is None or self.writer.missing(self.manifest):
+        if snapshot is None or not self._all_pages_there():
             return None
         sources = {item.file.rsplit("/", 1)[-1][:-3]: item for item in loaded.checked if item.valid}
         followups: dict[str, list[FollowUp]] = {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from generator.cachefile import shard_of
 from generator.load import ContactCache, load
 
@@ -76,6 +78,21 @@ def test_corrupt_or_foreign_cache_is_ignored(demo_root):
     loaded = load(demo_root, ContactCache(persist=demo_root))
     assert len(loaded.contacts) == 12
     assert loaded.contacts == load(demo_root, ContactCache()).contacts
+
+
+@pytest.mark.parametrize("damaged", [None, 0, "", {}])
+def test_an_index_row_with_damaged_problems_or_references_is_not_trusted(demo_root, damaged):
+    """A row whose lists are not lists means its shard is read again, never "no problems"."""
+    bad = "---\nname: Bad Date\ninteractions:\n  - date: 2026-13-40\n    type: coffee\n---\nSee [[ghost]].\n"
+    (demo_root / "contacts" / "bad-date.md").write_text(bad)
+    expected = problems_of(demo_root)
+    assert any("error" in p for p in expected) and any("ghost" in p for p in expected)
+    rel = "contacts/bad-date.md"
+    shard = demo_root / ".tipscale" / f"index-{shard_of(rel):02d}.json"
+    doc = json.loads(shard.read_text())
+    doc["files"][rel][2] = doc["files"][rel][3] = damaged
+    shard.write_text(json.dumps(doc))
+    assert problems_of(demo_root) == expected
 
 
 def test_cache_and_index_disagreeing_is_survived(demo_root):

@@ -150,6 +150,40 @@ def test_fork_result_and_background_jobs(tmp_path):
     assert out["serial_ready"] and out["serial"] and out["serial_job"]
 
 
+INTERRUPT_SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from pathlib import Path
+    from generator import parallel
+
+    os.environ["TIPSCALE_WORKERS"] = "2"
+    folder = Path(sys.argv[1])
+    def job():
+        time.sleep(0.5)
+        (folder / "written").write_text("yes")
+    pending = parallel.fork_result(lambda: (time.sleep(0.5), os.getpid())[1])
+    parallel.in_background(job)
+    try:
+        os.killpg(os.getpgid(0), signal.SIGINT)  # Ctrl-C: to the whole process group
+        time.sleep(5)
+    except KeyboardInterrupt:
+        print("interrupted")
+    parallel.wait_background()
+    print("child result", pending.result() != os.getpid())
+    """
+)
+
+
+def test_ctrl_c_reaches_the_parent_and_children_finish_their_job_silently(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPT_SCRIPT, str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False, start_new_session=True,
+    )  # fmt: skip
+    assert result.stdout.split("\n")[:2] == ["interrupted", "child result True"], result.stderr
+    assert (tmp_path / "written").read_text() == "yes"
+    assert result.stderr == ""
+
+
 @pytest.mark.parametrize("text", ["short", "x" * 200, "é" * 100, "a" + "日本語" * 40, "ab😀" * 30])
 def test_fold_keeps_characters_whole(text):
     folded = fold("DESCRIPTION:" + text)
