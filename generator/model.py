@@ -152,6 +152,10 @@ class FollowUp:
     @functools.cached_property
     def uid_key(self) -> str:
         """Stable identity across builds (used for calendar UIDs and page anchors)."""
+        return self.key_text()
+
+    def key_text(self) -> str:
+        """`uid_key`, computed each time."""
         if self.interaction is not None:
             return f"{self.contact}-{self.kind}-{self.interaction.date.isoformat()}-{self.interaction.index}"
         if self.reminder is not None:

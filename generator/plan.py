@@ -57,12 +57,16 @@ def _followup_to_json(f: FollowUp) -> list[Any]:
 
 
 def _followup_from_json(d: list[Any]) -> FollowUp:
-    return FollowUp(
+    made = FollowUp(
         d[0], d[1], d[2], dt.date.fromisoformat(d[3]), d[4], d[5],
         interaction_from_json(d[6]) if d[6] is not None else None,
         reminder_from_json(d[7]) if d[7] is not None else None,
         d[8],
     )  # fmt: skip
+    # Every restored follow-up is asked for its key (dashboard cards, calendar events): set it
+    # now, cheaper than the cached property's first call (it takes a lock).
+    made.__dict__["uid_key"] = made.key_text()
+    return made
 
 
 def _problem(p: Problem) -> list[Any]:

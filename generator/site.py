@@ -229,12 +229,20 @@ class Model:
 
 
 SHELF_SHARDS = 16
-SEARCH_PAGES = 16  # the list's search index is split so that an edit rewrites a sixteenth of it
+SEARCH_PAGES = SHELF_SHARDS  # the list's search index is split so that an edit rewrites a sixteenth of it
 LEGACY_STATE = ("fragments.json", "cards.json", "events.json")  # single files of earlier versions
 
 
 def _shard(key: str, count: int) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) % count
+
+
+def _search_key(slug: str, row_key: str) -> str:
+    return f"{slug}\0{row_key}"
+
+
+def _search_part_of_key(key: str) -> int:
+    return _shard(key.partition("\0")[0], SEARCH_PAGES)
 
 
 class _Shelf:
@@ -243,8 +251,9 @@ class _Shelf:
     in `.tipscale/NAME-NN.json` in the output folder: sixteen files by key, each read when one of
     its keys is wanted and written when it changed (a long-lived builder writes them on flush)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, shard_of: Callable[[str], int] | None = None) -> None:
         self.name = name
+        self.shard_of = shard_of if shard_of is not None else (lambda key: _shard(key, SHELF_SHARDS))
         self.shards: dict[int, dict[str, str]] = {}
         self.dirty: set[int] = set()
         self.live: set[str] = set()  # keys the build in progress uses
@@ -261,7 +270,7 @@ class _Shelf:
 
     def get(self, writer: Writer, key: str, read: bool = True) -> str | None:
         """The fragment kept under `key`; `read=False`: only if its shard is in memory already."""
-        number = _shard(key, SHELF_SHARDS)
+        number = self.shard_of(key)
         items = self.shards.get(number)
         if items is None:
             if not read:
@@ -270,7 +279,7 @@ class _Shelf:
         return items.get(key)
 
     def put(self, writer: Writer, key: str, value: str) -> None:
-        number = _shard(key, SHELF_SHARDS)
+        number = self.shard_of(key)
         self._load(writer, number)[key] = value
         self.dirty.add(number)
 
@@ -326,7 +335,9 @@ class SiteBuilder:
         self.manifest: dict[str, str] | None = None
         self.meta: dict[str, Any] = {}  # the last build's site key and the problems only a build finds
         self._rows = _Shelf("rows")  # list rows, by row key
-        self._search = _Shelf("search")  # search entries, by row key
+        # Search entries, by slug and row key, kept with the other entries of their search part
+        # (remaking one part of the search index reads one file of them).
+        self._search = _Shelf("search", _search_part_of_key)
         self.notes_html: dict[str, Markup] = {}
         self.head: str | None = None
         self.histories: dict[str, list[Commit]] = {}
@@ -468,7 +479,7 @@ class SiteBuilder:
         self.manifest = new_manifest
         self.meta = meta
         self._rows.live = set(self._row_keys_now.values())
-        self._search.live = set(self._row_keys_now.values())
+        self._search.live = {_search_key(slug, key) for slug, key in self._row_keys_now.items()}
         for shelf in (self._rows, self._search, self._cards, self._events):
             shelf.finish(self.writer, save=not self.long_lived)
         for legacy in LEGACY_STATE:
@@ -1509,7 +1520,7 @@ class SiteBuilder:
         def make() -> bytes:
             entries = []
             for slug in slugs:
-                key = row_keys[slug]
+                key = _search_key(slug, row_keys[slug])
                 entry = self._search.get(self.writer, key)
                 if entry is None:
                     entry = json.dumps(slug) + ":" + json.dumps(_search_text(model.contacts[slug]))

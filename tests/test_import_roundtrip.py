@@ -30,7 +30,8 @@ note = st.text(
     company=text,
     title=text,
     location=text,
-    tags=st.lists(text, max_size=4, unique_by=str.casefold),
+    # Google's own groups ("myContacts", "starred") are dropped on import by design.
+    tags=st.lists(text.filter(lambda t: t.casefold() not in vcard.SYSTEM_CATEGORIES), max_size=4, unique_by=str.casefold),
     body=note,
 )
 def test_vcard_write_then_read(name, company, title, location, tags, body):
