@@ -164,7 +164,24 @@ def _bytecode_cache(root: Path | None) -> jinja2.BytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return _KeptTemplates(str(folder))
+
+
+class _KeptTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache, best effort: a folder that cannot be written (or read, or that went
+    away) only means compiling the templates again, never a failed build."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
 
 
 class Renderer:

@@ -268,6 +268,35 @@ def test_compiled_templates_kept_between_runs_follow_template_edits(tmp_path):
     assert list((root / ".tipscale" / "jinja").rglob("*.cache"))  # compiled once, kept for the next run
 
 
+@pytest.mark.parametrize("damage", ["gone", "a file", "unreadable entries"])
+def test_a_compiled_templates_folder_that_cannot_be_used_only_means_compiling_again(tmp_path, damage):
+    """`.tipscale/jinja/` is best effort: a folder that went away, cannot be written or holds
+    entries that cannot be read never fails a build."""
+    import shutil
+
+    root = tmp_path / "crm"
+    generate(root, 5, 2)
+    cli_builder(root, tmp_path / "first").build()
+    kept = root / ".tipscale" / "jinja"
+    folders = [p for p in kept.iterdir() if p.is_dir()]
+    assert folders and list(kept.rglob("*.cache"))
+    builder = cli_builder(root, tmp_path / "second")
+    builder._renderer()  # the environment and its cache folder exist before the damage
+    for folder in folders:
+        if damage == "gone":
+            shutil.rmtree(folder)
+        elif damage == "a file":
+            shutil.rmtree(folder)
+            folder.write_text("not a folder")
+        else:
+            for entry in folder.iterdir():
+                entry.unlink()
+                entry.mkdir()  # a folder where a compiled template should be: reading it fails
+    report = builder.build()
+    assert report.errors == [] and report.written > 0
+    assert tree(tmp_path / "second") == tree(tmp_path / "first")
+
+
 @pytest.mark.parametrize("mode", ["cli", "server"])
 def test_a_notes_edit_rewrites_the_contact_page_and_one_search_part_only(demo_root, tmp_path, monkeypatch, mode):
     """Summary pages name their fragments by their bytes: new notes change no row, card or
