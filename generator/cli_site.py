@@ -62,7 +62,7 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
         importlib.import_module(module)
     fingerprint = quick.unpack(pending.result(), root)
     if seen is not None:
-        record = quick.lookup(target, fingerprint, seen)
+        record = quick.lookup(fingerprint, seen)
         if record is not None:
             _report_again(record, target, quiet, verbose, time.perf_counter() - started)
             return

@@ -293,9 +293,10 @@ def _update(root: Path, cache: ContactCache, last: _Last, recheck: set[str], set
     item_problems = [p for p in last.item_problems if p.file not in recheck]
     ref_problems = [p for p in last.ref_problems if p.file not in recheck]
     known = functools.cache(lambda: sorted(last.slugs))
+    nowhere = _nowhere(changes, last.slugs, last.names)
     for item in changes:
         item_problems.extend(item.problems)
-        found = _unresolved(item, last.slugs, last.names, known)
+        found = _unresolved(item, nowhere, known)
         cache.ref_problems[item.file] = (item, found)
         ref_problems.extend(found)
     cache.last = _Last(
@@ -425,25 +426,13 @@ def _resolve_cached(
         cache.ref_names, cache.ref_slugs, cache.ref_problems = names, slugs, {}
     memo = cache.ref_problems
     known = functools.cache(lambda: sorted(slugs))
-    # The targets that lead nowhere, among those of the files not answered yet (each target is
-    # looked up once: ten thousand files share most of theirs).
-    targets = {
-        ref.target
-        for item in checked
-        if item.references and ((hit := memo.get(item.file)) is None or hit[0] is not item)
-        for ref in item.references
-    }
-    nowhere = {target for target in targets if resolve_link(target, slugs, names) is None}
+    stale = [item for item in checked if (hit := memo.get(item.file)) is None or hit[0] is not item]
+    nowhere = _nowhere(stale, slugs, names)
     problems: list[Problem] = []
     for item in checked:
         hit = memo.get(item.file)
         if hit is None or hit[0] is not item:
-            found = (
-                [_reference_problem(ref, item.file, known()) for ref in item.references if ref.target in nowhere]
-                if nowhere and item.references
-                else []
-            )
-            hit = memo[item.file] = (item, found)
+            hit = memo[item.file] = (item, _unresolved(item, nowhere, known))
         problems.extend(hit[1])
     if len(memo) > len(checked):
         live = {item.file for item in checked}
@@ -452,16 +441,19 @@ def _resolve_cached(
     return problems
 
 
-def _unresolved(
-    item: Checked, slugs: AbstractSet[str], names: dict[str, str], known: Callable[[], list[str]]
-) -> list[Problem]:
-    """Problems for the file's references that lead to no contact (`known`: every slug, sorted,
-    for "did you mean", made only when one is needed)."""
-    return [
-        _reference_problem(ref, item.file, known())
-        for ref in item.references
-        if resolve_link(ref.target, slugs, names) is None
-    ]
+def _nowhere(items: list[Checked], slugs: AbstractSet[str], names: dict[str, str]) -> set[str]:
+    """The targets of these files' references that lead to no contact (each target looked up
+    once: ten thousand files share most of theirs)."""
+    targets = {ref.target for item in items for ref in item.references}
+    return {target for target in targets if resolve_link(target, slugs, names) is None}
+
+
+def _unresolved(item: Checked, nowhere: AbstractSet[str], known: Callable[[], list[str]]) -> list[Problem]:
+    """Problems for the file's references that lead to no contact (`nowhere`: such targets;
+    `known`: every slug, sorted, for "did you mean", made only when one is needed)."""
+    if not nowhere:
+        return []
+    return [_reference_problem(ref, item.file, known()) for ref in item.references if ref.target in nowhere]
 
 
 def _reference_problem(ref: Reference, file: str, known: list[str]) -> Problem:

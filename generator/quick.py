@@ -149,11 +149,9 @@ def survey(out: Path) -> Seen:
     return Seen(record if isinstance(record, dict) else None, manifest_stamp, pages, meta, complete)
 
 
-def lookup(out: Path, fingerprint: Fingerprint, seen: Seen | None = None) -> dict[str, Any] | None:
-    """The last build's report, if that build is what `out` holds and its inputs are unchanged
-    (`seen`: the folder as surveyed just before, else surveyed now)."""
-    if seen is None:
-        seen = survey(out)
+def lookup(fingerprint: Fingerprint, seen: Seen) -> dict[str, Any] | None:
+    """The last build's report, if that build is what the output folder holds (`seen`: as
+    surveyed just before) and its inputs are unchanged."""
     record = seen.record
     if record is None or record.get("version") != VERSION:
         return None
