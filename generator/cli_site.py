@@ -52,16 +52,29 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
         _check_today_env()
     target = out if out is not None else root / "site"
     # Not one input changed since the last command-line build: nothing to load or render. The
-    # inputs are stat-ed by a child process while this one imports what a build needs, a module
-    # at a time until the child answers (an unchanged site needs none of them).
-    pending = parallel.fork_result(lambda: quick.pack(quick.fingerprint(root, target, today), root))
-    seen = None if clean else quick.survey(target)  # what the last build left: needed either way
+    # inputs are stat-ed by a child process (which also does the little of a build that needs
+    # only the files on disk) while this one imports what a build needs, a module at a time
+    # until the child answers (an unchanged site needs none of them), then reads the last
+    # build's plan ahead, a file at a time.
+    pending = parallel.fork_result(lambda: quick.take(root, target, today))
+    seen = None if clean else quick.survey(target, pages_there=False)  # the child looks at the pages
     for module in BUILD_MODULES:
         if pending.ready():
             break
         importlib.import_module(module)
-    fingerprint = quick.unpack(pending.result(), root)
+    prefetched = None
+    site_key = seen.meta.get("site_key") if seen is not None else None
+    if isinstance(site_key, str) and not pending.ready():
+        from .plan import Prefetch
+        from .write import Writer
+
+        prefetched = Prefetch(Writer(target), site_key)
+        while prefetched.step() and not pending.ready():
+            pass
+    taken = quick.untake(pending.result(), root)
+    fingerprint = taken.fingerprint
     if seen is not None:
+        seen = quick.completed(seen, taken, target)
         record = quick.lookup(fingerprint, seen)
         if record is not None:
             _report_again(record, target, quiet, verbose, time.perf_counter() - started)
@@ -74,7 +87,9 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     builder = SiteBuilder(root, target, today=today)
     builder.cache = app.cache
     if seen is not None:
-        builder.preloaded_manifest = (seen.pages, seen.meta, seen.complete)
+        builder.preloaded_manifest = (seen.pages, seen.meta, bool(seen.complete))
+    builder.prefetched = prefetched
+    builder.preloaded_files_key = (fingerprint.stamps, taken.files_key)
     # This run loads once: the parse cache is saved by a child while the site is built.
     app.cache.save_in_background = builder.save_in_background = True
     try:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from . import collector
 from .paths import RootNotFound, find_root
 
 if TYPE_CHECKING:  # loading imports the parser (YAML, validation): only when a command loads
@@ -69,7 +70,8 @@ class App:
 
         if self._loaded is None or fresh:
             self.cache.persist = self.root
-            self._loaded = load(self.root, self.cache, meanwhile=meanwhile)
+            with collector.held():  # what a load makes lives until the command ends
+                self._loaded = load(self.root, self.cache, meanwhile=meanwhile)
         return self._loaded
 
     def today(self) -> dt.date:

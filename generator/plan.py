@@ -1,14 +1,23 @@
 """The last build's plan, kept between command-line runs in `site/.tipscale/plan.json`.
 
 A rebuild after one edit then updates the plan for the files that changed (as the live server
-does in memory) instead of decoding and planning ten thousand contacts again. It is JSON (never
-pickle) and is only a shortcut: it names the build it belongs to (the manifest's site key), and
-one that does not match, or does not decode, is ignored and the site is planned in full.
+does in memory) instead of decoding and planning ten thousand contacts again. It is only a
+shortcut: it names the build it belongs to (the manifest's site key), and one that does not
+match, or does not decode, is ignored and the site is planned in full.
+
+plan.json is JSON; its large parts are kept with `marshal` (never pickle: it makes only plain
+values, str, int, None, bool, tuple, list and dict, and runs nothing), in the very shapes the plan
+uses, so reading them back builds no second copy (JSON has no tuples: decoding 7 MB of it into
+the plan's shapes took twice as long as reading it). What is read is checked part by part; a
+part that is not what this version writes means a full plan, like a missing one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import marshal
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +25,11 @@ from .cachefile import Stamp, interaction_from_json, interaction_to_json, remind
 from .followups import FollowUpRate
 from .gitlog import Commit
 from .model import FollowUp, Interaction, Problem
+from .write import STATE_DIR, Writer
 
-VERSION = 3
+VERSION = 4
+HEAD = f"{STATE_DIR}/plan.json"
+PART_FILE = re.compile(r"plan-[a-z_]+-[0-9a-f]{12}\.bin")
 
 Profile = tuple[str, tuple[str, ...], str]  # name, tags, company
 
@@ -47,33 +59,77 @@ class Plan:
     event_tokens: dict[str, str]
 
 
-def _followup_to_json(f: FollowUp) -> list[Any]:
-    return [
-        f.contact, f.name, f.kind, f.due.isoformat(), f.status, f.days,
-        interaction_to_json(f.interaction) if f.interaction is not None else None,
+def _followup_to_value(f: FollowUp) -> tuple[Any, ...]:
+    return (
+        f.contact, f.name, f.kind, f.due.toordinal(), f.status, f.days,
+        _interaction_to_value(f.interaction) if f.interaction is not None else None,
         reminder_to_json(f.reminder) if f.reminder is not None else None,
-        f.note_missing_gained,
-    ]  # fmt: skip
-
-
-def _followup_from_json(d: list[Any]) -> FollowUp:
-    made = FollowUp(
-        d[0], d[1], d[2], dt.date.fromisoformat(d[3]), d[4], d[5],
-        interaction_from_json(d[6]) if d[6] is not None else None,
-        reminder_from_json(d[7]) if d[7] is not None else None,
-        d[8],
+        f.note_missing_gained, f.uid_key,
     )  # fmt: skip
-    # Every restored follow-up is asked for its key (dashboard cards, calendar events): set it
-    # now, cheaper than the cached property's first call (it takes a lock).
-    made.__dict__["uid_key"] = made.key_text()
+
+
+def _interaction_to_value(i: Interaction) -> tuple[Any, ...]:
+    return (
+        i.index, i.line, i.date.toordinal(), i.time, i.type, i.summary, i.gained, i.with_,
+        i.followed_up.toordinal() if i.followed_up is not None else None, i.skip,
+    )  # fmt: skip
+
+
+_NONE = type(None)
+
+
+def _followups_from_values(rows: list[Any]) -> list[FollowUp]:
+    """The follow-ups of part "followups", as `_followup_to_value` saved them. Each value's type
+    is checked a column at a time (in C); the frozen dataclasses are then made without their
+    __init__ (which sets each field through object.__setattr__: most of the time it took), their
+    key set as saved (it spares the cached property's first call, which takes a lock)."""
+    if not rows:
+        return []
+    if not _only(rows, tuple) or not _sizes(rows, 10):
+        raise TypeError("followups")
+    cols = list(zip(*rows, strict=True))
+    for col, types in zip(cols, _FOLLOWUP_TYPES, strict=True):
+        if not _only(col, *types):
+            raise TypeError("followups")
+    inter = [i for i in cols[6] if i is not None]
+    if inter:
+        if not _sizes(inter, 10):
+            raise TypeError("interactions")
+        icols = list(zip(*inter, strict=True))
+        for col, types in zip(icols, _INTERACTION_TYPES, strict=True):
+            if not _only(col, *types):
+                raise TypeError("interactions")
+        if not _only(itertools.chain.from_iterable(icols[7]), str):
+            raise TypeError("with")
+    new, day, made = object.__new__, dt.date.fromordinal, []
+    for v in rows:
+        i = v[6]
+        if i is not None:
+            interaction = new(Interaction)
+            d = interaction.__dict__
+            d["index"], d["line"], d["date"], d["time"], d["type"] = i[0], i[1], day(i[2]), i[3], i[4]
+            d["summary"], d["gained"], d["with_"], d["skip"] = i[5], i[6], i[7], i[9]
+            d["followed_up"] = day(i[8]) if i[8] is not None else None
+            i = interaction
+        followup = new(FollowUp)
+        d = followup.__dict__
+        d["contact"], d["name"], d["kind"], d["due"], d["status"] = v[0], v[1], v[2], day(v[3]), v[4]
+        d["days"], d["interaction"], d["note_missing_gained"], d["uid_key"] = v[5], i, v[8], v[9]
+        d["reminder"] = reminder_from_json(v[7]) if v[7] is not None else None
+        made.append(followup)
     return made
+
+
+# The types of each value of a saved follow-up, and of its interaction (see _followup_to_value).
+_FOLLOWUP_TYPES = ((str,), (str,), (str,), (int,), (str,), (int,), (tuple, _NONE), (list, _NONE), (bool,), (str,))
+_INTERACTION_TYPES = ((int,), (int,), (int,), (str, _NONE), (str,), (str,), (str,), (tuple,), (int, _NONE), (bool,))
 
 
 def _problem(p: Problem) -> list[Any]:
     return [p.file, p.line, p.column, p.severity, p.field, p.message]
 
 
-# The large parts, each in a file of its own (`plan-NAME-TOKEN.json`), so that a rebuild after
+# The large parts, each in a file of its own (`plan-NAME-TOKEN.bin`), so that a rebuild after
 # one edit writes again only the parts that edit changed (the file stamps and the row keys, most
 # often), not six megabytes of JSON. plan.json names the files of the parts it goes with.
 SECTIONS = (
@@ -103,25 +159,72 @@ def _histories(plan: Plan) -> dict[str, Any]:
     return {"commits": commits, "files": histories}
 
 
-def encode_section(plan: Plan, name: str) -> Any:
-    """One part of the plan as JSON values (what its file holds; `decode` reads it back)."""
-    if name == "versions":
-        return {f: list(v) for f, v in plan.versions.items()}
-    if name == "profiles":
-        return {k: [v[0], list(v[1]), v[2]] for k, v in plan.profiles.items()}
+def encode_section(plan: Plan, name: str) -> bytes:
+    """One part of the plan, as its file holds it (`read_section` reads it back). Raises
+    ValueError when a value is not one marshal keeps (never so for what a build makes)."""
     if name == "followups":
-        return [_followup_to_json(f) for f in plan.all_followups]
-    if name in ("resolved", "backlinks"):
-        links: dict[str, list[Any]] = getattr(plan, name)
-        return {k: [list(item) for item in v] for k, v in links.items()}
-    if name in ("tags", "companies"):
-        groups: dict[str, tuple[str, list[str]]] = getattr(plan, name)
-        return {k: [display, list(members)] for k, (display, members) in groups.items()}
-    if name == "order":
-        return list(plan.order)
-    if name == "histories":
-        return _histories(plan)
-    return dict(getattr(plan, name))  # row keys and tokens: str → str
+        value: Any = [_followup_to_value(f) for f in plan.all_followups]
+    elif name == "histories":
+        value = _histories(plan)
+    else:
+        value = section_value(plan, name)  # plain values already, in the shapes marshal keeps
+    return marshal.dumps(value)
+
+
+def read_section(data: bytes) -> Any:
+    """A part's file as `encode_section` wrote it; None when it is not marshal data. (What the
+    values are is checked by `decode`.)"""
+    try:
+        return marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
+def _only(items: Any, *types: type) -> bool:
+    """Is every item of `items` of exactly one of these types? (In C: a check of ten thousand
+    items costs a fraction of a millisecond.)"""
+    return set(map(type, items)) <= set(types)
+
+
+def _sizes(items: Any, *sizes: int) -> bool:
+    return set(map(len, items)) <= set(sizes)
+
+
+def _columns(rows: Any, size: int) -> list[tuple[Any, ...]] | None:
+    """The columns of `rows` when each is a tuple of `size` values, else None."""
+    rows = list(rows)
+    if not _only(rows, tuple) or not _sizes(rows, size):
+        return None
+    return list(zip(*rows, strict=True)) if rows else [()] * size
+
+
+def _checked(name: str, value: Any) -> Any:
+    """Part `name` as read, when it has the shape `encode_section` writes; raises TypeError."""
+    chain = itertools.chain.from_iterable
+    if name == "followups" or name == "order":
+        ok = type(value) is list and _only(value, tuple if name == "followups" else str)
+    elif type(value) is not dict or not _only(value, str):
+        ok = False
+    elif name == "histories":
+        return value  # read through, converting (see decode)
+    elif name == "versions":
+        ok = _columns(value.values(), 3) is not None and _only(chain(value.values()), int)
+    elif name == "profiles":
+        cols = _columns(value.values(), 3)
+        ok = cols is not None and _only(cols[0], str) and _only(cols[2], str) and _only(cols[1], tuple)
+        ok = ok and _only(chain(cols[1]), str)  # type: ignore[index]
+    elif name in ("resolved", "backlinks"):
+        cols = _columns(chain(value.values()), 2) if _only(value.values(), list) else None
+        found = (str, type(None)) if name == "resolved" else (str,)
+        ok = cols is not None and _only(cols[0], str) and _only(cols[1], *found)
+    elif name in ("tags", "companies"):
+        cols = _columns(value.values(), 2)
+        ok = cols is not None and _only(cols[0], str) and _only(cols[1], list) and _only(chain(cols[1]), str)
+    else:  # row keys and tokens: str → str
+        ok = _only(value.values(), str)
+    if not ok:
+        raise TypeError(name)
+    return value
 
 
 def encode_head(plan: Plan, build_id: str, files: dict[str, str]) -> dict[str, Any]:
@@ -141,37 +244,71 @@ def encode_head(plan: Plan, build_id: str, files: dict[str, str]) -> dict[str, A
 
 
 def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
-    """The plan of head `doc` and its large parts (`sections`, as read from their files), or None
-    when it is not the plan of build `build_id` or is malformed."""
+    """The plan of head `doc` and its large parts (`sections`, as `read_section` read them from
+    their files), or None when it is not the plan of build `build_id` or is malformed."""
     if not isinstance(doc, dict) or doc.get("version") != VERSION or doc.get("build") != build_id:
         return None
     try:
         base, today, real_today, head = doc["key"]
-        histories = sections["histories"]
+        parts = {name: _checked(name, sections[name]) for name in SECTIONS}
+        histories = parts["histories"]
         commits = [
             Commit(dt.datetime.fromtimestamp(int(c[1]), dt.UTC), str(c[2]), str(c[3]), str(c[0]))
             for c in histories["commits"]
         ]
         return Plan(
             key=(str(base), dt.date.fromisoformat(today), dt.date.fromisoformat(real_today), head),
-            versions={str(f): (int(v[0]), int(v[1]), int(v[2])) for f, v in sections["versions"].items()},
-            profiles={str(k): (str(v[0]), tuple(v[1]), str(v[2])) for k, v in sections["profiles"].items()},
-            all_followups=[_followup_from_json(f) for f in sections["followups"]],
+            versions=parts["versions"],
+            profiles=parts["profiles"],
+            all_followups=_followups_from_values(parts["followups"]),
             shares={str(k): (int(v[0]), int(v[1])) for k, v in doc["shares"].items()},
             rate=FollowUpRate(int(doc["rate"][0]), int(doc["rate"][1])),
             recent=[(str(slug), interaction_from_json(i)) for slug, i in doc["recent"]],
             recent_complete=bool(doc["recent_complete"]),
-            resolved={k: [(t, f) for t, f in v] for k, v in sections["resolved"].items()},
-            backlinks={k: [(a, b) for a, b in v] for k, v in sections["backlinks"].items()},
-            tags={k: (d, list(m)) for k, (d, m) in sections["tags"].items()},
-            companies={k: (d, list(m)) for k, (d, m) in sections["companies"].items()},
-            order=list(sections["order"]),
-            histories={path: [commits[n] for n in refs] for path, refs in histories["files"].items()},
+            resolved=parts["resolved"],
+            backlinks=parts["backlinks"],
+            tags=parts["tags"],
+            companies=parts["companies"],
+            order=parts["order"],
+            histories={str(path): [commits[n] for n in refs] for path, refs in histories["files"].items()},
             invalid={slug: [Problem(*p) for p in problems] for slug, problems in doc["invalid"].items()},
-            row_keys=dict(sections["row_keys"]),
-            row_tokens=dict(sections["row_tokens"]),
-            card_tokens=dict(sections["card_tokens"]),
-            event_tokens=dict(sections["event_tokens"]),
+            row_keys=parts["row_keys"],
+            row_tokens=parts["row_tokens"],
+            card_tokens=parts["card_tokens"],
+            event_tokens=parts["event_tokens"],
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError):
         return None
+
+
+class Prefetch:
+    """The files of a saved plan read ahead, one at a time (`crm build` reads them while a child
+    process takes its fingerprint, until that answers), for the build that may follow. Parts are
+    kept by file name: a part's file is never written again under the same name."""
+
+    def __init__(self, writer: Writer, build_id: str) -> None:
+        self.writer = writer
+        self.build_id = build_id
+        self.head: Any = None
+        self.parts: dict[str, Any] = {}  # file name → its values (None: unreadable)
+        self._todo: list[str] | None = None
+
+    def step(self) -> bool:
+        """Read one more file; False once there is none left to read."""
+        if self._todo is None:
+            head = self.head = self.writer.read_json(HEAD)
+            ours = isinstance(head, dict) and head.get("version") == VERSION and head.get("build") == self.build_id
+            files = head.get("files") if ours else None
+            self._todo = [f for f in files.values() if isinstance(f, str)] if isinstance(files, dict) else []
+        elif self._todo:
+            file = self._todo.pop()
+            self.parts[file] = read_part(self.writer, file)
+        return bool(self._todo)
+
+
+def read_part(writer: Writer, file: str) -> Any:
+    """The values in part file `file` (None: not a part's name, missing or unreadable)."""
+    if not PART_FILE.fullmatch(file):
+        return None
+    data = writer.read_bytes(f"{STATE_DIR}/{file}")
+    return read_section(data) if data is not None else None

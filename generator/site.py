@@ -22,7 +22,6 @@ import hashlib
 import heapq
 import json
 import os
-import re
 import secrets
 import time
 import zlib
@@ -34,7 +33,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from . import __version__, gitlog, parallel, plan, quick
+from . import __version__, collector, gitlog, parallel, plan, quick
 from .cachefile import Stamp
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
@@ -48,8 +47,7 @@ from .slugs import slugify as _slugify
 from .validate import Checked
 from .write import STATE_DIR, Writer
 
-PLAN = f"{STATE_DIR}/plan.json"
-_PLAN_FILE = re.compile(r"plan-[a-z_]+-[0-9a-f]{12}\.json")
+PLAN = plan.HEAD
 
 RECENT_LIMIT = 12
 KIND_LABEL = {
@@ -346,6 +344,10 @@ class SiteBuilder:
         self.stamps: dict[str, str] = {}
         self.loaded: Loaded | None = None
         self.preloaded: Loaded | None = None  # a Loaded the caller already has, used by the next build
+        self.prefetched: plan.Prefetch | None = None  # the saved plan's files, read ahead by the caller
+        # (stamps, the sum of their file_key): the files' part of the site key, as the caller
+        # found it (`crm build`'s child process), for a load that used those very stamps
+        self.preloaded_files_key: tuple[dict[str, Stamp], int] | None = None
         # The manifest the caller read just before (pages, metadata, every page there?), used by
         # the first build instead of reading it again.
         self.preloaded_manifest: tuple[dict[str, str], dict[str, Any], bool] | None = None
@@ -597,9 +599,12 @@ class SiteBuilder:
                 if value is kept[1] or value == kept[1]:
                     files[name] = kept[0]
                     continue
-            files[name] = f"plan-{name}-{secrets.token_hex(6)}.json"
-            text = json.dumps(plan.encode_section(snapshot, name), ensure_ascii=False, separators=(",", ":"))
-            self.writer.write(f"{STATE_DIR}/{files[name]}", text.encode("utf-8"))
+            try:
+                data = plan.encode_section(snapshot, name)
+            except ValueError:  # not a plain value: no plan is kept, the next run plans in full
+                return
+            files[name] = f"plan-{name}-{secrets.token_hex(6)}.bin"
+            self.writer.write(f"{STATE_DIR}/{files[name]}", data)
         head = plan.encode_head(snapshot, build_id, files)
         self.writer.write(PLAN, json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         self._plan_files = {}
@@ -613,8 +618,13 @@ class SiteBuilder:
             self.writer.remove(f"{STATE_DIR}/{name}")
 
     def _read_plan(self, build_id: str) -> plan.Plan | None:
-        """The saved plan of build `build_id`: plan.json and the files of its large parts."""
-        head = self.writer.read_json(PLAN)
+        """The saved plan of build `build_id`: plan.json and the files of its large parts (those
+        `prefetched` already, from there)."""
+        ahead, self.prefetched = self.prefetched, None
+        if ahead is not None and ahead.build_id == build_id and ahead.head is not None:
+            head, parts = ahead.head, ahead.parts
+        else:
+            head, parts = self.writer.read_json(PLAN), {}
         if not isinstance(head, dict) or head.get("version") != plan.VERSION or head.get("build") != build_id:
             return None
         files = head.get("files")
@@ -622,9 +632,9 @@ class SiteBuilder:
             return None
         sections: dict[str, Any] = {}
         for name, file in files.items():
-            if not isinstance(file, str) or not _PLAN_FILE.fullmatch(file):
+            if not isinstance(file, str):
                 return None
-            value = self.writer.read_json(f"{STATE_DIR}/{file}")
+            value = parts[file] if file in parts else plan.read_part(self.writer, file)
             if value is None:
                 return None
             sections[name] = value
@@ -636,6 +646,10 @@ class SiteBuilder:
     def _restore_plan(self, loaded: Loaded) -> _Previous | None:
         """The last build's plan as saved by `_save_plan`, when it belongs to the build the
         manifest describes and every page of that build is still there; else None."""
+        with collector.held():  # what it makes lives until the next build's plan replaces it
+            return self._restored_plan(loaded)
+
+    def _restored_plan(self, loaded: Loaded) -> _Previous | None:
         build_id = self.meta.get("site_key")
         if not isinstance(build_id, str) or not self.manifest:
             return None
@@ -958,18 +972,19 @@ class SiteBuilder:
         are summed, so a rebuild after one save hashes one file, not ten thousand."""
         total = 0
         memo = self._key_memo
-        for item in loaded.checked:
-            hit = memo.get(item.file)
-            if hit is None or hit[0] is not item:
-                entry = self.cache.entries.get(item.file)
-                if entry is None:
-                    return None
-                size, mtime, inode = entry[0]
-                part = hashlib.blake2b(
-                    f"{item.file}\0{size}\0{mtime}\0{inode}".encode("utf-8", "surrogatepass"), digest_size=16
-                )
-                hit = memo[item.file] = (item, int.from_bytes(part.digest(), "big"))
-            total += hit[1]
+        preloaded, self.preloaded_files_key = self.preloaded_files_key, None
+        entries = self.cache.entries
+        if preloaded is not None and _same_stamps(loaded.checked, entries, preloaded[0]):
+            total = preloaded[1]
+        else:
+            for item in loaded.checked:
+                hit = memo.get(item.file)
+                if hit is None or hit[0] is not item:
+                    entry = entries.get(item.file)
+                    if entry is None:
+                        return None
+                    hit = memo[item.file] = (item, quick.file_key(item.file, entry[0]))
+                total += hit[1]
         if len(memo) > 2 * len(loaded.checked) + 100:
             live = {item.file for item in loaded.checked}
             for file in [f for f in memo if f not in live]:
@@ -1600,9 +1615,23 @@ class SiteBuilder:
         return Page("followups.ics", digest, make)
 
 
+def _same_stamps(checked: list[Checked], entries: dict[str, tuple[Stamp, Checked]], stamps: dict[str, Stamp]) -> bool:
+    """Are these files exactly those of `stamps`, each with the stamp it has there?"""
+    if len(checked) != len(stamps):
+        return False
+    for item in checked:
+        entry = entries.get(item.file)
+        if entry is None or entry[0] != stamps.get(item.file):
+            return False
+    return True
+
+
 def _stamp_text(file: str, version: Stamp | None) -> str:
-    """A contact file's stamp as page digests use it."""
-    return f"{file}:{version if version is not None else ''}"
+    """A contact file's stamp as page digests use it: `file:(size, mtime, inode)`, written out
+    (a tuple's repr takes twice as long, ten thousand times over when a plan is restored)."""
+    if version is None:
+        return f"{file}:"
+    return f"{file}:({version[0]}, {version[1]}, {version[2]})"
 
 
 def _token(text: str) -> str:

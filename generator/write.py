@@ -153,6 +153,13 @@ class Writer:
         except (OSError, ValueError, UnsafePath, RecursionError):  # a nested bomb too
             return None
 
+    def read_bytes(self, rel: str) -> bytes | None:
+        """A state file's bytes, or None when missing, unreadable or a symlink."""
+        try:
+            return self.path(rel).read_bytes()
+        except (OSError, UnsafePath):
+            return None
+
     def write_json(self, rel: str, data: Any) -> bool:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         return self.write(rel, text.encode("utf-8"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -206,11 +207,11 @@ def test_a_rebuild_writes_again_only_the_parts_of_the_plan_that_changed(demo_roo
     assert "versions" in rewritten and "row_keys" in rewritten  # the file's stamp is in both
     assert "profiles" not in rewritten and "histories" not in rewritten and "tags" not in rewritten
     # The parts no longer named are gone; those named are there.
-    kept = {p.name for p in (out / ".tipscale").glob("plan-*.json")}
+    kept = {p.name for p in (out / ".tipscale").glob("plan-*")}
     assert kept == set(after.values())
 
 
-@pytest.mark.parametrize("damage", ["missing", "corrupt", "renamed outside"])
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "truncated", "wrong shape", "renamed outside"])
 def test_a_damaged_part_of_the_plan_means_a_full_plan_not_an_error(demo_root, tmp_path, cli, damage):
     out = demo_root / "site"
     assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
@@ -220,6 +221,11 @@ def test_a_damaged_part_of_the_plan_means_a_full_plan_not_an_error(demo_root, tm
         part.unlink()
     elif damage == "corrupt":
         part.write_text("{not json", encoding="utf-8")
+    elif damage == "truncated":
+        part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
+    elif damage == "wrong shape":  # plain values, but not the part's: a name that is a number
+        part.write_bytes(marshal.dumps({slug: (1, tags, company) for slug, (_, tags, company) in
+                                        marshal.loads(part.read_bytes()).items()}))
     else:
         plan = out / ".tipscale" / "plan.json"
         plan.write_text(plan.read_text(encoding="utf-8").replace(files["profiles"], "../../crm.yaml"))
@@ -268,9 +274,9 @@ def test_the_program_has_saved_its_plan_and_parse_cache_when_it_returns(demo_roo
     assert head["build"] == manifest["meta"]["site_key"]
     assert all((out / ".tipscale" / name).is_file() for name in head["files"].values())
     rel = "contacts/grace-liu.md"
-    index = json.loads((demo_root / CACHE_DIR / f"index-{shard_of(rel):02d}.json").read_text(encoding="utf-8"))
+    index = marshal.loads((demo_root / CACHE_DIR / f"index-{shard_of(rel):02d}.bin").read_bytes())
     info = path.stat()
-    assert index["files"][rel][0] == [info.st_size, info.st_mtime_ns, info.st_ino]
+    assert index["files"][rel][0] == (info.st_size, info.st_mtime_ns, info.st_ino)
     clean = tmp_path / "clean"
     assert crm_program("build", "--clean", "--out", str(clean), cwd=demo_root).returncode == 0
     assert tree(out) == tree(clean)
@@ -389,3 +395,42 @@ def test_a_file_name_that_is_not_utf8_is_an_error_naming_it(demo_root, cli):
     assert "the file name is not valid UTF-8" in result.stderr and "Traceback" not in result.output
     assert (demo_root / "site" / "contacts" / "grace-liu.html").is_file()
     assert cli(demo_root, "check").exit_code == 1
+
+
+# --- what the child process finds for the build ---------------------------------------------
+
+
+def test_the_files_part_of_the_site_key_found_by_the_child_is_the_builders_own(demo_root, tmp_path, cli, monkeypatch):
+    """`crm build` takes the sum of every file's part of the site key from its child process
+    (quick.take): the key it names the build by is the one a builder computes itself."""
+    from generator import site as site_module
+
+    used: list[bool] = []
+    real = site_module._same_stamps
+
+    def spy(*args):
+        used.append(real(*args))
+        return used[-1]
+
+    monkeypatch.setattr(site_module, "_same_stamps", spy)
+    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
+    assert used == [True]
+    builder = SiteBuilder(demo_root, tmp_path / "own", today=dt.date.fromisoformat(TODAY))
+    builder.build()
+    assert used == [True]  # a builder alone computes the key itself
+    meta = [json.loads((out / ".tipscale" / "manifest.json").read_text())["meta"] for out in (demo_root / "site", tmp_path / "own")]
+    assert meta[0]["site_key"] == meta[1]["site_key"]
+
+
+def test_the_child_says_whether_every_page_is_there(demo_root, tmp_path):
+    from generator import quick
+
+    out = demo_root / "site"
+    SiteBuilder(demo_root, out, today=dt.date.fromisoformat(TODAY)).build()
+    taken = quick.untake(quick.take(demo_root, out, None), demo_root)
+    seen = quick.survey(out, pages_there=False)
+    assert seen.complete is None and taken.complete and quick.completed(seen, taken, out).complete
+    (out / "contacts" / "grace-liu.html").unlink()
+    assert not quick.untake(quick.take(demo_root, out, None), demo_root).complete
+    # A manifest written since the child read it: looked at again here, not taken from the child.
+    assert quick.completed(seen._replace(manifest_stamp=(1, 2, 3)), taken, out).complete is False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 
 import pytest
@@ -14,8 +15,8 @@ from generator.load import ContactCache, load
 def cache_index(root):
     """Every row of the parse cache's index (its 32 shards), by file."""
     rows = {}
-    for shard in (root / ".tipscale").glob("index-*.json"):
-        rows.update(json.loads(shard.read_text())["files"])
+    for shard in (root / ".tipscale").glob("index-*.bin"):
+        rows.update(marshal.loads(shard.read_bytes())["files"])
     return rows
 
 
@@ -26,7 +27,7 @@ def problems_of(root):
 def test_warm_run_equals_cold_run(demo_root, cli):
     (demo_root / "contacts" / "bad.md").write_text("---\nname: A\nemial: x\ninteractions:\n  - date: 2026-02-30\n    type: call\n---\n")
     cold = cli(demo_root, "check", "--format", "json")
-    indexes = {p.name[6:8] for p in (demo_root / ".tipscale").glob("index-*.json")}
+    indexes = {p.name[6:8] for p in (demo_root / ".tipscale").glob("index-*.bin")}
     assert indexes and indexes == {p.name[9:11] for p in (demo_root / ".tipscale").glob("contacts-*.json")}
     assert (demo_root / ".tipscale" / ".gitignore").read_text().endswith("*\n")
     warm = cli(demo_root, "check", "--format", "json")
@@ -70,7 +71,7 @@ def test_settings_change_invalidates(demo_root):
 def test_corrupt_or_foreign_cache_is_ignored(demo_root):
     load(demo_root, ContactCache(persist=demo_root))
     folder = demo_root / ".tipscale"
-    for shard in folder.glob("index-*.json"):
+    for shard in folder.glob("index-*.bin"):
         shard.write_text("{not json")
     assert problems_of(demo_root) == []
     for shard in folder.glob("contacts-*.json"):
@@ -80,7 +81,7 @@ def test_corrupt_or_foreign_cache_is_ignored(demo_root):
     assert loaded.contacts == load(demo_root, ContactCache()).contacts
 
 
-@pytest.mark.parametrize("damaged", [None, 0, "", {}])
+@pytest.mark.parametrize("damaged", [None, 0, "", {}, [], ("x",)])
 def test_an_index_row_with_damaged_problems_or_references_is_not_trusted(demo_root, damaged):
     """A row whose lists are not lists means its shard is read again, never "no problems"."""
     bad = "---\nname: Bad Date\ninteractions:\n  - date: 2026-13-40\n    type: coffee\n---\nSee [[ghost]].\n"
@@ -88,10 +89,11 @@ def test_an_index_row_with_damaged_problems_or_references_is_not_trusted(demo_ro
     expected = problems_of(demo_root)
     assert any("error" in p for p in expected) and any("ghost" in p for p in expected)
     rel = "contacts/bad-date.md"
-    shard = demo_root / ".tipscale" / f"index-{shard_of(rel):02d}.json"
-    doc = json.loads(shard.read_text())
-    doc["files"][rel][2] = doc["files"][rel][3] = damaged
-    shard.write_text(json.dumps(doc))
+    shard = demo_root / ".tipscale" / f"index-{shard_of(rel):02d}.bin"
+    doc = marshal.loads(shard.read_bytes())
+    stamp, name, _, _ = doc["files"][rel]
+    doc["files"][rel] = (stamp, name, damaged, damaged)
+    shard.write_bytes(marshal.dumps(doc))
     assert problems_of(demo_root) == expected
 
 
@@ -154,13 +156,13 @@ def test_one_changed_contact_rewrites_one_shard(demo_root):
 def test_an_edit_rewrites_one_shard_of_the_index(demo_root):
     load(demo_root, ContactCache(persist=demo_root))
     folder = demo_root / ".tipscale"
-    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.json")}
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*-*.*")}
     path = demo_root / "contacts" / "grace-liu.md"
     path.write_text(path.read_text() + "\nOne more line.\n")
     again = load(demo_root, ContactCache(persist=demo_root))
-    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.json")}
+    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("*-*.*")}
     rewritten = sorted(name for name in after if after[name] != before.get(name))
     number = f"{shard_of('contacts/grace-liu.md'):02d}"
-    assert rewritten == [f"contacts-{number}.json", f"index-{number}.json"]
+    assert rewritten == [f"contacts-{number}.json", f"index-{number}.bin"]
     assert cache_index(demo_root)["contacts/grace-liu.md"][0][0] == path.stat().st_size
     assert again.problems == [] and len(again.contacts) == 12

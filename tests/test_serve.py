@@ -7,7 +7,7 @@ files in a temporary CRM root the way editors do and wait for the served page to
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import re
 import shutil
@@ -789,8 +789,8 @@ def test_ctrl_c_stops_cleanly(demo_root: Path) -> None:
     # The parse cache, kept in memory while serving, was saved on the way out: it knows the
     # edited file as it is now.
     index: dict[str, Any] = {}
-    for shard in (demo_root / ".tipscale").glob("index-*.json"):
-        index.update(json.loads(shard.read_text(encoding="utf-8"))["files"])
+    for shard in (demo_root / ".tipscale").glob("index-*.bin"):
+        index.update(marshal.loads(shard.read_bytes())["files"])
     size = (demo_root / "contacts/grace-liu.md").stat().st_size
     assert index["contacts/grace-liu.md"][0][0] == size
 

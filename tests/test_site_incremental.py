@@ -253,6 +253,36 @@ def test_a_command_line_rebuild_updates_the_saved_plan_and_notices_missing_pages
     assert planned_in_full == [True]
 
 
+def test_the_saved_plan_reads_back_as_the_build_planned_it(tmp_path):
+    """The plan's parts are kept with marshal in the shapes the plan uses: read back, each equals
+    what the build had, follow-ups with their keys (a part that did not would mean a full plan
+    on every run, silently)."""
+    from generator.write import Writer
+
+    root = tmp_path / "crm"
+    generate(root, 60, 7)
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"]
+    for args in (["init", "-q"], ["add", "contacts"], [*identity, "commit", "-qm", "init"]):
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+    out = root / "site"
+    builder = cli_builder(root, out)
+    builder.build()
+    previous = builder._previous
+    assert previous is not None
+    model = previous.model
+    reader = cli_builder(root, out)
+    reader.writer = Writer(out)
+    restored = reader._read_plan(json.loads((out / ".tipscale" / "manifest.json").read_text())["meta"]["site_key"])
+    assert restored is not None
+    assert restored.all_followups == model.all_followups and len(model.all_followups) > 20
+    assert [f.uid_key for f in restored.all_followups] == [f.key_text() for f in model.all_followups]
+    for name in ("versions", "profiles", "resolved", "backlinks", "tags", "companies", "order", "histories"):
+        assert getattr(restored, name) == getattr(model, name), name
+    assert any(model.backlinks.values()) and model.tags and model.histories
+    assert restored.rate == model.rate and restored.key == previous.key
+    assert restored.row_tokens == previous.row_tokens and restored.card_tokens == previous.card_tokens
+
+
 def test_compiled_templates_kept_between_runs_follow_template_edits(tmp_path):
     root = tmp_path / "crm"
     generate(root, 5, 2)
