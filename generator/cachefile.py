@@ -154,7 +154,7 @@ class Store:
     def _read_rows(self, rows: dict[str, Any], entries: dict[str, tuple[Stamp, Checked]]) -> None:
         """One index shard's rows into `entries` (all or none of them)."""
         found: dict[str, tuple[Stamp, Checked]] = {}
-        decode = self._decode
+        decode, make_reference = self._decode, Reference._make
         if not set(map(type, rows.values())) <= {tuple} or not set(map(len, rows.values())) <= {4}:
             raise TypeError("rows")
         for rel, (stamp, name, problems, references) in rows.items():
@@ -166,7 +166,7 @@ class Store:
                 rel,
                 None,
                 () if not problems else tuple([Problem(*p) for p in problems]),
-                () if not references else tuple([Reference(*r) for r in references]),
+                () if not references else tuple(map(make_reference, references)),
                 name=name,
                 source=functools.partial(decode, rel, stamp) if name is not None else None,
             )

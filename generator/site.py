@@ -22,7 +22,6 @@ import hashlib
 import heapq
 import json
 import os
-import secrets
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -603,7 +602,7 @@ class SiteBuilder:
                 data = plan.encode_section(snapshot, name)
             except ValueError:  # not a plain value: no plan is kept, the next run plans in full
                 return
-            files[name] = f"plan-{name}-{secrets.token_hex(6)}.bin"
+            files[name] = plan.part_file(name, data)
             self.writer.write(f"{STATE_DIR}/{files[name]}", data)
         head = plan.encode_head(snapshot, build_id, files)
         self.writer.write(PLAN, json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -1429,10 +1428,8 @@ class SiteBuilder:
             )
         problem_files.sort(key=lambda f: (not f["invalid"], f["file"]))
         as_of = model.today if model.today != model.real_today else None
-        keys = {
-            f.uid_key: f"{base}|{model.stamps[f.contact]}|{f.uid_key}|{f.status}|{f.days}|{model.today}"
-            for f in shown
-        }
+        stamps, today_text = model.stamps, str(model.today)
+        keys = {f.uid_key: f"{base}|{stamps[f.contact]}|{f.uid_key}|{f.status}|{f.days}|{today_text}" for f in shown}
         self._cards.live.update(keys.values())
 
         def card(item: FollowUp, open_: bool) -> Markup:
@@ -1584,7 +1581,8 @@ class SiteBuilder:
         from .ics import calendar, event
 
         items = model.all_followups
-        keys = [f"{base}|{model.stamps[f.contact]}|{f.uid_key}|{f.due}|{f.days}|{model.today}" for f in items]
+        stamps, today_text = model.stamps, str(model.today)
+        keys = [f"{base}|{stamps[f.contact]}|{f.uid_key}|{f.due.isoformat()}|{f.days}|{today_text}" for f in items]
         self._events.live.update(keys)
         settings, today = model.loaded.settings, model.today
         assert self.drafts is not None

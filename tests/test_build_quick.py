@@ -223,7 +223,7 @@ def test_a_damaged_part_of_the_plan_means_a_full_plan_not_an_error(demo_root, tm
         part.write_text("{not json", encoding="utf-8")
     elif damage == "truncated":
         part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
-    elif damage == "wrong shape":  # plain values, but not the part's: a name that is a number
+    elif damage == "wrong shape":  # plain values, not the part's (a name that is a number): the hash tells
         part.write_bytes(marshal.dumps({slug: (1, tags, company) for slug, (_, tags, company) in
                                         marshal.loads(part.read_bytes()).items()}))
     else:
