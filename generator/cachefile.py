@@ -1,9 +1,10 @@
 """The parse cache between command-line runs, in `<root>/.tipscale/`.
 
-Each contact file's stamp and what validating it produced: the parsed contacts as JSON, the
-index (stamps, names, problems, references: read on every run) with `marshal`, which reads
+Each contact file's stamp and what validating it produced, kept with `marshal`, which reads
 plain values (str, int, None, tuple, dict) back in the shapes used here twice as fast as JSON
-and never runs anything (never pickle). It is thrown away whole when its format version, the
+and never runs anything (never pickle): the index (stamps, names, problems, references: read on
+every run) and each parsed contact as its JSON text (decoded only when the contact is wanted;
+a shard is written again without decoding the others). It is thrown away whole when its format version, the
 program version or the settings change, and an unreadable, corrupt or unexpected cache is simply
 ignored: it can only make a run faster, never different.
 """
@@ -26,7 +27,7 @@ from . import __version__
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
 from .validate import Checked, Reference
 
-FORMAT = 4
+FORMAT = 5
 CACHE_DIR = ".tipscale"
 
 Stamp = tuple[int, int, int]
@@ -94,7 +95,7 @@ def shard_of(rel: str) -> int:
 class Store:
     """The cache on disk, in 32 shards by a hash of the file's path: `index-NN.bin` (stamps,
     problems, references, names: all that `crm check` needs) and the parsed contacts in
-    `contacts-NN.json`, each read only when one of its contacts is wanted. A shard pair is
+    `contacts-NN.bin`, each read only when one of its contacts is wanted. A shard pair is
     written only when one of its files changed (index after contacts: an index never points at
     contacts that are not there yet)."""
 
@@ -103,38 +104,43 @@ class Store:
         self.fallback = fallback  # re-reads a file whose contact is missing from its shard
         self.key = settings_key(settings)
         self._shards: dict[int, dict[str, Any]] = {}
-        self._from_disk: dict[str, Checked] = {}  # entries as read, to write back unchanged
+        self._from_disk: dict[str, Checked] = {}  # entries as on disk, to write back unchanged
         self._index_rows: dict[str, Any] = {}  # their rows of the index, as read (the same objects)
+        self._numbers: dict[str, int] = {}  # file → its shard, as known (spares hashing every path)
 
     def shard(self, number: int) -> dict[str, Any]:
-        """rel → [stamp, contact as JSON] of one shard ({} when missing or not ours)."""
+        """rel → (stamp, the contact's JSON text) of one shard ({} when missing or not ours)."""
         found = self._shards.get(number)
         if found is None:
             try:
-                doc = json.loads((self.folder / f"contacts-{number:02d}.json").read_bytes())
-                found = doc["contacts"] if doc.get("key") == self.key and isinstance(doc["contacts"], dict) else {}
-            except (OSError, ValueError, KeyError, TypeError, RecursionError):
+                doc = marshal.loads((self.folder / f"contacts-{number:02d}.bin").read_bytes())
+                ours = type(doc) is dict and doc.get("key") == self.key and type(doc.get("contacts")) is dict
+                found = doc["contacts"] if ours else {}
+            except (OSError, ValueError, EOFError, TypeError):
                 found = {}
             self._shards[number] = found
         return found
 
-    def _raw(self, rel: str, stamp: Stamp) -> Any:
-        """The contact's JSON as saved with this stamp, or None."""
-        entry = self.shard(shard_of(rel)).get(rel)
-        try:
-            if not isinstance(entry, list) or len(entry) != 2 or tuple(entry[0]) != stamp:
-                return None  # the shard and the index disagree (a run was killed between writes)
-        except TypeError:
-            return None  # not what we write: ignored like any corrupt cache
+    def _raw(self, rel: str, stamp: Stamp) -> str | None:
+        """The contact's JSON text as saved with this stamp, or None."""
+        entry = self.shard(self._number(rel)).get(rel)
+        if type(entry) is not tuple or len(entry) != 2 or entry[0] != stamp or type(entry[1]) is not str:
+            return None  # the shard and the index disagree (a run was killed between writes), or not ours
         return entry[1]
 
+    def _number(self, rel: str) -> int:
+        number = self._numbers.get(rel)
+        if number is None:
+            number = self._numbers[rel] = shard_of(rel)
+        return number
+
     def _decode(self, rel: str, stamp: Stamp) -> Contact | None:
-        data = self._raw(rel, stamp)
-        if data is None:
+        text = self._raw(rel, stamp)
+        if text is None:
             return self.fallback(rel)
         try:
-            return contact_from_json(data)
-        except (KeyError, TypeError, ValueError, IndexError):
+            return contact_from_json(json.loads(text))
+        except (KeyError, TypeError, ValueError, IndexError, RecursionError):
             return self.fallback(rel)
 
     def read(self) -> dict[str, tuple[Stamp, Checked]]:
@@ -147,6 +153,7 @@ class Store:
                 if type(doc) is not dict or doc.get("key") != self.key or type(doc.get("files")) is not dict:
                     continue
                 self._read_rows(doc["files"], entries)
+                self._numbers.update(dict.fromkeys(doc["files"], number))
             except (OSError, ValueError, EOFError, KeyError, TypeError, IndexError):
                 continue
         return entries
@@ -177,29 +184,22 @@ class Store:
         self._index_rows.update(rows)
 
     def write(self, entries: dict[str, tuple[Stamp, Checked]]) -> None:
-        """Best effort and atomic per file: a read-only root or a full disk just means no cache."""
-        index: dict[str, Any] = {}  # every row, for the next write
-        shard_rows: dict[int, dict[str, Any]] = {}
+        """Write the shards in which a file changed, appeared or went away. Best effort and
+        atomic per file: a read-only root or a full disk just means no cache."""
+        on_disk, rows = self._from_disk, self._index_rows
         changed: set[int] = set()
-        members: dict[int, list[str]] = {}
         for rel, (stamp, checked) in entries.items():
-            number = shard_of(rel)
-            members.setdefault(number, []).append(rel)
-            if self._from_disk.get(rel) is checked:
-                row = self._index_rows.get(rel)
-                if row is not None and row[0] == stamp:  # as read (or last written)
-                    index[rel] = shard_rows.setdefault(number, {})[rel] = row
-                    continue
-            changed.add(number)
-            index[rel] = shard_rows.setdefault(number, {})[rel] = (
-                (stamp[0], stamp[1], stamp[2]),
-                checked.name,
-                tuple([(p.file, p.line, p.column, p.severity, p.field, p.message) for p in checked.problems]),
-                tuple([(r.target, r.line, r.column, r.field, r.kind) for r in checked.references]),
-            )
-        for rel in self._from_disk:
-            if rel not in entries:
-                changed.add(shard_of(rel))  # a file that is gone
+            if on_disk.get(rel) is not checked or rows[rel][0] != stamp:
+                changed.add(self._number(rel))
+        gone = [rel for rel in on_disk if rel not in entries]
+        changed.update(self._number(rel) for rel in gone)
+        if not changed:
+            return
+        members: dict[int, list[str]] = {number: [] for number in changed}
+        for rel in entries:
+            found = members.get(self._number(rel))
+            if found is not None:
+                found.append(rel)
         try:
             self.folder.mkdir(exist_ok=True)
             ignore = self.folder / ".gitignore"
@@ -207,33 +207,51 @@ class Store:
                 ignore.write_text(
                     "# Tipscale's parse cache: safe to delete, never commit.\n*\n", encoding="utf-8"
                 )
-            # shards first: an index never points at contacts that are not there yet
             for number in sorted(changed):
-                parts: list[str] = []
-                for rel in members.get(number, []):
-                    stamp, checked = entries[rel]
-                    text = checked.saved_json  # as a worker made it: no need to build it again
-                    if text is None:
-                        raw = self._raw(rel, stamp) if self._from_disk.get(rel) is checked else None
-                        if raw is None and checked.valid:
-                            contact = checked.contact
-                            raw = contact_to_json(contact) if contact is not None else None
-                        if raw is not None:
-                            text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
-                    if text is not None:
-                        parts.append(f"{json.dumps(rel, ensure_ascii=False)}:[{json.dumps(list(stamp))},{text}]")
-                body = ",".join(parts)
-                _write_text(self.folder / f"contacts-{number:02d}.json", f'{{"key":"{self.key}","contacts":{{{body}}}}}')
-                self._shards.pop(number, None)  # read again if wanted
-                index_doc = {"key": self.key, "files": shard_rows.get(number, {})}
-                _write_bytes(self.folder / f"index-{number:02d}.bin", marshal.dumps(index_doc))
-            for old in ("contacts.json", "index.json", *(f"index-{n:02d}.json" for n in changed)):  # of earlier versions
-                if (self.folder / old).exists():
+                shard_rows, texts = self._shard_of(entries, members[number])
+                # contacts first: an index never points at contacts that are not there yet
+                _write_bytes(self.folder / f"contacts-{number:02d}.bin", marshal.dumps({"key": self.key, "contacts": texts}))
+                self._shards[number] = texts
+                _write_bytes(self.folder / f"index-{number:02d}.bin", marshal.dumps({"key": self.key, "files": shard_rows}))
+                rows.update(shard_rows)
+                on_disk.update((rel, entries[rel][1]) for rel in shard_rows)
+            for old in ("contacts.json", "index.json", *(f"{kind}-{n:02d}.json" for n in changed for kind in ("contacts", "index"))):
+                if (self.folder / old).exists():  # of earlier versions
                     (self.folder / old).unlink()
         except (OSError, ValueError):  # ValueError: a value marshal does not keep (never made here)
             return
-        self._from_disk = {rel: checked for rel, (_, checked) in entries.items()}
-        self._index_rows = index
+        for rel in gone:
+            del on_disk[rel], rows[rel]
+
+    def _shard_of(
+        self, entries: dict[str, tuple[Stamp, Checked]], members: list[str]
+    ) -> tuple[dict[str, Any], dict[str, tuple[Stamp, str]]]:
+        """The index rows and contact texts of one shard's files."""
+        on_disk, rows = self._from_disk, self._index_rows
+        shard_rows: dict[str, Any] = {}
+        texts: dict[str, tuple[Stamp, str]] = {}
+        for rel in members:
+            stamp, checked = entries[rel]
+            kept = on_disk.get(rel) is checked and rows[rel][0] == stamp
+            if kept:
+                shard_rows[rel] = rows[rel]  # as read (or last written)
+            else:
+                shard_rows[rel] = (
+                    (stamp[0], stamp[1], stamp[2]),
+                    checked.name,
+                    tuple([(p.file, p.line, p.column, p.severity, p.field, p.message) for p in checked.problems]),
+                    tuple([(r.target, r.line, r.column, r.field, r.kind) for r in checked.references]),
+                )
+            text = checked.saved_json  # as a worker made it: no need to build it again
+            if text is None and kept:
+                text = self._raw(rel, stamp)
+            if text is None and checked.valid:
+                contact = checked.contact
+                if contact is not None:
+                    text = json.dumps(contact_to_json(contact), ensure_ascii=False, separators=(",", ":"))
+            if text is not None:
+                texts[rel] = (shard_rows[rel][0], text)
+        return shard_rows, texts
 
 
 def _write_text(target: Path, text: str) -> None:

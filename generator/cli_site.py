@@ -90,12 +90,7 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
         builder.preloaded_manifest = (seen.pages, seen.meta, bool(seen.complete))
     builder.prefetched = prefetched
     builder.preloaded_files_key = (fingerprint.stamps, taken.files_key)
-    # This run loads once: the parse cache is saved by a child while the site is built.
-    app.cache.save_in_background = builder.save_in_background = True
-    try:
-        _build(app, builder, fingerprint, target, clean, quiet, verbose)
-    finally:
-        parallel.wait_background()
+    _build(app, builder, fingerprint, target, clean, quiet, verbose)
 
 
 def _build(

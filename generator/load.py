@@ -60,9 +60,6 @@ class Loaded(HasProblems):
         return {c.slug: c for c in self.contacts}
 
 
-BACKGROUND_SAVE_LIMIT = 200  # files parsed by a load whose cache a child may save (see ContactCache)
-
-
 @dataclass
 class ContactCache:
     """Parsed files by path, valid while the file's (size, mtime_ns, inode) and the settings stay
@@ -74,10 +71,6 @@ class ContactCache:
     persist: Path | None = None
     dirty: bool = False
     autosave: bool = True  # save after every load; the server turns it off and saves when it stops
-    # Save in a forked child when few files were parsed (`crm build`, which loads once and waits
-    # for it before it ends). After a big parse the parent is large, and a child alive while it
-    # goes on would make it copy the pages it touches: then it saves itself.
-    save_in_background: bool = False
 
     store: cachefile.Store | None = None
     # The last full walk of contacts/ (absolute path, relative path), so a caller that knows
@@ -152,14 +145,12 @@ class ContactCache:
             del self.entries[rel]
             self.dirty = True
 
-    def save(self, parsed: int = 0) -> None:
-        """Write what changed (`parsed`: how many files this load parsed)."""
+    def save(self) -> None:
+        """Write the shards in which a file changed. (Here, not in a child process: after one
+        edit that takes a few ms, and a child alive while this process goes on would make it
+        copy every memory page it touches, which cost as much.)"""
         if self.store is not None and self.dirty:
-            store, entries = self.store, self.entries
-            if self.save_in_background and parsed <= BACKGROUND_SAVE_LIMIT:
-                parallel.in_background(lambda: store.write(entries))
-            else:
-                store.write(entries)
+            self.store.write(self.entries)
             self.dirty = False
 
 
@@ -378,7 +369,7 @@ def load(
     if len(cached) != len(live):
         cache.forget_except(live)
     if cache.autosave:
-        cache.save(parsed=len(misses))
+        cache.save()
 
     walk_problems = problems[len(settings_problems):]
     invalid: dict[str, list[Problem]] = {}

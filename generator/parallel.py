@@ -175,34 +175,3 @@ def fork_result(func: Callable[[], Any]) -> Pending:
         _child(send)
     os.close(write_end)
     return Pending(func, pid, read_end)
-
-
-_background: list[int] = []
-
-
-def in_background(job: Callable[[], None]) -> None:
-    """Run `job` (a best-effort write, say) in a forked child while this process goes on, or
-    right here where forking is not safe. `wait_background()` waits for every such child: call
-    it before the command ends, so that everything is written when it returns."""
-    if workers() < 2:
-        job()
-        return
-    try:
-        with _interrupt_held():
-            pid = _forked()
-            if pid:
-                _background.append(pid)
-    except OSError:
-        job()
-        return
-    if pid == 0:
-        _child(job)
-
-
-def wait_background() -> None:
-    while _background:
-        pid = _background.pop()
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass

@@ -376,9 +376,6 @@ class SiteBuilder:
         # The live server's builder: its first build plans every page (so the first save only
         # updates the plan), and the manifest is saved by `flush()` instead of after every build.
         self.long_lived = False
-        # A one-shot run (`crm build`) may save its plan in a child process; it must call
-        # parallel.wait_background() before it ends.
-        self.save_in_background = False
         self._manifest_saved: set[str] | None = None  # pages of the manifest as last saved (long-lived)
         self._manifest_unsaved = False
 
@@ -446,11 +443,8 @@ class SiteBuilder:
             self._make_pages(first)
             summaries = rest()
             pages = list(planned.values())
-            if self.save_in_background:  # a child saves the plan while this process makes the pages
-                self._remember(model, pages, loaded, site_key)
             self._make_pages(summaries)
-            if not self.save_in_background:
-                self._remember(model, pages, loaded, site_key)
+            self._remember(model, pages, loaded, site_key)
             self._skipped += len(pages) - self._written - self._skipped
             # A broken note template met by pages not made again this time is still broken (a
             # change to it changes every page's digest, so this build would not be an update).
@@ -462,8 +456,7 @@ class SiteBuilder:
             pages = self._plan(model, renderer, problems)
             self._make_pages(pages)
             # After the pages: the tokens it keeps are those of cards and events just rendered.
-            # Saved here: a child forked by this large process would make it copy what it touches.
-            self._remember(model, pages, loaded, site_key, background=False)
+            self._remember(model, pages, loaded, site_key)
         new_manifest = {page.path: page.digest for page in pages}
         # A broken note template shows on the pages that render a draft, and is reported here.
         problems.extend(self._draft_errors.values())
@@ -501,12 +494,11 @@ class SiteBuilder:
         assert self.manifest is not None
         return not self.writer.missing(self.manifest)
 
-    def _remember(
-        self, model: Model, pages: list[Page], loaded: Loaded, site_key: str | None, background: bool = True
-    ) -> None:
+    def _remember(self, model: Model, pages: list[Page], loaded: Loaded, site_key: str | None) -> None:
         """Keep this build's model and plan for the next build, and save the plan for the next
-        command-line run (before the manifest that names it; with `save_in_background` and
-        `background`, by a child process while this one makes the pages)."""
+        command-line run (before the manifest that names it). Here, not in a child process: a
+        child alive while this one goes on makes it copy every memory page it touches, which
+        cost more than the few ms of writing the parts an edit changed."""
         self._previous = _Previous(
             model=model,
             pages={page.path: page for page in pages},
@@ -518,11 +510,7 @@ class SiteBuilder:
             event_tokens=self._tokens_of(self._event_tokens_now),
         )
         if not self.long_lived and site_key is not None:
-            if self.save_in_background and background:
-                parallel.in_background(lambda: self._save_plan(site_key))
-                self._plan_files = {}  # as the child leaves them
-            else:
-                self._save_plan(site_key)
+            self._save_plan(site_key)
 
     def prepare(self) -> None:
         """What a cold build can do before the contacts are loaded (the caller runs it while

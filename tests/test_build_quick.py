@@ -259,8 +259,8 @@ def test_the_program_flushes_its_output_and_keeps_exit_codes(demo_root, tmp_path
 
 
 def test_the_program_has_saved_its_plan_and_parse_cache_when_it_returns(demo_root, tmp_path):
-    """`crm build` saves both in child processes while it works (parallel.in_background), and
-    waits for them: when it returns, the next run finds them complete."""
+    """When `crm build` returns, the next run finds both complete (and the program's own exit
+    path, which ends the process at once, loses nothing)."""
     from generator.cachefile import CACHE_DIR, shard_of
 
     out = demo_root / "site"

@@ -28,7 +28,7 @@ def test_warm_run_equals_cold_run(demo_root, cli):
     (demo_root / "contacts" / "bad.md").write_text("---\nname: A\nemial: x\ninteractions:\n  - date: 2026-02-30\n    type: call\n---\n")
     cold = cli(demo_root, "check", "--format", "json")
     indexes = {p.name[6:8] for p in (demo_root / ".tipscale").glob("index-*.bin")}
-    assert indexes and indexes == {p.name[9:11] for p in (demo_root / ".tipscale").glob("contacts-*.json")}
+    assert indexes and indexes == {p.name[9:11] for p in (demo_root / ".tipscale").glob("contacts-*.bin")}
     assert (demo_root / ".tipscale" / ".gitignore").read_text().endswith("*\n")
     warm = cli(demo_root, "check", "--format", "json")
     assert warm.stdout == cold.stdout and warm.exit_code == cold.exit_code == 1
@@ -74,8 +74,8 @@ def test_corrupt_or_foreign_cache_is_ignored(demo_root):
     for shard in folder.glob("index-*.bin"):
         shard.write_text("{not json")
     assert problems_of(demo_root) == []
-    for shard in folder.glob("contacts-*.json"):
-        shard.write_text(json.dumps({"key": "other", "contacts": {}}))
+    for shard in folder.glob("contacts-*.bin"):
+        shard.write_bytes(marshal.dumps({"key": "other", "contacts": {}}))
     loaded = load(demo_root, ContactCache(persist=demo_root))
     assert len(loaded.contacts) == 12
     assert loaded.contacts == load(demo_root, ContactCache()).contacts
@@ -102,16 +102,16 @@ def test_cache_and_index_disagreeing_is_survived(demo_root):
     folder = demo_root / ".tipscale"
 
     def tamper(rel, change):
-        shard = folder / f"contacts-{shard_of(rel):02d}.json"
-        doc = json.loads(shard.read_text())
+        shard = folder / f"contacts-{shard_of(rel):02d}.bin"
+        doc = marshal.loads(shard.read_bytes())
         change(doc["contacts"])
-        shard.write_text(json.dumps(doc))
+        shard.write_bytes(marshal.dumps(doc))
 
     tamper("contacts/grace-liu.md", lambda contacts: contacts.pop("contacts/grace-liu.md"))
 
     def stale(contacts):  # saved with another stamp than the index says: not trusted
-        contacts["contacts/hannah-berg.md"][0][0] += 1
-        contacts["contacts/hannah-berg.md"][1]["location"] = "Stale Town"
+        (size, *rest), text = contacts["contacts/hannah-berg.md"]
+        contacts["contacts/hannah-berg.md"] = ((size + 1, *rest), text.replace("Minneapolis", "Stale Town"))
 
     tamper("contacts/hannah-berg.md", stale)
     cache = ContactCache(persist=demo_root)
@@ -119,6 +119,7 @@ def test_cache_and_index_disagreeing_is_survived(demo_root):
     # a lazily decoded contact missing from its shard is re-read from its file
     assert "grace-liu" in loaded.by_slug()
     assert loaded.contacts == load(demo_root, ContactCache()).contacts
+    assert loaded.by_slug()["hannah-berg"].location == "Minneapolis, MN"
 
 
 def test_read_only_root_still_works(demo_root, cli):
@@ -142,14 +143,14 @@ def test_saving_after_a_change_keeps_every_other_entry_exact(demo_root):
 def test_one_changed_contact_rewrites_one_shard(demo_root):
     load(demo_root, ContactCache(persist=demo_root))
     folder = demo_root / ".tipscale"
-    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("contacts-*.json")}
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("contacts-*.bin")}
     assert len(before) > 3
     path = demo_root / "contacts" / "hannah-berg.md"
     path.write_text(path.read_text().replace("Minneapolis, MN", "St Paul, MN"))
     load(demo_root, ContactCache(persist=demo_root))
-    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("contacts-*.json")}
+    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("contacts-*.bin")}
     assert [name for name in after if after[name] != before.get(name)] == [
-        f"contacts-{shard_of('contacts/hannah-berg.md'):02d}.json"
+        f"contacts-{shard_of('contacts/hannah-berg.md'):02d}.bin"
     ]
 
 
@@ -163,6 +164,6 @@ def test_an_edit_rewrites_one_shard_of_the_index(demo_root):
     after = {p.name: p.stat().st_mtime_ns for p in folder.glob("*-*.*")}
     rewritten = sorted(name for name in after if after[name] != before.get(name))
     number = f"{shard_of('contacts/grace-liu.md'):02d}"
-    assert rewritten == [f"contacts-{number}.json", f"index-{number}.bin"]
+    assert rewritten == [f"contacts-{number}.bin", f"index-{number}.bin"]
     assert cache_index(demo_root)["contacts/grace-liu.md"][0][0] == path.stat().st_size
     assert again.problems == [] and len(again.contacts) == 12

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import marshal
 import random
 import re
 import subprocess
@@ -447,11 +448,12 @@ def test_a_corrupt_parse_cache_shard_is_ignored(tmp_path):
     root = tmp_path / "crm"
     generate(root, 20, 9)
     cli_builder(root, root / "site").build()
-    for shard in sorted((root / ".tipscale").glob("contacts-*.json")):
-        doc = json.loads(shard.read_text(encoding="utf-8"))
+    for shard in sorted((root / ".tipscale").glob("contacts-*.bin")):
+        doc = marshal.loads(shard.read_bytes())
         if doc["contacts"]:
-            doc["contacts"][next(iter(doc["contacts"]))][0] = 5  # not a stamp
-            shard.write_text(json.dumps(doc), encoding="utf-8")
+            first_rel = next(iter(doc["contacts"]))
+            doc["contacts"][first_rel] = (5, doc["contacts"][first_rel][1])  # not a stamp
+            shard.write_bytes(marshal.dumps(doc))
             break
     (root / "site" / ".tipscale" / "plan.json").unlink()
     first = sorted((root / "contacts").glob("*.md"))[0]
