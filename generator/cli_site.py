@@ -57,7 +57,7 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     # until the child answers (an unchanged site needs none of them), then reads the last
     # build's plan ahead, a file at a time.
     pending = parallel.fork_result(lambda: quick.take(root, target, today))
-    seen = None if clean else quick.survey(target, pages_there=False)  # the child looks at the pages
+    seen = None if clean else quick.survey(target)  # what the last build left: needed either way
     for module in BUILD_MODULES:
         if pending.ready():
             break
@@ -74,7 +74,6 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     taken = quick.untake(pending.result(), root)
     fingerprint = taken.fingerprint
     if seen is not None:
-        seen = quick.completed(seen, taken, target)
         record = quick.lookup(fingerprint, seen)
         if record is not None:
             _report_again(record, target, quiet, verbose, time.perf_counter() - started)
@@ -87,9 +86,10 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     builder = SiteBuilder(root, target, today=today)
     builder.cache = app.cache
     if seen is not None:
-        builder.preloaded_manifest = (seen.pages, seen.meta, bool(seen.complete))
+        builder.preloaded_manifest = (seen.pages, seen.meta, seen.complete)
     builder.prefetched = prefetched
-    builder.preloaded_files_key = (fingerprint.stamps, taken.files_key)
+    if taken.files_key is not None:
+        builder.preloaded_files_key = (fingerprint.stamps, taken.files_key)
     _build(app, builder, fingerprint, target, clean, quiet, verbose)
 
 

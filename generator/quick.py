@@ -87,27 +87,26 @@ class Taken(NamedTuple):
     """What the child process of `crm build` finds (see `take`)."""
 
     fingerprint: Fingerprint
-    files_key: int  # the sum of every walked file's `file_key`
-    manifest_stamp: tuple[int, int, int]  # of the manifest it read,
-    complete: bool  # and whether every page that manifest lists is there
+    files_key: int | None  # the sum of every walked file's `file_key` (None: not summed)
 
 
 def take(root: Path, out: Path, today: dt.date | None) -> tuple[Any, ...]:
-    """The fingerprint, and the work of a build that needs only the files on disk and whose
-    answer is small, packed to travel through a pipe (`crm build` runs it in a child process
-    while it imports and reads the last plan; `untake` unpacks it)."""
+    """The fingerprint and, unless the last build's record has that very fingerprint (nothing
+    to build, most likely), the files' part of the site key: packed to travel through a pipe
+    (`crm build` runs it in a child process while it imports and reads the last plan; `untake`
+    unpacks it)."""
     found = fingerprint(root, out, today)
-    files_key = sum(file_key(rel, stamp) for rel, stamp in found.stamps.items())
-    writer = Writer(out)
-    manifest_stamp = _stamp(os.path.join(out, MANIFEST))
-    pages = writer.load_manifest_all()[0]
-    complete = bool(pages) and not writer.missing(pages)
-    return (pack(found, root), files_key, manifest_stamp, complete)
+    record = Writer(out).read_json(RECORD)
+    if isinstance(record, dict) and record.get("fingerprint") == found.digest:
+        files_key = None
+    else:
+        files_key = sum(file_key(rel, stamp) for rel, stamp in found.stamps.items())
+    return (pack(found, root), files_key)
 
 
 def untake(packed: tuple[Any, ...], root: Path) -> Taken:
-    found, files_key, manifest_stamp, complete = packed
-    return Taken(unpack(found, root), files_key, tuple(manifest_stamp), complete)  # type: ignore[arg-type]
+    found, files_key = packed
+    return Taken(unpack(found, root), files_key)
 
 
 def pack(found: Fingerprint, root: Path) -> tuple[Any, ...]:
@@ -169,29 +168,18 @@ class Seen(NamedTuple):
     manifest_stamp: tuple[int, int, int]
     pages: dict[str, str]  # its manifest: page → input digest ({} when none)
     meta: dict[str, Any]
-    complete: bool | None  # every page the manifest lists is there (None: not looked yet)
+    complete: bool  # every page the manifest lists is there
 
 
-def survey(out: Path, pages_there: bool = True) -> Seen:
+def survey(out: Path) -> Seen:
     """Read what `lookup` compares with a fingerprint (the `crm build` command does it while a
-    child process takes the fingerprint; a build that follows uses the manifest read here).
-    Without `pages_there`, `complete` is left for `completed` (the child process looks)."""
+    child process takes the fingerprint; a build that follows uses the manifest read here)."""
     writer = Writer(out)
     record = writer.read_json(RECORD)
     manifest_stamp = _stamp(os.path.join(out, MANIFEST))
     pages, meta = writer.load_manifest_all()
-    complete = bool(pages) and not writer.missing(pages) if pages_there else None
+    complete = bool(pages) and not writer.missing(pages)
     return Seen(record if isinstance(record, dict) else None, manifest_stamp, pages, meta, complete)
-
-
-def completed(seen: Seen, taken: Taken, out: Path) -> Seen:
-    """`seen` with `complete` as the child process found it, when it read the same manifest
-    (same stamp); else looked at here."""
-    if seen.complete is not None:
-        return seen
-    if taken.manifest_stamp == seen.manifest_stamp and seen.manifest_stamp[0] >= 0:
-        return seen._replace(complete=taken.complete)
-    return seen._replace(complete=bool(seen.pages) and not Writer(out).missing(seen.pages))
 
 
 def lookup(fingerprint: Fingerprint, seen: Seen) -> dict[str, Any] | None:
