@@ -16,6 +16,7 @@ command-line runs) instead of planning every page again. All state is JSON, neve
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -435,23 +436,27 @@ class SiteBuilder:
         if not clean and self._previous is None:
             self._previous = self._restore_plan(loaded)  # a command-line run: the last run's plan
         self._pages_complete = None  # the caller's answer is this build's alone
-        update = None if clean else self._incremental(loaded, renderer)
-        if update is not None:
-            # The pages of the contacts that changed first (the one being edited is usually the
-            # one open in the browser), then the summary pages that show them.
-            model, planned, first, rest = update
-            self._make_pages(first)
-            summaries = rest()
-            pages = list(planned.values())
-            self._make_pages(summaries)
-            self._remember(model, pages, loaded, site_key)
-            self._skipped += len(pages) - self._written - self._skipped
-            # A broken note template met by pages not made again this time is still broken (a
-            # change to it changes every page's digest, so this build would not be an update).
-            for kept in self.meta.get("build_problems", []):
-                problem = Problem(*kept)
-                self._draft_errors.setdefault(problem.message, problem)
-        else:
+        # A command-line update makes objects that live until it ends, and hardly any garbage
+        # with cycles: the collector would only scan them (collector.py).
+        with contextlib.nullcontext() if self.long_lived or clean else collector.held():
+            update = None if clean else self._incremental(loaded, renderer)
+            if update is not None:
+                # The pages of the contacts that changed first (the one being edited is usually
+                # the one open in the browser), then the summary pages that show them.
+                model, planned, first, rest = update
+                self._make_pages(first)
+                summaries = rest()
+                pages = list(planned.values())
+                self._make_pages(summaries)
+                self._remember(model, pages, loaded, site_key)
+                self._skipped += len(pages) - self._written - self._skipped
+                # A broken note template met by pages not made again this time is still broken
+                # (a change to it changes every page's digest, so this build would not be an
+                # update).
+                for kept in self.meta.get("build_problems", []):
+                    problem = Problem(*kept)
+                    self._draft_errors.setdefault(problem.message, problem)
+        if update is None:
             model = self._model(loaded)
             pages = self._plan(model, renderer, problems)
             self._make_pages(pages)
