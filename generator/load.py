@@ -312,8 +312,6 @@ def load(
     settings, problems = load_settings(root)
     cache = cache if cache is not None else ContactCache()
     seen: dict[str, str] = {}
-    files = 0
-    live: set[str] = set()
     cache.use_settings(settings)
     slots: list[Checked | None] = []
     misses: list[tuple[int, cachefile.Stamp, tuple[str, str, str]]] = []
@@ -327,11 +325,13 @@ def load(
             return quick
     settings_problems = list(problems)
     cached = cache.entries
+    live = {rel for _, rel in entries}
+    files = len(live)
+    all_utf8 = _utf8("".join(live))  # one check for all names (nearly always so)
+    stamps = known if known is not None else {}
     for path, rel in entries:
-        files += 1
-        live.add(rel)
         slug = rel.rsplit("/", 1)[-1][:-3]
-        if not _utf8(rel):
+        if not all_utf8 and not _utf8(rel):
             shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
             problems.append(Problem(shown, 1, 1, "error", "", "the file name is not valid UTF-8; rename the file"))
             continue
@@ -346,6 +346,13 @@ def load(
         seen[slug] = rel
         if recheck is not None and rel not in recheck and rel in cached:
             slots.append(cached[rel][1])
+            continue
+        # The stamp taken by the caller's walk, when it matches the cached one (as `lookup`,
+        # without a call per file: this loop runs for every file).
+        stamp = stamps.get(rel)
+        entry = cached.get(rel)
+        if stamp is not None and entry is not None and entry[0] == stamp and stamp[0] >= 0:
+            slots.append(entry[1])
             continue
         stamp, hit = cache.lookup(path, rel, known)
         if hit is None:

@@ -67,7 +67,7 @@ def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
     stamps = {rel: _stamp(path) for path, rel in walk}
     files.extend(stamps.items())
     context = (
-        VERSION, __version__, str(root), os.path.abspath(out), today and today.isoformat(),
+        VERSION, __version__, str(root), os.path.abspath(out), today.isoformat() if today else None,
         os.environ.get("CRM_TODAY"), dt.date.today().isoformat(), head(root),
     )  # fmt: skip
     # As git's "racily clean" files: an edit in the same clock tick as the build, keeping the
