@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import json
 import os
 from collections.abc import Callable, Collection
@@ -424,14 +425,17 @@ def _resolve_cached(
         cache.ref_names, cache.ref_slugs, cache.ref_problems = names, slugs, {}
     memo = cache.ref_problems
     known = functools.cache(lambda: sorted(slugs))
-    stale = [item for item in checked if (hit := memo.get(item.file)) is None or hit[0] is not item]
+    fresh = not memo  # a new cache, or new names: every file (one command-line run)
+    stale = checked if fresh else [item for item in checked if (hit := memo.get(item.file)) is None or hit[0] is not item]
     nowhere = _nowhere(stale, slugs, names)
-    problems: list[Problem] = []
-    for item in checked:
-        hit = memo.get(item.file)
-        if hit is None or hit[0] is not item:
-            hit = memo[item.file] = (item, _unresolved(item, nowhere, known))
-        problems.extend(hit[1])
+    if nowhere:
+        for item in stale:
+            memo[item.file] = (item, _unresolved(item, nowhere, known) if item.references else [])
+    else:  # nearly always: every link leads somewhere
+        memo.update({item.file: (item, []) for item in stale})
+        if fresh:
+            return []
+    problems = [problem for item in checked for problem in memo[item.file][1]]
     if len(memo) > len(checked):
         live = {item.file for item in checked}
         for file in [f for f in memo if f not in live]:
@@ -442,8 +446,8 @@ def _resolve_cached(
 def _nowhere(items: list[Checked], slugs: AbstractSet[str], names: dict[str, str]) -> set[str]:
     """The targets of these files' references that lead to no contact (each target looked up
     once: ten thousand files share most of theirs)."""
-    targets = {ref.target for item in items for ref in item.references}
-    return {target for target in targets if resolve_link(target, slugs, names) is None}
+    targets = {ref[0] for ref in itertools.chain.from_iterable(item.references for item in items)}
+    return {target for target in targets.difference(slugs) if target.casefold() not in names}  # as resolve_link
 
 
 def _unresolved(item: Checked, nowhere: AbstractSet[str], known: Callable[[], list[str]]) -> list[Problem]:
