@@ -167,3 +167,18 @@ def test_an_edit_rewrites_one_shard_of_the_index(demo_root):
     assert rewritten == [f"contacts-{number}.bin", f"index-{number}.bin"]
     assert cache_index(demo_root)["contacts/grace-liu.md"][0][0] == path.stat().st_size
     assert again.problems == [] and len(again.contacts) == 12
+
+
+def test_a_decoded_contact_has_every_field_its_class_has(demo_root):
+    """Contacts are decoded without their dataclasses' __init__ (cachefile.py): each object
+    must still carry every field, equal to the contact read from its file."""
+    import dataclasses
+
+    from generator.cachefile import contact_from_json, contact_to_json
+
+    for contact in load(demo_root, ContactCache()).contacts:
+        back = contact_from_json(json.loads(json.dumps(contact_to_json(contact))))
+        assert back == contact and hash(back) == hash(contact)
+        for made in (back, *back.interactions, *back.reminders):
+            assert set(vars(made)) == {f.name for f in dataclasses.fields(made)}, type(made)
+    assert any(c.reminders for c in load(demo_root, ContactCache()).contacts)
