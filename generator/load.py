@@ -43,6 +43,9 @@ class Loaded(HasProblems):
         self.problems = problems  # every problem, sorted by file, line, column
         self.files = files  # contact files read
         self.invalid = invalid  # slug → errors, for files that could not be read as a contact
+        # The caller's stamps (`ContactCache.prime`), when this load took every file's from there
+        # and so checked every file it holds against exactly those.
+        self.stamps: dict[str, cachefile.Stamp] | None = None
         self._contacts: list[Contact] | None = None
 
     @property
@@ -398,7 +401,10 @@ def load(
     )
     problems.extend(item_problems + ref_problems)
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
-    return Loaded(root, settings, checked, problems, files, invalid)
+    loaded = Loaded(root, settings, checked, problems, files, invalid)
+    if known is not None and recheck is None:
+        loaded.stamps = known  # every stamp looked up above came from there
+    return loaded
 
 
 def name_index(contacts: list[Contact]) -> dict[str, str]:

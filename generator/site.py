@@ -673,7 +673,6 @@ class SiteBuilder:
         )  # fmt: skip
         shares = {slug: snapshot.shares.get(slug, (0, 0)) for slug in profiles}
         model.shares = shares
-        self._rate_memo = {slug: (stamps[slug], *shares[slug]) for slug in profiles}
         self.head, self.histories, self.stamps = snapshot.key[3], snapshot.histories, stamps
         self._histories_partial = True  # only the files planned then: a full plan asks git again
         return _Previous(
@@ -966,7 +965,9 @@ class SiteBuilder:
         memo = self._key_memo
         preloaded, self.preloaded_files_key = self.preloaded_files_key, None
         entries = self.cache.entries
-        if preloaded is not None and _same_stamps(loaded.checked, entries, preloaded[0]):
+        if preloaded is not None and loaded.stamps is preloaded[0] and len(loaded.checked) == len(preloaded[0]):
+            # Every file the load holds was checked against these very stamps (and it holds them
+            # all): the caller's sum is this one.
             total = preloaded[1]
         else:
             for item in loaded.checked:
@@ -1604,17 +1605,6 @@ class SiteBuilder:
             return calendar(items, model.contacts, settings, today, drafts, view, keys).encode("utf-8")
 
         return Page("followups.ics", digest, make)
-
-
-def _same_stamps(checked: list[Checked], entries: dict[str, tuple[Stamp, Checked]], stamps: dict[str, Stamp]) -> bool:
-    """Are these files exactly those of `stamps`, each with the stamp it has there?"""
-    if len(checked) != len(stamps):
-        return False
-    for item in checked:
-        entry = entries.get(item.file)
-        if entry is None or entry[0] != stamps.get(item.file):
-            return False
-    return True
 
 
 def _stamp_text(file: str, version: Stamp | None) -> str:

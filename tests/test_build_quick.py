@@ -400,26 +400,31 @@ def test_a_file_name_that_is_not_utf8_is_an_error_naming_it(demo_root, cli):
 # --- what the child process finds for the build ---------------------------------------------
 
 
-def test_the_files_part_of_the_site_key_found_by_the_child_is_the_builders_own(demo_root, tmp_path, cli, monkeypatch):
+def test_the_files_part_of_the_site_key_found_by_the_child_is_the_builders_own(demo_root, tmp_path):
     """`crm build` takes the sum of every file's part of the site key from its child process
-    (quick.take): the key it names the build by is the one a builder computes itself."""
-    from generator import site as site_module
+    (quick.take) when the load checked every file against the child's stamps: the key it names
+    the build by is the one a builder computes itself."""
+    from generator import quick
+    from generator.load import ContactCache, load
 
-    used: list[bool] = []
-    real = site_module._same_stamps
+    taken = quick.untake(quick.take(demo_root, demo_root / "site", None), demo_root)
+    assert taken.files_key is not None
 
-    def spy(*args):
-        used.append(real(*args))
-        return used[-1]
+    def site_key(files_key: int | None) -> str:
+        cache = ContactCache(persist=demo_root)
+        cache.prime(taken.fingerprint.walk, taken.fingerprint.stamps)
+        builder = SiteBuilder(demo_root, tmp_path / "out", today=dt.date.fromisoformat(TODAY))
+        builder.cache = cache
+        builder.preloaded = load(demo_root, cache)
+        assert builder.preloaded.stamps is taken.fingerprint.stamps
+        if files_key is not None:
+            builder.preloaded_files_key = (taken.fingerprint.stamps, files_key)
+        builder.build(clean=True)
+        return json.loads((tmp_path / "out" / ".tipscale" / "manifest.json").read_text())["meta"]["site_key"]
 
-    monkeypatch.setattr(site_module, "_same_stamps", spy)
-    assert cli(demo_root, "--today", TODAY, "build").exit_code == 0
-    assert used == [True]
-    builder = SiteBuilder(demo_root, tmp_path / "own", today=dt.date.fromisoformat(TODAY))
-    builder.build()
-    assert used == [True]  # a builder alone computes the key itself
-    meta = [json.loads((out / ".tipscale" / "manifest.json").read_text())["meta"] for out in (demo_root / "site", tmp_path / "own")]
-    assert meta[0]["site_key"] == meta[1]["site_key"]
+    own = site_key(None)
+    assert site_key(taken.files_key) == own
+    assert site_key(taken.files_key + 1) != own  # (so the sum given is the one used)
 
 
 def test_the_child_sums_the_files_key_only_when_a_build_may_follow(demo_root):
