@@ -123,6 +123,7 @@ class Store:
         self._from_disk: dict[str, Checked] = {}  # entries as on disk, to write back unchanged
         self._index_rows: dict[str, Any] = {}  # their rows of the index, as read (the same objects)
         self._numbers: dict[str, int] = {}  # file → its shard, as known (spares hashing every path)
+        self._members: dict[int, set[str]] = {}  # shard → the files it holds on disk
 
     def shard(self, number: int) -> dict[str, Any]:
         """rel → (stamp, the contact's JSON text) of one shard ({} when missing or not ours)."""
@@ -170,6 +171,7 @@ class Store:
                     continue
                 self._read_rows(doc["files"], entries)
                 self._numbers.update(dict.fromkeys(doc["files"], number))
+                self._members[number] = set(doc["files"])
             except (OSError, ValueError, EOFError, KeyError, TypeError, IndexError):
                 continue
         return entries
@@ -199,23 +201,20 @@ class Store:
             self._from_disk[rel] = checked
         self._index_rows.update(rows)
 
-    def write(self, entries: dict[str, tuple[Stamp, Checked]]) -> None:
-        """Write the shards in which a file changed, appeared or went away. Best effort and
-        atomic per file: a read-only root or a full disk just means no cache."""
+    def write(self, entries: dict[str, tuple[Stamp, Checked]], touched: set[str]) -> bool:
+        """Write the shards of the files in `touched` (put or forgotten since the last write).
+        Best effort and atomic per file: a read-only root or a full disk just means no cache
+        (False)."""
         on_disk, rows = self._from_disk, self._index_rows
-        changed: set[int] = set()
-        for rel, (stamp, checked) in entries.items():
-            if on_disk.get(rel) is not checked or rows[rel][0] != stamp:
-                changed.add(self._number(rel))
-        gone = [rel for rel in on_disk if rel not in entries]
-        changed.update(self._number(rel) for rel in gone)
-        if not changed:
-            return
-        members: dict[int, list[str]] = {number: [] for number in changed}
-        for rel in entries:
-            found = members.get(self._number(rel))
-            if found is not None:
-                found.append(rel)
+        gone = [rel for rel in touched if rel not in entries and rel in on_disk]
+        by_shard: dict[int, set[str]] = {}
+        for rel in touched:
+            by_shard.setdefault(self._number(rel), set()).add(rel)
+        changed = set(by_shard)
+        members = {
+            number: sorted(rel for rel in self._members.get(number, set()) | new if rel in entries)
+            for number, new in by_shard.items()
+        }
         try:
             self.folder.mkdir(exist_ok=True)
             ignore = self.folder / ".gitignore"
@@ -231,13 +230,15 @@ class Store:
                 _write_bytes(self.folder / f"index-{number:02d}.bin", marshal.dumps({"key": self.key, "files": shard_rows}))
                 rows.update(shard_rows)
                 on_disk.update((rel, entries[rel][1]) for rel in shard_rows)
+                self._members[number] = set(shard_rows)
             for old in ("contacts.json", "index.json", *(f"{kind}-{n:02d}.json" for n in changed for kind in ("contacts", "index"))):
                 if (self.folder / old).exists():  # of earlier versions
                     (self.folder / old).unlink()
         except (OSError, ValueError):  # ValueError: a value marshal does not keep (never made here)
-            return
+            return False
         for rel in gone:
             del on_disk[rel], rows[rel]
+        return True
 
     def _shard_of(
         self, entries: dict[str, tuple[Stamp, Checked]], members: list[str]

@@ -73,7 +73,7 @@ class ContactCache:
     entries: dict[str, tuple[cachefile.Stamp, Checked]] = field(default_factory=dict)
     settings: Settings | None = None
     persist: Path | None = None
-    dirty: bool = False
+    touched: set[str] = field(default_factory=set)  # files put or forgotten since the last save
     autosave: bool = True  # save after every load; the server turns it off and saves when it stops
 
     store: cachefile.Store | None = None
@@ -111,7 +111,7 @@ class ContactCache:
             self.store = cachefile.Store(root, settings, reread)
         self.entries = self.store.read() if self.store is not None else {}
         self.walk = None  # entries read from disk must be checked against their files
-        self.dirty = False
+        self.touched = set()
 
     def get(self, path: Path, rel: str, slug: str, settings: Settings) -> Checked:
         self.use_settings(settings)
@@ -142,20 +142,19 @@ class ContactCache:
 
     def put(self, rel: str, stamp: cachefile.Stamp, checked: Checked) -> None:
         self.entries[rel] = (stamp, checked)
-        self.dirty = True
+        self.touched.add(rel)
 
     def forget_except(self, live: set[str]) -> None:
         for rel in [r for r in self.entries if r not in live]:
             del self.entries[rel]
-            self.dirty = True
+            self.touched.add(rel)
 
     def save(self) -> None:
         """Write the shards in which a file changed. (Here, not in a child process: after one
         edit that takes a few ms, and a child alive while this process goes on would make it
         copy every memory page it touches, which cost as much.)"""
-        if self.store is not None and self.dirty:
-            self.store.write(self.entries)
-            self.dirty = False
+        if self.store is not None and self.touched and self.store.write(self.entries, self.touched):
+            self.touched = set()
 
 
 UNREADABLE = "cannot read the file"
