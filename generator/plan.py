@@ -28,7 +28,7 @@ from .gitlog import Commit
 from .model import FollowUp, Interaction, Problem
 from .write import STATE_DIR, Writer
 
-VERSION = 4
+VERSION = 5
 HEAD = f"{STATE_DIR}/plan.json"
 PART_FILE = re.compile(r"plan-([a-z_]+)-([0-9a-f]{32})\.bin")
 
@@ -58,6 +58,8 @@ class Plan:
     row_tokens: dict[str, str]
     card_tokens: dict[str, str]
     event_tokens: dict[str, str]
+    card_sum: int | None = None  # the sum of the dashboard cards' parts (site.py's _Fragments)
+    event_sum: int | None = None  # the same of the calendar's events
 
 
 def _followup_to_value(f: FollowUp) -> tuple[Any, ...]:
@@ -175,8 +177,15 @@ def encode_head(plan: Plan, build_id: str, files: dict[str, str]) -> dict[str, A
         "recent": [[slug, interaction_to_json(i)] for slug, i in plan.recent],
         "recent_complete": plan.recent_complete,
         "invalid": {slug: [_problem(p) for p in problems] for slug, problems in plan.invalid.items()},
+        "sums": [plan.card_sum, plan.event_sum],
         "files": files,
     }
+
+
+def _optional_int(value: Any) -> int | None:
+    if value is not None and type(value) is not int:
+        raise TypeError(value)
+    return value
 
 
 def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
@@ -212,6 +221,8 @@ def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
             row_tokens=parts["row_tokens"],
             card_tokens=parts["card_tokens"],
             event_tokens=parts["event_tokens"],
+            card_sum=_optional_int(doc["sums"][0]),
+            event_sum=_optional_int(doc["sums"][1]),
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError):
         return None

@@ -255,6 +255,9 @@ class _Shelf:
         self.shards: dict[int, dict[str, str]] = {}
         self.dirty: set[int] = set()
         self.live: set[str] = set()  # keys the build in progress uses
+        # An update sets `dead` to the keys it made old (those of the contacts it planned again):
+        # `finish` then forgets those alone, not every key outside `live`.
+        self.dead: set[str] | None = None
 
     def _load(self, writer: Writer, number: int) -> dict[str, str]:
         items = self.shards.get(number)
@@ -285,12 +288,16 @@ class _Shelf:
         """Forget what this build did not use (in the shards in memory); with `save`, write the
         shards that changed."""
         for number, items in self.shards.items():
-            dead = [key for key in items if key not in self.live]
+            if self.dead is None:
+                dead = [key for key in items if key not in self.live]
+            else:
+                dead = [key for key in self.dead if key in items and key not in self.live]
             for key in dead:
                 del items[key]
             if dead:
                 self.dirty.add(number)
         self.live.clear()
+        self.dead = None
         if save:
             for number in sorted(self.dirty):
                 text = json.dumps({"version": 1, "items": self.shards[number]}, ensure_ascii=False)
@@ -319,6 +326,81 @@ class _Previous:
     row_tokens: dict[str, str]
     card_tokens: dict[str, str]  # follow-up → hash of its dashboard card
     event_tokens: dict[str, str]  # follow-up → hash of its calendar event
+    card_sum: int | None = None  # the sum of the dashboard's cards' parts (see _Fragments)
+    event_sum: int | None = None  # the same of the calendar's events
+
+
+@dataclass
+class _Update:
+    """What an update of the dashboard or the calendar takes from the last build: its plan, and
+    the contacts planned again."""
+
+    previous: _Previous
+    changed: set[str]
+
+
+FRAGMENT_SUM = 1 << 128  # fragment parts are summed modulo this
+
+
+def _fragment_part(item: FollowUp, token: str) -> int:
+    data = f"{item.uid_key}\x1f{item.status}\x1f{item.days}\x1f{token}".encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=16).digest(), "big")
+
+
+class _Fragments:
+    """The fragments a page joins, one per follow-up (dashboard cards, calendar events): each
+    one's token (a hash of its bytes) and the sum of their parts (`_fragment_part`: the
+    follow-up's key, status, days and token), which stands in the page's digest. The order they
+    show in follows from what they are (sort_key), so their sum is all a digest needs; and an
+    update adds the parts of the contacts it planned again and takes their old ones away,
+    instead of hashing every follow-up."""
+
+    def __init__(self, tokens: Callable[[], dict[str, str]], total: Callable[[], int]) -> None:
+        self.all_tokens = tokens  # every follow-up's token, made when asked
+        self.total = functools.cache(total)
+
+    @staticmethod
+    def empty() -> _Fragments:
+        return _Fragments(dict, int)
+
+    @staticmethod
+    def of(
+        model: Model,
+        keep: Callable[[FollowUp], bool],
+        token: Callable[[FollowUp], str],
+        update: _Update | None,
+        reuse: tuple[dict[str, str], int | None] | None,
+        key_of: Callable[[FollowUp, str], str],
+        shelf: _Shelf,
+    ) -> _Fragments:
+        """The fragments of the model's follow-ups that `keep` says show, `token(item)` making
+        one's token. With `update` and the last build's (tokens, sum) as `reuse`, those of the
+        contacts it planned again replace theirs, and their old fragments, `key_of(item, stamp)`,
+        are `shelf`'s dead keys."""
+        if update is not None and reuse is not None and reuse[1] is not None:
+            old_model, changed = update.previous.model, sorted(update.changed)
+            old = [f for slug in changed for f in old_model.followups.get(slug, ()) if keep(f)]
+            tokens, total = dict(reuse[0]), reuse[1]
+            if all(f.uid_key in tokens for f in old):
+                for f in old:
+                    total -= _fragment_part(f, tokens.pop(f.uid_key))
+                shelf.dead = {key_of(f, old_model.stamps[f.contact]) for f in old}
+                new = [f for slug in changed for f in model.followups.get(slug, ()) if keep(f)]
+                made = {f.uid_key: token(f) for f in new}
+                tokens.update(made)
+                total = (total + sum(_fragment_part(f, made[f.uid_key]) for f in new)) % FRAGMENT_SUM
+                return _Fragments(lambda: tokens, lambda: total)
+        items = [f for f in model.all_followups if keep(f)]
+        by_uid = {f.uid_key: f for f in items}
+        computed = _Tokens(lambda uid: token(by_uid[uid]))
+        if update is not None and reuse is not None:  # tokens kept, but no sum: add up every part
+            changed_set = update.changed
+            computed.update((f.uid_key, reuse[0][f.uid_key]) for f in items if f.contact not in changed_set and f.uid_key in reuse[0])
+            shelf.live.update(key_of(f, model.stamps[f.contact]) for f in items)  # kept, though not asked for
+        return _Fragments(
+            lambda: {uid: computed[uid] for uid in by_uid},
+            lambda: sum(_fragment_part(f, computed[f.uid_key]) for f in items) % FRAGMENT_SUM,
+        )
 
 
 class SiteBuilder:
@@ -362,8 +444,8 @@ class SiteBuilder:
         self._row_keys_now: dict[str, str] = {}  # slug → the key its list row is kept under
         self._row_tokens_now: dict[str, str] = {}  # slug → what list-page digests use for its row
         # (tokens, follow-ups) of the dashboard's cards and the calendar's events in this build
-        self._card_tokens_now: tuple[dict[str, str], list[str]] = ({}, [])
-        self._event_tokens_now: tuple[dict[str, str], list[str]] = ({}, [])
+        self._cards_now = _Fragments.empty()  # the dashboard's cards as this build planned them
+        self._events_now = _Fragments.empty()  # the calendar's events
         self._key_memo: dict[str, tuple[Checked, int]] = {}  # file → (check result, its part of the site key)
         self._written = self._skipped = 0  # counters of the build in progress
         self._head_now: str | None = None  # git's HEAD as this build found it
@@ -511,8 +593,10 @@ class SiteBuilder:
             invalid=loaded.invalid,
             row_keys=dict(self._row_keys_now),
             row_tokens={slug: self._row_tokens_now[slug] for slug in model.order},
-            card_tokens=self._tokens_of(self._card_tokens_now),
-            event_tokens=self._tokens_of(self._event_tokens_now),
+            card_tokens=self._cards_now.all_tokens(),
+            event_tokens=self._events_now.all_tokens(),
+            card_sum=self._cards_now.total(),
+            event_sum=self._events_now.total(),
         )
         if not self.long_lived and site_key is not None:
             self._save_plan(site_key)
@@ -578,7 +662,8 @@ class SiteBuilder:
             order=model.order, histories=model.histories if model.histories.keys() <= model.versions.keys()
             else {p: h for p, h in model.histories.items() if p in model.versions},
             invalid=prev.invalid, row_keys=prev.row_keys, row_tokens=prev.row_tokens,
-            card_tokens=prev.card_tokens, event_tokens=prev.event_tokens,
+            card_tokens=prev.card_tokens, event_tokens=prev.event_tokens, card_sum=prev.card_sum,
+            event_sum=prev.event_sum,
         )  # fmt: skip
         # Each large part is written only when it changed since it was read (see plan.py). The
         # parts as read are never changed in place (an update copies what it changes), so equal
@@ -684,6 +769,8 @@ class SiteBuilder:
             row_tokens=snapshot.row_tokens,
             card_tokens=snapshot.card_tokens,
             event_tokens=snapshot.event_tokens,
+            card_sum=snapshot.card_sum,
+            event_sum=snapshot.event_sum,
         )
 
     def _make_pages(self, pages: list[Page]) -> None:
@@ -896,9 +983,9 @@ class SiteBuilder:
                 tokens[slug] = self._row_token(model, renderer, slug, row_keys[slug], kept=False)
             self._row_keys_now, self._row_tokens_now = row_keys, tokens
             fresh = [
-                self._dashboard(model, renderer, base, prev.card_tokens, changed_set),
+                self._dashboard(model, renderer, base, _Update(prev, changed_set)),
                 self._contact_list(model, renderer, base, row_keys, tokens),
-                self._calendar(model, base, prev.event_tokens, changed_set),
+                self._calendar(model, base, _Update(prev, changed_set)),
                 *self._search_pages(model, base, row_keys, only=search_parts),
             ]
             for kind, key in sorted(groups_touched):
@@ -915,11 +1002,6 @@ class SiteBuilder:
             return fresh
 
         return model, pages, first_pages, summaries
-
-    @staticmethod
-    def _tokens_of(now: tuple[dict[str, str], list[str]]) -> dict[str, str]:
-        tokens, uids = now
-        return {uid: tokens[uid] for uid in uids}
 
     def _row_key(self, base: str, slug: str, stamp: str) -> str:
         memo = self._row_memo.get(slug)
@@ -1375,15 +1457,12 @@ class SiteBuilder:
 
         return Page(f"contacts/{slug}.html", digest, make)
 
-    def _dashboard(
-        self, model: Model, renderer: Renderer, base: str, reuse: dict[str, str] | None = None,
-        changed: Collection[str] = (),
-    ) -> Page:
-        """The dashboard. Its cards stand in its digest by a hash of their bytes (`reuse`: those
-        of the last build, for contacts not in `changed`), so an edit to a contact's notes
-        leaves the dashboard alone."""
+    def _dashboard(self, model: Model, renderer: Renderer, base: str, update: _Update | None = None) -> Page:
+        """The dashboard. Its cards stand in its digest by the sum of their parts, each made of a
+        hash of the card's bytes (see _Fragments), so an edit to a contact's notes leaves the
+        dashboard alone, and an update (`update`) hashes the cards of the contacts it planned
+        again, not every card."""
         loaded = model.loaded
-        shown = [f for f in model.all_followups if f.status != "later"]
         rate = model.rate
         recent = [
             {
@@ -1423,37 +1502,41 @@ class SiteBuilder:
         problem_files.sort(key=lambda f: (not f["invalid"], f["file"]))
         as_of = model.today if model.today != model.real_today else None
         stamps, today_text = model.stamps, str(model.today)
-        keys = {f.uid_key: f"{base}|{stamps[f.contact]}|{f.uid_key}|{f.status}|{f.days}|{today_text}" for f in shown}
-        self._cards.live.update(keys.values())
 
-        def card(item: FollowUp, open_: bool) -> Markup:
-            key = keys[item.uid_key]
+        def shown() -> list[FollowUp]:
+            return [f for f in model.all_followups if f.status != "later"]
+
+        def key_of(item: FollowUp, stamp: str) -> str:
+            return f"{base}|{stamp}|{item.uid_key}|{item.status}|{item.days}|{today_text}"
+
+        def card(item: FollowUp) -> Markup:
+            key = key_of(item, stamps[item.contact])
+            self._cards.live.add(key)
             html = self._cards.get(self.writer, key)
             if html is None:
                 view = self._followup_view(model, item, "")
-                html = renderer.page("_followup.html.j2", {"f": view, "show_name": True, "open": open_})
+                html = renderer.page("_followup.html.j2", {"f": view, "show_name": True, "open": item.status != "upcoming"})
                 if not view["draft_error"]:
                     self._cards.put(self.writer, key, html)
             return Markup(html)
 
-        by_uid = {f.uid_key: f for f in shown}
-        tokens = _Tokens(lambda uid: _token(card(by_uid[uid], by_uid[uid].status != "upcoming")))
-        if reuse:
-            tokens.update((f.uid_key, reuse[f.uid_key]) for f in shown if f.contact not in changed and f.uid_key in reuse)
-        self._card_tokens_now = (tokens, list(by_uid))
+        previous = update.previous if update is not None else None
+        cards = self._cards_now = _Fragments.of(
+            model, lambda item: item.status != "later", lambda item: _token(card(item)), update,
+            (previous.card_tokens, previous.card_sum) if previous is not None else None, key_of, self._cards,
+        )  # fmt: skip
 
         def digest() -> str:
-            cards = [(f.uid_key, f.status, f.days, tokens[f.uid_key]) for f in shown]
             return _hash(
-                base, "dashboard", model.today, as_of, cards, (rate.on_time, rate.counted), recent,
+                base, "dashboard", model.today, as_of, cards.total(), (rate.on_time, rate.counted), recent,
                 problem_files, len(model.contacts),
             )  # fmt: skip
 
         def make() -> bytes:
             sections = []
             for status in ("overdue", "due", "upcoming"):
-                cards = [card(f, status != "upcoming") for f in shown if f.status == status]
-                sections.append({"id": status, "title": STATUS_TITLE[status], "items": cards})
+                items = [card(f) for f in shown() if f.status == status]
+                sections.append({"id": status, "title": STATUS_TITLE[status], "items": items})
             context = {
                 "base": "",
                 "page_title": "Dashboard",
@@ -1568,23 +1651,21 @@ class SiteBuilder:
 
         return Page(f"{kind}/{key}.html", digest, make)
 
-    def _calendar(
-        self, model: Model, base: str, reuse: dict[str, str] | None = None, changed: Collection[str] = ()
-    ) -> Page:
-        """The feed; its events stand in its digest by a hash of their text (see `_dashboard`)."""
+    def _calendar(self, model: Model, base: str, update: _Update | None = None) -> Page:
+        """The feed; its events stand in its digest by the sum of their parts (see `_dashboard`)."""
         from .ics import calendar, event
 
-        items = model.all_followups
         stamps, today_text = model.stamps, str(model.today)
-        keys = [f"{base}|{stamps[f.contact]}|{f.uid_key}|{f.due.isoformat()}|{f.days}|{today_text}" for f in items]
-        self._events.live.update(keys)
         settings, today = model.loaded.settings, model.today
         assert self.drafts is not None
         drafts = self.drafts
-        index = {f.uid_key: i for i, f in enumerate(items)}
 
-        def text(uid: str) -> str:
-            item, key = items[index[uid]], keys[index[uid]]
+        def key_of(item: FollowUp, stamp: str) -> str:
+            return f"{base}|{stamp}|{item.uid_key}|{item.due.isoformat()}|{item.days}|{today_text}"
+
+        def text(item: FollowUp) -> str:
+            key = key_of(item, stamps[item.contact])
+            self._events.live.add(key)
             made = self._events.get(self.writer, key)
             if made is None:
                 made, failed = event(item, model.contacts[item.contact], settings, today, drafts)
@@ -1592,15 +1673,19 @@ class SiteBuilder:
                     self._events.put(self.writer, key, made)
             return made
 
-        tokens = _Tokens(lambda uid: _token(text(uid)))
-        if reuse:
-            tokens.update((f.uid_key, reuse[f.uid_key]) for f in items if f.contact not in changed and f.uid_key in reuse)
-        self._event_tokens_now = (tokens, list(index))
+        previous = update.previous if update is not None else None
+        events = self._events_now = _Fragments.of(
+            model, lambda item: True, lambda item: _token(text(item)), update,
+            (previous.event_tokens, previous.event_sum) if previous is not None else None, key_of, self._events,
+        )  # fmt: skip
 
         def digest() -> str:
-            return _hash(base, "ics", model.today, [(f.uid_key, f.status, f.days, tokens[f.uid_key]) for f in items])
+            return _hash(base, "ics", model.today, events.total())
 
         def make() -> bytes:
+            items = model.all_followups
+            keys = [key_of(item, stamps[item.contact]) for item in items]
+            self._events.live.update(keys)
             view = _ShelfView(self._events, self.writer)
             return calendar(items, model.contacts, settings, today, drafts, view, keys).encode("utf-8")
 
