@@ -559,8 +559,9 @@ class SiteBuilder:
             self._save_manifest(new_manifest, meta)
         self.manifest = new_manifest
         self.meta = meta
-        self._rows.live = set(self._row_keys_now.values())
-        self._search.live = {_search_key(slug, key) for slug, key in self._row_keys_now.items()}
+        if self._rows.dead is None:  # a full plan: every row in use (an update named its dead ones)
+            self._rows.live = set(self._row_keys_now.values())
+            self._search.live = {_search_key(slug, key) for slug, key in self._row_keys_now.items()}
         for shelf in (self._rows, self._search, self._cards, self._events):
             shelf.finish(self.writer, save=not self.long_lived)
         for legacy in LEGACY_STATE:
@@ -942,15 +943,20 @@ class SiteBuilder:
                     display, members = groups.get(key, (keys_after.get(key, ""), []))
                     members = [m for m in members if m != slug]
                     if key in keys_after:
-                        members = sorted([*members, slug], key=by_name)
-                    if members:
-                        # As a full plan names it: after the first member (by name) who has it.
-                        first = profiles[members[0]]
-                        shown = first[1] if kind == "tags" else (first[2],)
-                        display = next(n for n in shown if slugify(n) == key)
-                        groups[key] = (display, members)
-                    else:
-                        groups.pop(key, None)
+                        members.append(slug)
+                    groups[key] = (display, members)
+        # Each group's order and name once every changed contact has left or joined it (a member
+        # met earlier in that loop may be one whose own move is still to come).
+        for kind, key in groups_touched:
+            groups = tags if kind == "tags" else companies
+            members = sorted(groups[key][1], key=by_name)
+            if members:
+                # As a full plan names it: after the first member (by name) who has it.
+                first = profiles[members[0]]
+                shown = first[1] if kind == "tags" else (first[2],)
+                groups[key] = (next(n for n in shown if slugify(n) == key), members)
+            else:
+                del groups[key]
         if groups_touched:
             tags, companies = dict(sorted(tags.items())), dict(sorted(companies.items()))
 
@@ -982,6 +988,11 @@ class SiteBuilder:
                 row_keys[slug] = self._row_key(base, slug, stamps[slug])
                 tokens[slug] = self._row_token(model, renderer, slug, row_keys[slug], kept=False)
             self._row_keys_now, self._row_tokens_now = row_keys, tokens
+            # The rows and search entries this update made old (the others stay in use).
+            self._rows.dead = {prev.row_keys[slug] for slug in changed if slug in prev.row_keys}
+            self._rows.live.update(row_keys[slug] for slug in changed)
+            self._search.dead = {_search_key(slug, prev.row_keys[slug]) for slug in changed if slug in prev.row_keys}
+            self._search.live.update(_search_key(slug, row_keys[slug]) for slug in changed)
             fresh = [
                 self._dashboard(model, renderer, base, _Update(prev, changed_set)),
                 self._contact_list(model, renderer, base, row_keys, tokens),

@@ -497,3 +497,46 @@ def test_a_load_told_what_changed_patches_the_last_one_and_finds_the_same_proble
     hinted = load(root, cache, [files[3].relative_to(root).as_posix()])
     assert patched[-1] is False
     assert [p.format() for p in hinted.problems] == [p.format() for p in load(root, ContactCache()).problems]
+
+
+def test_an_update_keeps_every_fragment_in_use_and_forgets_only_old_ones(tmp_path):
+    """An update names the kept fragments it made old (rows, search entries, cards, events of the
+    contacts it planned again) instead of listing every one in use: afterwards every fragment a
+    clean build keeps is there (none rendered again needlessly), and any other is one the last
+    build had (old ones in files this run did not read wait for a full build). Three contacts
+    leave and join the same company groups at once (each one's old group named after another)."""
+    root = tmp_path / "crm"
+    generate(root, 40, 13)
+    out = root / "site"
+    cli_builder(root, out).build()
+
+    def kept(folder: Path) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for name in ("rows", "search", "cards", "events"):
+            found[name] = set()
+            for shard in (folder / ".tipscale").glob(f"{name}-*.json"):
+                found[name] |= set(json.loads(shard.read_text(encoding="utf-8"))["items"])
+        return found
+
+    before = kept(out)
+    assert all(before.values())
+    planned: list[bool] = []
+    real = SiteBuilder._plan
+    try:
+        SiteBuilder._plan = lambda self, *args: planned.append(True) or real(self, *args)  # type: ignore[method-assign]
+        for path in sorted((root / "contacts").glob("*.md"))[:3]:  # a new stamp: new keys for all four
+            path.write_text(path.read_text(encoding="utf-8").replace("\ncompany:", "\ncompany: Renamed", 1)
+                            + "\nMore notes.\n", encoding="utf-8")  # fmt: skip
+        cli_builder(root, out).build()
+    finally:
+        SiteBuilder._plan = real  # type: ignore[method-assign]
+    assert planned == []  # an update, not a full plan
+    after = kept(out)
+    assert all(after[name] != before[name] for name in after)
+    clean = tmp_path / "clean"
+    SiteBuilder(root, clean, today=TODAY).build(clean=True)
+    in_use = kept(clean)
+    for name in after:
+        assert in_use[name] <= after[name], name
+        assert after[name] - in_use[name] <= before[name], name
+    assert equals_clean(root, out, tmp_path)
