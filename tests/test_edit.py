@@ -395,6 +395,16 @@ def check_edit(old: str, new: str, expected: dict[str, Any]) -> None:
     assert_valid(new)
 
 
+def test_a_question_mark_in_a_flow_list_reads_back_with_any_yaml_reader():
+    """libyaml reads `summary: 0?` in a flow mapping as "0?"; PyYAML's own scanner ends the text
+    at "?" and fails (found by the property below): such a value is quoted."""
+    old = "---\nname: alpha\ninteractions: [{date: 2026-01-01, type: call}]\n---\n"
+    item = {"date": dt.date(2026, 1, 10), "type": "call", "summary": "0?"}
+    new = append_interaction(old, item)
+    assert values(new)["interactions"][1]["summary"] == "0?"  # yaml.safe_load: PyYAML's own scanner
+    check_edit(old, new, {"name": "alpha", "interactions": [{"date": dt.date(2026, 1, 1), "type": "call"}, item]})
+
+
 @fast
 @given(contact_texts(), interaction_values)
 def test_append_interaction_property(file: tuple[str, dict[str, Any]], item: dict[str, Any]) -> None:
