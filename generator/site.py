@@ -10,7 +10,8 @@ neither rendered nor written. Pages that summarise everything (dashboard, contac
 companies, search index, calendar) are joins of per-contact fragments kept by their inputs, so a
 change to one contact re-renders one row, not ten thousand. A rebuild updates the last build's
 plan for the files that changed (in memory in the server, from `.tipscale/plan.json` between
-command-line runs) instead of planning every page again. All state is JSON, never pickle.
+command-line runs) instead of planning every page again. State is JSON, or marshal for the plan's
+large parts (plan.py); never pickle.
 """
 
 from __future__ import annotations
