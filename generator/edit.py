@@ -170,16 +170,9 @@ def create_contact(path: Path, text: str, settings: Settings, file: str | None =
 _PLAIN_OK = re.compile(r"^[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n]*$")
 
 
-def _loads(text: str) -> Any:
+def _loads(text: str, loader: Any = yamlnodes._Loader) -> Any:
     try:
-        return yaml.load(text, Loader=yamlnodes._Loader)
-    except (yaml.YAMLError, ValueError):
-        return _Fail
-
-
-def _loads_pure(text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=yaml.SafeLoader)
+        return yaml.load(text, Loader=loader)
     except (yaml.YAMLError, ValueError):
         return _Fail
 
@@ -207,7 +200,7 @@ def _plain_is_safe(value: str) -> bool:
     # libyaml reads `summary: 0?` inside a flow mapping as the text "0?"; PyYAML's own scanner
     # (what other tools may read the file with) ends a plain scalar at "?" in flow collections
     # and fails. Such values are checked with that scanner too (rare: it is slow).
-    return "?" not in value or _loads_pure(f"[{{k: {value}}}, {value}]\n") == [{"k": value}, value]
+    return "?" not in value or _loads(f"[{{k: {value}}}, {value}]\n", yaml.SafeLoader) == [{"k": value}, value]
 
 
 def _double_quoted(value: str) -> str:
