@@ -109,7 +109,7 @@ def _problem(p: Problem) -> list[Any]:
     return [p.file, p.line, p.column, p.severity, p.field, p.message]
 
 
-# The large parts, each in a file of its own (`plan-NAME-TOKEN.bin`), so that a rebuild after
+# The large parts, each in a file of its own (`plan-NAME-HASH.bin`), so that a rebuild after
 # one edit writes again only the parts that edit changed (the file stamps and the row keys, most
 # often), not six megabytes of JSON. plan.json names the files of the parts it goes with.
 SECTIONS = (
@@ -231,7 +231,7 @@ def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
 class Prefetch:
     """The files of a saved plan read ahead, one at a time (`crm build` reads them while a child
     process takes its fingerprint, until that answers), for the build that may follow. Parts are
-    kept by file name: a part's file is never written again under the same name."""
+    kept by file name, which is a hash of the file's bytes."""
 
     def __init__(self, writer: Writer, build_id: str) -> None:
         self.writer = writer
