@@ -28,7 +28,7 @@ from .gitlog import Commit
 from .model import FollowUp, Interaction, Problem
 from .write import STATE_DIR, Writer
 
-VERSION = 5
+VERSION = 6
 HEAD = f"{STATE_DIR}/plan.json"
 PART_FILE = re.compile(r"plan-([a-z_]+)-([0-9a-f]{32})\.bin")
 
@@ -65,20 +65,10 @@ class Plan:
 def _followup_to_value(f: FollowUp) -> tuple[Any, ...]:
     return (
         f.contact, f.name, f.kind, f.due.toordinal(), f.status, f.days,
-        _interaction_to_value(f.interaction) if f.interaction is not None else None,
+        interaction_to_json(f.interaction) if f.interaction is not None else None,
         reminder_to_json(f.reminder) if f.reminder is not None else None,
         f.note_missing_gained, f.uid_key,
     )  # fmt: skip
-
-
-def _interaction_to_value(i: Interaction) -> tuple[Any, ...]:
-    return (
-        i.index, i.line, i.date.toordinal(), i.time, i.type, i.summary, i.gained, i.with_,
-        i.followed_up.toordinal() if i.followed_up is not None else None, i.skip,
-    )  # fmt: skip
-
-
-_NONE = type(None)
 
 
 def _followups_from_values(rows: list[Any]) -> list[FollowUp]:
@@ -88,18 +78,11 @@ def _followups_from_values(rows: list[Any]) -> list[FollowUp]:
     cached property's first call, which takes a lock)."""
     new, day, made = object.__new__, dt.date.fromordinal, []
     for v in rows:
-        i = v[6]
-        if i is not None:
-            interaction = new(Interaction)
-            d = interaction.__dict__
-            d["index"], d["line"], d["date"], d["time"], d["type"] = i[0], i[1], day(i[2]), i[3], i[4]
-            d["summary"], d["gained"], d["with_"], d["skip"] = i[5], i[6], i[7], i[9]
-            d["followed_up"] = day(i[8]) if i[8] is not None else None
-            i = interaction
         followup = new(FollowUp)
         d = followup.__dict__
         d["contact"], d["name"], d["kind"], d["due"], d["status"] = v[0], v[1], v[2], day(v[3]), v[4]
-        d["days"], d["interaction"], d["note_missing_gained"], d["uid_key"] = v[5], i, v[8], v[9]
+        d["days"], d["note_missing_gained"], d["uid_key"] = v[5], v[8], v[9]
+        d["interaction"] = interaction_from_json(v[6]) if v[6] is not None else None
         d["reminder"] = reminder_from_json(v[7]) if v[7] is not None else None
         made.append(followup)
     return made
