@@ -3,10 +3,10 @@
 Each contact file's stamp and what validating it produced, kept with `marshal`, which reads
 plain values (str, int, None, tuple, dict) back in the shapes used here twice as fast as JSON
 and never runs anything (never pickle): the index (stamps, names, problems, references: read on
-every run) and each parsed contact as its JSON text (decoded only when the contact is wanted;
-a shard is written again without decoding the others). It is thrown away whole when its format version, the
-program version or the settings change, and an unreadable, corrupt or unexpected cache is simply
-ignored: it can only make a run faster, never different.
+every run) and each parsed contact as its JSON text (decoded only when the contact is wanted; a
+shard is written again without decoding the others). It is thrown away whole when its format
+version, the program version or the settings change, and an unreadable, corrupt or unexpected
+cache is simply ignored: it can only make a run faster, never different.
 """
 
 from __future__ import annotations
@@ -269,10 +269,6 @@ class Store:
             if text is not None:
                 texts[rel] = (shard_rows[rel][0], text)
         return shard_rows, texts
-
-
-def _write_text(target: Path, text: str) -> None:
-    _write_bytes(target, text.encode("utf-8", "surrogatepass"))
 
 
 def _write_bytes(target: Path, data: bytes) -> None:
