@@ -391,13 +391,9 @@ class _Fragments:
                 tokens.update(made)
                 total = (total + sum(_fragment_part(f, made[f.uid_key]) for f in new)) % FRAGMENT_SUM
                 return _Fragments(lambda: tokens, lambda: total)
-        items = [f for f in model.all_followups if keep(f)]
+        items = [f for f in model.all_followups if keep(f)]  # a full plan (or a last plan without a sum)
         by_uid = {f.uid_key: f for f in items}
         computed = _Tokens(lambda uid: token(by_uid[uid]))
-        if update is not None and reuse is not None:  # tokens kept, but no sum: add up every part
-            changed_set = update.changed
-            computed.update((f.uid_key, reuse[0][f.uid_key]) for f in items if f.contact not in changed_set and f.uid_key in reuse[0])
-            shelf.live.update(key_of(f, model.stamps[f.contact]) for f in items)  # kept, though not asked for
         return _Fragments(
             lambda: {uid: computed[uid] for uid in by_uid},
             lambda: sum(_fragment_part(f, computed[f.uid_key]) for f in items) % FRAGMENT_SUM,
