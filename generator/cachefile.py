@@ -16,8 +16,6 @@ import functools
 import hashlib
 import json
 import marshal
-import os
-import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any
 from . import __version__
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
 from .validate import Checked, Reference
+from .write import replace_with
 
 FORMAT = 5
 CACHE_DIR = ".tipscale"
@@ -225,9 +224,9 @@ class Store:
             for number in sorted(changed):
                 shard_rows, texts = self._shard_of(entries, members[number])
                 # contacts first: an index never points at contacts that are not there yet
-                _write_bytes(self.folder / f"contacts-{number:02d}.bin", marshal.dumps({"key": self.key, "contacts": texts}))
+                replace_with(str(self.folder / f"contacts-{number:02d}.bin"), marshal.dumps({"key": self.key, "contacts": texts}))
                 self._shards[number] = texts
-                _write_bytes(self.folder / f"index-{number:02d}.bin", marshal.dumps({"key": self.key, "files": shard_rows}))
+                replace_with(str(self.folder / f"index-{number:02d}.bin"), marshal.dumps({"key": self.key, "files": shard_rows}))
                 rows.update(shard_rows)
                 on_disk.update((rel, entries[rel][1]) for rel in shard_rows)
                 self._members[number] = set(shard_rows)
@@ -270,13 +269,3 @@ class Store:
                 texts[rel] = (shard_rows[rel][0], text)
         return shard_rows, texts
 
-
-def _write_bytes(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
