@@ -5,7 +5,8 @@
 - Writes are atomic: a temporary file in the same folder, then `os.replace`, so a reader (the
   live server, a browser) never sees half a page.
 - A file whose bytes are already on disk is not written again.
-- The manifest (`.tipscale/manifest.json`, JSON) maps each page to the digest of its inputs, so
+- The manifest (`.tipscale/manifest.bin`, kept with `marshal` like the plan's parts: a tenth of
+  JSON's time to write) maps each page to the digest of its inputs, so
   an unchanged page is neither rendered nor written; files of the last build that are no longer
   planned (a deleted contact, a tag nobody uses) are removed.
 """
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import stat
 from collections.abc import Iterable
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 STATE_DIR = ".tipscale"
-MANIFEST = f"{STATE_DIR}/manifest.json"
+MANIFEST = f"{STATE_DIR}/manifest.bin"
+LEGACY_MANIFEST = f"{STATE_DIR}/manifest.json"  # the same document as JSON, of earlier versions
 MANIFEST_VERSION = 1
 
 
@@ -86,24 +89,7 @@ class Writer:
         if folder not in self._safe_dirs:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             self._target(rel)  # check the folder just made, and remember it
-        # Our own process's temporary name (cheaper than mkstemp's random search), then rename.
-        head, _, name = target.rpartition(os.sep)
-        tmp = f"{head}{os.sep}.tmp-{os.getpid()}-{name}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            finally:
-                os.close(fd)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        replace_with(target, data)
         return True
 
     def remove(self, rel: str) -> bool:
@@ -170,17 +156,44 @@ class Writer:
 
     def load_manifest_all(self) -> tuple[dict[str, str], dict[str, Any]]:
         """(page → input digest, the build's metadata) of the last build; empty when unreadable."""
-        data = self.read_json(MANIFEST)
-        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+        raw = self.read_bytes(MANIFEST)
+        try:
+            data = marshal.loads(raw) if raw is not None else self.read_json(LEGACY_MANIFEST)
+        except (ValueError, EOFError, TypeError):
             return {}, {}
-        pages = data.get("pages")
-        meta = data.get("meta")
-        if not isinstance(pages, dict):
+        if type(data) is not dict or data.get("version") != MANIFEST_VERSION:
             return {}, {}
-        return {str(k): str(v) for k, v in pages.items()}, meta if isinstance(meta, dict) else {}
+        pages, meta = data.get("pages"), data.get("meta")
+        if type(pages) is not dict or not set(map(type, pages)) | set(map(type, pages.values())) <= {str}:
+            return {}, {}
+        return pages, meta if type(meta) is dict else {}
 
     def save_manifest(self, pages: dict[str, str], meta: dict[str, Any] | None = None) -> None:
-        doc = {"version": MANIFEST_VERSION, "pages": pages, "meta": meta or {}}
         # In the build's order, not sorted: sorting ten thousand pages took as long as the rest.
-        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-        self.write(MANIFEST, text.encode("utf-8"))
+        self.write(MANIFEST, marshal.dumps({"version": MANIFEST_VERSION, "pages": pages, "meta": meta or {}}))
+        if self.exists(LEGACY_MANIFEST):
+            self.remove(LEGACY_MANIFEST)
+
+
+def replace_with(target: str, data: bytes) -> None:
+    """Write `data` to `target` atomically: into a temporary file of this process's own name
+    beside it (cheaper than mkstemp's random search, and no `tempfile` to import), then renamed
+    over it. The temporary file never outlives a failure."""
+    head, _, name = target.rpartition(os.sep)
+    tmp = f"{head}{os.sep}.tmp-{os.getpid()}-{name}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import marshal
 import os
 import re
 import subprocess
@@ -136,8 +137,9 @@ def test_build_writes_every_page_at_the_spec_urls(cli, demo_root):
         assert rel in files, rel
     pages, written = int(match.group(2)), int(match.group(3))
     assert written == pages == len(files)
-    manifest = json.loads((site / ".tipscale" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = marshal.loads((site / ".tipscale" / "manifest.bin").read_bytes())
     assert set(manifest["pages"]) == files
+    assert not (site / ".tipscale" / "manifest.json").exists()
 
 
 def test_out_option_and_quiet(cli, demo_root, tmp_path):

@@ -194,7 +194,7 @@ def test_a_long_lived_builder_saves_its_manifest_on_flush_and_a_crash_is_safe(tm
     generate(root, 20, 3)
     out = root / "site"
     SiteBuilder(root, out, today=TODAY).build()
-    manifest = out / ".tipscale" / "manifest.json"
+    manifest = out / ".tipscale" / "manifest.bin"
     server = SiteBuilder(root, out, today=TODAY)
     server.long_lived = True
     server.build()
@@ -202,7 +202,7 @@ def test_a_long_lived_builder_saves_its_manifest_on_flush_and_a_crash_is_safe(tm
     files[0].write_text(files[0].read_text(encoding="utf-8") + "\nFirst edit.\n", encoding="utf-8")
     server.build(changed=[files[0].relative_to(root).as_posix()])
     saved = manifest.read_bytes()
-    assert b'"unsaved":true' in saved
+    assert marshal.loads(saved)["meta"]["unsaved"] is True
     files[0].write_text(files[0].read_text(encoding="utf-8") + "\nSecond edit.\n", encoding="utf-8")
     server.build(changed=[files[0].relative_to(root).as_posix()])
     assert manifest.read_bytes() == saved  # not rewritten after every save
@@ -215,8 +215,45 @@ def test_a_long_lived_builder_saves_its_manifest_on_flush_and_a_crash_is_safe(tm
     assert report.written == 1 and page.read_bytes() == good
     assert "Second edit." in (out / "contacts" / f"{files[0].stem}.html").read_text(encoding="utf-8")
     server.flush()
-    assert b'"unsaved"' not in manifest.read_bytes()
+    assert "unsaved" not in marshal.loads(manifest.read_bytes())["meta"]
     assert SiteBuilder(root, out, today=TODAY).build().written == 0
+
+
+def test_a_manifest_saved_as_json_by_an_earlier_version_still_names_the_pages_to_remove(tmp_path):
+    """Sites built before the manifest moved to marshal: their JSON manifest is read once, so a
+    page of a contact deleted since then is still removed, and then it is replaced."""
+    root = tmp_path / "crm"
+    generate(root, 12, 5)
+    out = root / "site"
+    SiteBuilder(root, out, today=TODAY).build()
+    state = out / ".tipscale"
+    doc = marshal.loads((state / "manifest.bin").read_bytes())
+    (state / "manifest.json").write_text(json.dumps(doc), encoding="utf-8")  # as those versions wrote it
+    (state / "manifest.bin").unlink()
+    gone = sorted((root / "contacts").glob("*.md"))[0]
+    gone.unlink()
+    page = out / "contacts" / f"{gone.stem}.html"
+    assert page.is_file()
+    SiteBuilder(root, out, today=TODAY).build()
+    assert not page.exists()
+    assert not (state / "manifest.json").exists()
+    assert f"contacts/{gone.stem}.html" not in marshal.loads((state / "manifest.bin").read_bytes())["pages"]
+
+
+def test_a_damaged_manifest_means_every_page_is_checked_again(tmp_path):
+    root = tmp_path / "crm"
+    generate(root, 12, 5)
+    out = root / "site"
+    SiteBuilder(root, out, today=TODAY).build()
+    manifest = out / ".tipscale" / "manifest.bin"
+    page = sorted((out / "contacts").glob("*.html"))[0]
+    good = page.read_bytes()
+    page.write_text("tampered", encoding="utf-8")
+    for damage in (manifest.read_bytes()[:100], b"\xff" * 40, marshal.dumps({"version": 1, "pages": {"a": 1}})):
+        manifest.write_bytes(damage)
+        report = SiteBuilder(root, out, today=TODAY).build()
+        assert report.pages > 12 and page.read_bytes() == good
+        page.write_text("tampered", encoding="utf-8")
 
 
 def test_a_command_line_rebuild_updates_the_saved_plan_and_notices_missing_pages(tmp_path, monkeypatch):
@@ -273,7 +310,7 @@ def test_the_saved_plan_reads_back_as_the_build_planned_it(tmp_path):
     model = previous.model
     reader = cli_builder(root, out)
     reader.writer = Writer(out)
-    restored = reader._read_plan(json.loads((out / ".tipscale" / "manifest.json").read_text())["meta"]["site_key"])
+    restored = reader._read_plan(marshal.loads((out / ".tipscale" / "manifest.bin").read_bytes())["meta"]["site_key"])
     assert restored is not None
     assert restored.all_followups == model.all_followups and len(model.all_followups) > 20
     assert [f.uid_key for f in restored.all_followups] == [f.key_text() for f in model.all_followups]
