@@ -56,7 +56,7 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     # only the files on disk) while this one imports what a build needs, a module at a time
     # until the child answers (an unchanged site needs none of them), then reads the last
     # build's plan ahead, a file at a time.
-    pending = parallel.fork_result(lambda: quick.take(root, target, today))
+    pending = parallel.fork_result(lambda: quick.take(root, target, today, survey=not clean))
     seen = None if clean else quick.survey(target)  # what the last build left: needed either way
     for module in BUILD_MODULES:
         if pending.ready():
@@ -74,6 +74,7 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     taken = quick.untake(pending.result(), root)
     fingerprint = taken.fingerprint
     if seen is not None:
+        seen = quick.settle(seen, target, taken.there)
         record = quick.lookup(fingerprint, seen)
         if record is not None:
             _report_again(record, target, quiet, verbose, time.perf_counter() - started)

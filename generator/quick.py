@@ -91,25 +91,37 @@ class Taken(NamedTuple):
 
     fingerprint: Fingerprint
     files_key: int | None  # the sum of every walked file's `file_key` (None: not summed)
+    there: tuple[tuple[int, int, int], bool] | None  # see `pages_there`
 
 
-def take(root: Path, out: Path, today: dt.date | None) -> tuple[Any, ...]:
+def take(root: Path, out: Path, today: dt.date | None, survey: bool = True) -> tuple[Any, ...]:
     """The fingerprint and, unless the last build's record has that very fingerprint (nothing
     to build, most likely), the files' part of the site key: packed to travel through a pipe
     (`crm build` runs it in a child process while it imports and reads the last plan; `untake`
-    unpacks it)."""
+    unpacks it). With `survey`, also whether the last build's pages are all there."""
     found = fingerprint(root, out, today)
     record = Writer(out).read_json(RECORD)
     if isinstance(record, dict) and record.get("fingerprint") == found.digest:
         files_key = None
     else:
         files_key = sum(file_key(rel, stamp) for rel, stamp in found.stamps.items())
-    return (pack(found, root), files_key)
+    return (pack(found, root), files_key, pages_there(out) if survey else None)
 
 
 def untake(packed: tuple[Any, ...], root: Path) -> Taken:
-    found, files_key = packed
-    return Taken(unpack(found, root), files_key)
+    found, files_key, there = packed
+    return Taken(unpack(found, root), files_key, there)
+
+
+def pages_there(out: Path) -> tuple[tuple[int, int, int], bool] | None:
+    """(the manifest's stamp, is every page it lists there?), or None when the manifest changed
+    while it was read. Asked in the child process of `crm build`: looking for ten thousand
+    pages is tens of milliseconds the parent spends on imports instead (see `settle`)."""
+    before = _stamp(os.path.join(out, MANIFEST))
+    writer = Writer(out)
+    pages, _ = writer.load_manifest_all()
+    complete = bool(pages) and not writer.missing(pages)
+    return (before, complete) if _stamp(os.path.join(out, MANIFEST)) == before else None
 
 
 def pack(found: Fingerprint, root: Path) -> tuple[Any, ...]:
@@ -171,18 +183,28 @@ class Seen(NamedTuple):
     manifest_stamp: tuple[int, int, int]
     pages: dict[str, str]  # its manifest: page → input digest ({} when none)
     meta: dict[str, Any]
-    complete: bool  # every page the manifest lists is there
+    complete: bool | None  # every page the manifest lists is there (None: not asked yet, see `settle`)
 
 
 def survey(out: Path) -> Seen:
     """Read what `lookup` compares with a fingerprint (the `crm build` command does it while a
-    child process takes the fingerprint; a build that follows uses the manifest read here)."""
+    child process takes the fingerprint; a build that follows uses the manifest read here).
+    Whether every page is there is `settle`'s to say."""
     writer = Writer(out)
     record = writer.read_json(RECORD)
     manifest_stamp = _stamp(os.path.join(out, MANIFEST))
     pages, meta = writer.load_manifest_all()
-    complete = bool(pages) and not writer.missing(pages)
-    return Seen(record if isinstance(record, dict) else None, manifest_stamp, pages, meta, complete)
+    return Seen(record if isinstance(record, dict) else None, manifest_stamp, pages, meta, None)
+
+
+def settle(seen: Seen, out: Path, there: tuple[tuple[int, int, int], bool] | None) -> Seen:
+    """`seen`, with whether every page of its manifest is there: the child's answer (`there`)
+    when the child read the very manifest surveyed, else looked up here."""
+    if there is not None and there[0] == seen.manifest_stamp and seen.manifest_stamp[0] >= 0:
+        complete = there[1]
+    else:
+        complete = bool(seen.pages) and not Writer(out).missing(seen.pages)
+    return seen._replace(complete=complete)
 
 
 def lookup(fingerprint: Fingerprint, seen: Seen) -> dict[str, Any] | None:

@@ -157,6 +157,11 @@ class _Contacts(Mapping[str, Contact]):
     def __init__(self, sources: dict[str, Checked]) -> None:
         self._sources = sources
 
+    @property
+    def sources(self) -> dict[str, Checked]:
+        """The checked files by slug (never changed once given here)."""
+        return self._sources
+
     def __getitem__(self, slug: str) -> Contact:
         contact = self._sources[slug].contact
         if contact is None:
@@ -429,7 +434,7 @@ class SiteBuilder:
         self.preloaded_files_key: tuple[dict[str, Stamp], int] | None = None
         # The manifest the caller read just before (pages, metadata, every page there?), used by
         # the first build instead of reading it again.
-        self.preloaded_manifest: tuple[dict[str, str], dict[str, Any], bool] | None = None
+        self.preloaded_manifest: tuple[dict[str, str], dict[str, Any], bool | None] | None = None
         self._pages_complete: bool | None = None
         self._draft_errors: dict[str, Problem] = {}
         # In-process memos for rebuilds while serving: what was derived from unchanged inputs.
@@ -822,16 +827,15 @@ class SiteBuilder:
         if loaded.invalid != prev.invalid:
             return None  # an invalid file changed (its page shows its problems)
         old = prev.model
-        versions: dict[str, Stamp] = {}
-        sources: dict[str, Checked] = {}
         entries = self.cache.entries
-        for item in loaded.checked:
-            entry = entries.get(item.file)
-            if entry is None:
-                return None
-            versions[item.file] = entry[0]
-            if item.valid:
-                sources[item.file.rsplit("/", 1)[-1][:-3]] = item
+        try:
+            versions: dict[str, Stamp] = {item.file: entries[item.file][0] for item in loaded.checked}
+        except KeyError:
+            return None
+        if old.loaded is loaded and isinstance(old.contacts, _Contacts):
+            sources = old.contacts.sources  # the plan was restored for this very load
+        else:
+            sources = {item.file.rsplit("/", 1)[-1][:-3]: item for item in loaded.checked if item.valid}
         if len(versions) != len(old.versions):
             return None
         changed_files = [file for file, version in versions.items() if old.versions.get(file) != version]
