@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import json
 import marshal
 import zlib
@@ -23,7 +24,7 @@ from typing import Any
 
 from . import __version__
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
-from .validate import Checked, Reference
+from .validate import Checked
 from .write import replace_with
 
 FORMAT = 5
@@ -178,21 +179,32 @@ class Store:
     def _read_rows(self, rows: dict[str, Any], entries: dict[str, tuple[Stamp, Checked]]) -> None:
         """One index shard's rows into `entries` (all or none of them)."""
         found: dict[str, tuple[Stamp, Checked]] = {}
-        decode, make_reference = self._decode, Reference._make
-        if not set(map(type, rows.values())) <= {tuple} or not set(map(len, rows.values())) <= {4}:
+        decode, partial = self._decode, functools.partial
+        # Not what we write (all or none: the shard is then read again from the files), checked
+        # a column at a time: a check per row cost as much as making the rows' objects.
+        values = rows.values()
+        if not set(map(type, values)) <= {tuple} or not set(map(len, values)) <= {4}:
             raise TypeError("rows")
-        for rel, (stamp, name, problems, references) in rows.items():
-            if type(problems) is not tuple or type(references) is not tuple or type(stamp) is not tuple:
-                raise TypeError(rel)  # not what we write: the shard is read again from the files
-            if len(stamp) != 3 or type(rel) is not str or (name is not None and type(name) is not str):
-                raise TypeError(rel)
+        stamps, names, problems, references = zip(*values, strict=True) if values else ((), (), (), ())
+        if not (
+            set(map(type, rows)) <= {str}
+            and set(map(type, stamps)) <= {tuple}
+            and set(map(len, stamps)) <= {3}
+            and set(map(type, names)) <= {str, type(None)}
+            and set(map(type, problems)) <= {tuple}
+            and set(map(type, references)) <= {tuple}
+            and set(map(type, itertools.chain.from_iterable(references))) <= {tuple}
+            and set(map(len, itertools.chain.from_iterable(references))) <= {5}
+        ):
+            raise TypeError("rows")
+        for rel, (stamp, name, problems_of, references_of) in rows.items():
             checked = Checked(
                 rel,
                 None,
-                () if not problems else tuple([Problem(*p) for p in problems]),
-                () if not references else tuple(map(make_reference, references)),
+                () if not problems_of else tuple([Problem(*p) for p in problems_of]),
+                references_of,  # plain tuples: made `Reference`s when wanted
                 name=name,
-                source=functools.partial(decode, rel, stamp) if name is not None else None,
+                source=partial(decode, rel, stamp) if name is not None else None,
             )
             found[rel] = (stamp, checked)
         entries.update(found)

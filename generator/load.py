@@ -451,7 +451,7 @@ def _resolve_cached(
 def _nowhere(items: list[Checked], slugs: AbstractSet[str], names: dict[str, str]) -> set[str]:
     """The targets of these files' references that lead to no contact (each target looked up
     once: ten thousand files share most of theirs)."""
-    targets = {ref[0] for ref in itertools.chain.from_iterable(item.references for item in items)}
+    targets = set(itertools.chain.from_iterable(item.targets() for item in items))
     return {target for target in targets.difference(slugs) if target.casefold() not in names}  # as resolve_link
 
 

@@ -50,24 +50,37 @@ class Checked:
     """What validating one file produced. The contact may be decoded lazily from the parse cache
     (`source`), so a run that only needs problems never rebuilds every contact."""
 
-    __slots__ = ("file", "problems", "references", "name", "_contact", "_source", "saved_json")
+    __slots__ = ("file", "problems", "_references", "name", "_contact", "_source", "saved_json")
 
     def __init__(
         self,
         file: str,
         contact: Contact | None,
         problems: tuple[Problem, ...],
-        references: tuple[Reference, ...],
+        references: tuple[tuple[Any, ...], ...],  # `Reference`s, or their plain tuples (see below)
         name: str | None = None,
         source: Callable[[], Contact | None] | None = None,
     ) -> None:
         self.file = file  # path relative to the CRM root
         self.problems = problems
-        self.references = references
+        # As the parse cache reads them back: plain 5-tuples, made `Reference`s when first asked
+        # for (a run checks every link's target, `targets`, and looks closer at a few).
+        self._references = references
         self._contact = contact  # None when the file has errors (or not decoded yet)
         self._source = source
         self.name = contact.name if contact is not None else name  # the contact's name, when valid
         self.saved_json: str | None = None  # the contact as the parse cache saves it, when known
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        references = self._references
+        if references and type(references[0]) is not Reference:
+            references = self._references = tuple(map(Reference._make, references))
+        return references  # type: ignore[return-value]  # made above when they were plain tuples
+
+    def targets(self) -> list[str]:
+        """The targets of the file's references (without making `Reference`s of them)."""
+        return [reference[0] for reference in self._references]
 
     @property
     def valid(self) -> bool:

@@ -10,6 +10,7 @@ import pytest
 
 from generator.cachefile import shard_of
 from generator.load import ContactCache, load
+from generator.validate import Reference
 
 
 def cache_index(root):
@@ -95,6 +96,37 @@ def test_an_index_row_with_damaged_problems_or_references_is_not_trusted(demo_ro
     doc["files"][rel] = (stamp, name, damaged, damaged)
     shard.write_bytes(marshal.dumps(doc))
     assert problems_of(demo_root) == expected
+
+
+@pytest.mark.parametrize("reference", [("ghost", 7, 5, "body"), ["ghost", 7, 5, "body", "link"], "ghost", None])
+def test_an_index_row_with_a_damaged_reference_is_not_trusted(demo_root, reference):
+    """References are read back as plain tuples (made `Reference`s only when wanted), so each one
+    is checked for its shape when its shard is read: a damaged one means reading the shard's
+    files again, not a crash later or a link never checked."""
+    (demo_root / "contacts" / "links.md").write_text("---\nname: Links\n---\nSee [[ghost]] and [[grace-liu]].\n")
+    expected = problems_of(demo_root)
+    assert any("ghost" in p for p in expected)
+    rel = "contacts/links.md"
+    shard = demo_root / ".tipscale" / f"index-{shard_of(rel):02d}.bin"
+    doc = marshal.loads(shard.read_bytes())
+    stamp, name, problems, references = doc["files"][rel]
+    assert len(references) == 2 and all(type(r) is tuple and len(r) == 5 for r in references)
+    doc["files"][rel] = (stamp, name, problems, (references[0], reference))
+    shard.write_bytes(marshal.dumps(doc))
+    assert problems_of(demo_root) == expected
+
+
+def test_references_read_back_from_the_cache_are_the_ones_checked(demo_root):
+    (demo_root / "contacts" / "links.md").write_text("---\nname: Links\n---\nSee [[ghost]] and [[grace-liu]].\n")
+    fresh = load(demo_root, ContactCache(persist=demo_root))
+    again = load(demo_root, ContactCache(persist=demo_root))  # from the cache
+    by_file = {item.file: item for item in fresh.checked}
+    for item in again.checked:
+        assert item.targets() == [r.target for r in by_file[item.file].references]
+        assert item.references == by_file[item.file].references
+        assert all(type(r) is Reference for r in item.references)
+    assert [p.format() for p in again.problems] == [p.format() for p in fresh.problems]
+    assert any("ghost" in p.message for p in again.problems)
 
 
 def test_cache_and_index_disagreeing_is_survived(demo_root):
