@@ -114,7 +114,7 @@ def test_a_new_run_reuses_the_rows_of_the_last_one(demo_root, tmp_path, monkeypa
     out = demo_root / "site"
     SiteBuilder(demo_root, out, today=TODAY).build()
     for kept in ("rows", "search", "cards", "events"):
-        assert list((out / ".tipscale").glob(f"{kept}-*.json")), kept
+        assert list((out / ".tipscale").glob(f"{kept}-*.bin")), kept
     rows_rendered = []
     real_page = site_module.Renderer.page
 

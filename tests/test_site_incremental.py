@@ -240,6 +240,31 @@ def test_a_manifest_saved_as_json_by_an_earlier_version_still_names_the_pages_to
     assert f"contacts/{gone.stem}.html" not in marshal.loads((state / "manifest.bin").read_bytes())["pages"]
 
 
+def test_kept_fragments_are_marshal_files_and_earlier_json_ones_are_removed(tmp_path):
+    """The kept fragments (rows, search entries, cards, events) live in `NAME-NN.bin`; the
+    JSON shards of earlier versions are removed by the next command-line run, and a damaged
+    shard only means its fragments are made again: the site equals a clean build's."""
+    root = tmp_path / "crm"
+    generate(root, 30, 6)
+    out = root / "site"
+    cli_builder(root, out).build()
+    state = out / ".tipscale"
+    for name in ("rows", "search", "cards", "events"):
+        shards = sorted(state.glob(f"{name}-*.bin"))
+        assert shards and all(type(marshal.loads(p.read_bytes())["items"]) is dict for p in shards)
+        (state / f"{name}-03.json").write_text('{"version": 1, "items": {}}', encoding="utf-8")
+    for damage, shard in zip((b"", b"\x00garbage", marshal.dumps({"version": 1, "items": {"a": 1}})),
+                             sorted(state.glob("rows-*.bin")), strict=False):  # fmt: skip
+        shard.write_bytes(damage)
+    path = sorted((root / "contacts").glob("*.md"))[0]
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    cli_builder(root, out).build()
+    assert {p.name for p in state.glob("*.json")} == {"plan.json"}
+    clean = tmp_path / "clean"
+    SiteBuilder(root, clean, today=TODAY).build()
+    assert tree(out) == tree(clean)
+
+
 def test_a_damaged_manifest_means_every_page_is_checked_again(tmp_path):
     root = tmp_path / "crm"
     generate(root, 12, 5)
@@ -551,8 +576,8 @@ def test_an_update_keeps_every_fragment_in_use_and_forgets_only_old_ones(tmp_pat
         found: dict[str, set[str]] = {}
         for name in ("rows", "search", "cards", "events"):
             found[name] = set()
-            for shard in (folder / ".tipscale").glob(f"{name}-*.json"):
-                found[name] |= set(json.loads(shard.read_text(encoding="utf-8"))["items"])
+            for shard in (folder / ".tipscale").glob(f"{name}-*.bin"):
+                found[name] |= set(marshal.loads(shard.read_bytes())["items"])
         return found
 
     before = kept(out)
@@ -577,3 +602,34 @@ def test_an_update_keeps_every_fragment_in_use_and_forgets_only_old_ones(tmp_pat
         assert in_use[name] <= after[name], name
         assert after[name] - in_use[name] <= before[name], name
     assert equals_clean(root, out, tmp_path)
+
+
+def test_a_restored_plan_makes_each_stamp_when_asked_as_a_full_plan_makes_them(tmp_path):
+    """A restored plan's stamps (page digests use them) are made one at a time from its
+    versions, when asked for; each one is the full plan's, a contact in a folder of its own too."""
+    root = tmp_path / "crm"
+    generate(root, 20, 8)
+    moved = sorted((root / "contacts").glob("*.md"))[3]
+    (root / "contacts" / "team").mkdir()
+    moved.rename(root / "contacts" / "team" / moved.name)
+    out = root / "site"
+    full = cli_builder(root, out)
+    full.build()
+    expected = dict(full.stamps)
+    assert f"contacts/team/{moved.name}:(" in expected[moved.stem]
+    restored = cli_builder(root, out)
+    restored.loaded = loaded = load(root, restored.cache)
+    restored.manifest, restored.meta = restored.writer.load_manifest_all()
+    previous = restored._restore_plan(loaded)
+    assert previous is not None
+    stamps = previous.model.stamps
+    assert isinstance(stamps, site_module._Stamps) and len(stamps) == 0  # none made yet
+    twin = stamps.copy()
+    for slug in sorted(expected):
+        assert stamps[slug] == expected[slug] and stamps.get(slug) == expected[slug]
+    assert stamps.get("nobody", "") == "" and "nobody" not in stamps
+    with pytest.raises(KeyError):
+        stamps["nobody"]
+    twin[moved.stem] = "changed"
+    assert stamps[moved.stem] == expected[moved.stem]  # a copy changes alone
+    assert twin[sorted(expected)[0]] == expected[sorted(expected)[0]]  # and still makes the others
