@@ -278,6 +278,10 @@ LEGACY_STATE = ("fragments.json", "cards.json", "events.json")  # single files o
 LEGACY_SHELVES = ("rows", "search", "cards", "events")  # kept as NAME-NN.json before
 
 
+def _legacy_shelf(name: str) -> bool:
+    return name.endswith(".json") and name.rpartition("-")[0] in LEGACY_SHELVES
+
+
 def _shard(key: str, count: int) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) % count
 
@@ -740,9 +744,10 @@ class SiteBuilder:
         try:
             with os.scandir(self.out / STATE_DIR) as entries:
                 old = [
-                    e.name for e in entries
-                    if (e.name.startswith("plan-") and e.name not in live) or (e.name.endswith(".json") and e.name.rpartition("-")[0] in LEGACY_SHELVES)
-                ]  # fmt: skip
+                    e.name
+                    for e in entries
+                    if (e.name.startswith("plan-") and e.name not in live) or _legacy_shelf(e.name)
+                ]
         except OSError:
             old = []
         for name in old:
