@@ -254,8 +254,8 @@ class Model:
     stamps: dict[str, str]  # slug → "path:size:mtime" of its file
     followups: dict[str, list[FollowUp]]  # slug → pending, sorted
     all_followups: list[FollowUp]
-    backlinks: dict[str, list[tuple[str, str]]]  # slug → [(from slug, "with" | "link")]
-    resolved: dict[str, list[tuple[str, str | None]]]  # slug → [(target, resolved slug)]
+    backlinks: Mapping[str, list[tuple[str, str]]]  # slug → [(from slug, "with" | "link")]
+    resolved: Mapping[str, list[tuple[str, str | None]]]  # slug → [(target, resolved slug)]
     tags: dict[str, tuple[str, list[str]]]  # tag slug → (display, slugs sorted by name)
     companies: dict[str, tuple[str, list[str]]]
     order: list[str]  # slugs sorted by name
@@ -728,7 +728,7 @@ class SiteBuilder:
             kept = self._plan_files.get(name)
             if kept is not None:
                 value = plan.section_value(snapshot, name)
-                if value is kept[1] or value == kept[1]:
+                if plan.same_part(value, kept[1]):
                     files[name] = kept[0]
                     continue
             try:
@@ -955,8 +955,8 @@ class SiteBuilder:
         def by_name(slug: str) -> tuple[str, str]:
             return (profiles[slug][0].casefold(), slug)
 
-        resolved = dict(old.resolved)
-        backlinks = dict(old.backlinks)
+        resolved = plan.Changed(old.resolved)  # the parts as they were, and what changes
+        backlinks = plan.Changed(old.backlinks)
         touched: set[str] = set()
         for slug in changed:
             for _, found in old.resolved.get(slug, []):
