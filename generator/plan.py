@@ -20,7 +20,7 @@ import hashlib
 import marshal
 import re
 from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .cachefile import Stamp, interaction_from_json, interaction_to_json, reminder_from_json, reminder_to_json
@@ -29,7 +29,7 @@ from .gitlog import Commit
 from .model import FollowUp, Interaction, Problem
 from .write import STATE_DIR, Writer
 
-VERSION = 7
+VERSION = 8
 HEAD = f"{STATE_DIR}/plan.json"
 PART_FILE = re.compile(r"plan-([a-z_]+)-([0-9a-f]{32})\.bin")
 
@@ -42,7 +42,7 @@ class Plan:
 
     key: tuple[str, dt.date, dt.date, str | None]  # base digest, today, the real date, git HEAD
     versions: dict[str, Stamp]  # file → stamp
-    profiles: dict[str, Profile]
+    profiles: Mapping[str, Profile]  # `Packed` as read, `Changed` by an update
     all_followups: list[FollowUp]  # sorted
     shares: dict[str, tuple[int, int]]  # slug → its part of the follow-up rate (non-zero ones)
     rate: FollowUpRate
@@ -59,6 +59,7 @@ class Plan:
     row_tokens: dict[str, str]
     card_tokens: dict[str, str]
     event_tokens: dict[str, str]
+    names: dict[str, str] = field(default_factory=dict)  # lower-cased full name → slug (the model's)
     card_sum: int | None = None  # the sum of the dashboard cards' parts (site.py's _Fragments)
     event_sum: int | None = None  # the same of the calendar's events
 
@@ -153,7 +154,7 @@ def same_part(value: Any, kept: Any) -> bool:
     return bool(value == kept)
 
 
-PACKED = ("resolved", "backlinks")  # the parts kept a value by contact at a time (see Packed)
+PACKED = ("resolved", "backlinks", "profiles")  # the parts kept a value by contact at a time (see Packed)
 
 
 def _packed(value: Mapping[str, Any]) -> dict[str, bytes]:
@@ -205,7 +206,7 @@ def _problem(p: Problem) -> list[Any]:
 # often), not six megabytes of JSON. plan.json names the files of the parts it goes with.
 SECTIONS = (
     "versions", "profiles", "followups", "resolved", "backlinks", "tags", "companies", "order",
-    "histories", "row_keys", "row_tokens", "card_tokens", "event_tokens",
+    "histories", "row_keys", "row_tokens", "card_tokens", "event_tokens", "names",
 )  # fmt: skip
 
 
@@ -322,6 +323,7 @@ def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
             row_tokens=parts["row_tokens"],
             card_tokens=parts["card_tokens"],
             event_tokens=parts["event_tokens"],
+            names=parts["names"],
             card_sum=_optional_int(doc["sums"][0]),
             event_sum=_optional_int(doc["sums"][1]),
         )

@@ -266,7 +266,7 @@ class Model:
     recent: list[Recent] = field(default_factory=list)  # the latest interactions (up to RECENT_KEPT)
     recent_complete: bool = True  # `recent` holds every interaction up to today
     versions: dict[str, Stamp] = field(default_factory=dict)  # file → its stamp when planned
-    profiles: dict[str, Profile] = field(default_factory=dict)  # slug → what other pages show of it
+    profiles: Mapping[str, Profile] = field(default_factory=dict)  # slug → what other pages show of it
     slugs: set[str] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)  # casefolded name → slug
     names_signature: int = 0  # in-process only: changes when any contact's name or slug does
@@ -718,7 +718,7 @@ class SiteBuilder:
             else {p: h for p, h in model.histories.items() if p in model.versions},
             invalid=prev.invalid, row_keys=prev.row_keys, row_tokens=prev.row_tokens,
             card_tokens=prev.card_tokens, event_tokens=prev.event_tokens, card_sum=prev.card_sum,
-            event_sum=prev.event_sum,
+            event_sum=prev.event_sum, names=model.names,
         )  # fmt: skip
         # Each large part is written only when it changed since it was read (see plan.py). The
         # parts as read are never changed in place (an update copies what it changes), so equal
@@ -798,9 +798,7 @@ class SiteBuilder:
             followups.setdefault(item.contact, []).append(item)
         profiles = snapshot.profiles
         stamps = _Stamps(snapshot.versions, profiles.keys())
-        names: dict[str, str] = {}
-        for slug in sorted(profiles):  # as name_index: the first by slug wins
-            names.setdefault(profiles[slug][0].casefold(), slug)
+        names = snapshot.names  # as the plan's model had them (making them unpacks every profile)
         slugs = set(profiles)
         model = Model(
             loaded=loaded, today=snapshot.key[1], real_today=snapshot.key[2], contacts=_Contacts(sources),
@@ -894,7 +892,7 @@ class SiteBuilder:
         if not changed_files or len(changed_files) > INCREMENTAL_LIMIT:
             return None
         contacts = _Contacts(sources)
-        profiles = dict(old.profiles)
+        profiles = plan.Changed(old.profiles)
         stamps = old.stamps.copy()
         changed: list[str] = []
         for file in changed_files:

@@ -224,8 +224,9 @@ def test_a_damaged_part_of_the_plan_means_a_full_plan_not_an_error(demo_root, tm
     elif damage == "truncated":
         part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
     elif damage == "wrong shape":  # plain values, not the part's (a name that is a number): the hash tells
-        part.write_bytes(marshal.dumps({slug: (1, tags, company) for slug, (_, tags, company) in
-                                        marshal.loads(part.read_bytes()).items()}))
+        profiles = {slug: marshal.loads(packed) for slug, packed in marshal.loads(part.read_bytes()).items()}
+        part.write_bytes(marshal.dumps({slug: marshal.dumps((1, tags, company))
+                                        for slug, (_, tags, company) in profiles.items()}))  # fmt: skip
     else:
         plan = out / ".tipscale" / "plan.json"
         plan.write_text(plan.read_text(encoding="utf-8").replace(files["profiles"], "../../crm.yaml"))

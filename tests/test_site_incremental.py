@@ -339,7 +339,7 @@ def test_the_saved_plan_reads_back_as_the_build_planned_it(tmp_path):
     assert restored is not None
     assert restored.all_followups == model.all_followups and len(model.all_followups) > 20
     assert [f.uid_key for f in restored.all_followups] == [f.key_text() for f in model.all_followups]
-    for name in ("versions", "profiles", "resolved", "backlinks", "tags", "companies", "order", "histories"):
+    for name in ("versions", "profiles", "resolved", "backlinks", "tags", "companies", "order", "histories", "names"):
         assert getattr(restored, name) == getattr(model, name), name
     assert any(model.backlinks.values()) and model.tags and model.histories
     assert restored.rate == model.rate and restored.key == previous.key
