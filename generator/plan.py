@@ -20,7 +20,7 @@ import hashlib
 import marshal
 import re
 from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .cachefile import Stamp, interaction_from_json, interaction_to_json, reminder_from_json, reminder_to_json
@@ -59,7 +59,7 @@ class Plan:
     row_tokens: dict[str, str]
     card_tokens: dict[str, str]
     event_tokens: dict[str, str]
-    names: dict[str, str] = field(default_factory=dict)  # lower-cased full name → slug (the model's)
+    names: dict[str, str]  # lower-cased full name → slug (the model's)
     card_sum: int | None = None  # the sum of the dashboard cards' parts (site.py's _Fragments)
     event_sum: int | None = None  # the same of the calendar's events
 
