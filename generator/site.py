@@ -1253,7 +1253,11 @@ class SiteBuilder:
             profiles={slug: (c.name, c.tags, c.company) for slug, c in contacts.items()},
             slugs=slugs,
             names=names,
-            names_signature=hash((frozenset(names.items()), frozenset(slugs))),
+            # The names as shown too: a rename that changes only letter case keeps `names` (they
+            # are lower-cased) but changes every page showing that contact.
+            names_signature=hash(
+                (frozenset(names.items()), frozenset(slugs), frozenset((c.slug, c.name) for c in contacts.values()))
+            ),
         )
 
     # --- page plan -----------------------------------------------------------------------

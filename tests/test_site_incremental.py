@@ -633,3 +633,24 @@ def test_a_restored_plan_makes_each_stamp_when_asked_as_a_full_plan_makes_them(t
     twin[moved.stem] = "changed"
     assert stamps[moved.stem] == expected[moved.stem]  # a copy changes alone
     assert twin[sorted(expected)[0]] == expected[sorted(expected)[0]]  # and still makes the others
+
+
+@pytest.mark.parametrize("hinted", [True, False])
+def test_the_server_shows_a_rename_that_changes_only_letter_case_on_the_pages_linking_there(tmp_path, hinted):
+    """`[[links]]` resolve by lower-cased names, so such a rename keeps them; the pages that
+    show the contact's name (back-links) must still change, and the server's page memo knows."""
+    root = tmp_path / "crm"
+    (root / "contacts").mkdir(parents=True)
+    (root / "contacts" / "ann-lee.md").write_text("---\nname: Ann Lee\n---\nKnows [[bob-ray]].\n", encoding="utf-8")
+    (root / "contacts" / "bob-ray.md").write_text("---\nname: Bob Ray\n---\nHi.\n", encoding="utf-8")
+    out = root / "site"
+    server = SiteBuilder(root, out, today=TODAY)
+    server.long_lived = True
+    server.build()
+    assert "Ann Lee" in (out / "contacts" / "bob-ray.html").read_text(encoding="utf-8")
+    (root / "contacts" / "ann-lee.md").write_text("---\nname: ANN LEE\n---\nKnows [[bob-ray]].\n", encoding="utf-8")
+    server.build(changed=["contacts/ann-lee.md"] if hinted else None)
+    assert "ANN LEE" in (out / "contacts" / "bob-ray.html").read_text(encoding="utf-8")
+    clean = tmp_path / "clean"
+    SiteBuilder(root, clean, today=TODAY).build()
+    assert tree(out) == tree(clean)
