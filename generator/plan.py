@@ -29,7 +29,7 @@ from .gitlog import Commit
 from .model import FollowUp, Interaction, Problem
 from .write import STATE_DIR, Writer
 
-VERSION = 8
+VERSION = 9
 HEAD = f"{STATE_DIR}/plan.json"
 PART_FILE = re.compile(r"plan-([a-z_]+)-([0-9a-f]{32})\.bin")
 
@@ -55,6 +55,7 @@ class Plan:
     order: list[str]
     histories: dict[str, list[Commit]]
     invalid: dict[str, list[Problem]]
+    loose: list[Problem]  # problems of files the load did not check (see site.py's _loose)
     row_keys: dict[str, str]
     row_tokens: dict[str, str]
     card_tokens: dict[str, str]
@@ -279,6 +280,7 @@ def encode_head(plan: Plan, build_id: str, files: dict[str, str]) -> dict[str, A
         "recent": [[slug, interaction_to_json(i)] for slug, i in plan.recent],
         "recent_complete": plan.recent_complete,
         "invalid": {slug: [_problem(p) for p in problems] for slug, problems in plan.invalid.items()},
+        "loose": [_problem(p) for p in plan.loose],
         "sums": [plan.card_sum, plan.event_sum],
         "files": files,
     }
@@ -319,6 +321,7 @@ def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
             order=parts["order"],
             histories={str(path): [commits[n] for n in refs] for path, refs in histories["files"].items()},
             invalid={slug: [Problem(*p) for p in problems] for slug, problems in doc["invalid"].items()},
+            loose=[Problem(*p) for p in doc["loose"]],
             row_keys=parts["row_keys"],
             row_tokens=parts["row_tokens"],
             card_tokens=parts["card_tokens"],

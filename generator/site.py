@@ -380,6 +380,7 @@ class _Previous:
     pages: dict[str, Page]
     key: tuple[Any, ...]  # (base digest, today, the real date, git HEAD)
     invalid: dict[str, list[Problem]]
+    loose: list[Problem]  # see _loose
     row_keys: dict[str, str]
     row_tokens: dict[str, str]
     card_tokens: dict[str, str]  # follow-up → hash of its dashboard card
@@ -646,6 +647,7 @@ class SiteBuilder:
             pages={page.path: page for page in pages},
             key=(self._base, model.today, dt.date.today(), self.head),
             invalid=loaded.invalid,
+            loose=_loose(loaded, model.versions),
             row_keys=dict(self._row_keys_now),
             row_tokens={slug: self._row_tokens_now[slug] for slug in model.order},
             card_tokens=self._cards_now.all_tokens(),
@@ -716,7 +718,7 @@ class SiteBuilder:
             resolved=model.resolved, backlinks=model.backlinks, tags=model.tags, companies=model.companies,
             order=model.order, histories=model.histories if model.histories.keys() <= model.versions.keys()
             else {p: h for p, h in model.histories.items() if p in model.versions},
-            invalid=prev.invalid, row_keys=prev.row_keys, row_tokens=prev.row_tokens,
+            invalid=prev.invalid, loose=prev.loose, row_keys=prev.row_keys, row_tokens=prev.row_tokens,
             card_tokens=prev.card_tokens, event_tokens=prev.event_tokens, card_sum=prev.card_sum,
             event_sum=prev.event_sum, names=model.names,
         )  # fmt: skip
@@ -818,6 +820,7 @@ class SiteBuilder:
             pages={path: Page(path, digest, _not_planned) for path, digest in self.manifest.items()},
             key=snapshot.key,
             invalid=snapshot.invalid,
+            loose=snapshot.loose,
             row_keys=snapshot.row_keys,
             row_tokens=snapshot.row_tokens,
             card_tokens=snapshot.card_tokens,
@@ -886,8 +889,8 @@ class SiteBuilder:
             sources = old.contacts.sources  # the plan was restored for this very load
         else:
             sources = {item.file.rsplit("/", 1)[-1][:-3]: item for item in loaded.checked if item.valid}
-        if len(versions) != len(old.versions):
-            return None
+        if len(versions) != len(old.versions) or _loose(loaded, versions) != prev.loose:
+            return None  # a file came or went, or one the load did not check (a duplicate slug) did
         changed_files = [file for file, version in versions.items() if old.versions.get(file) != version]
         if not changed_files or len(changed_files) > INCREMENTAL_LIMIT:
             return None
@@ -1764,6 +1767,13 @@ def _stamp_text(file: str, version: Stamp | None) -> str:
     if version is None:
         return f"{file}:"
     return f"{file}:({version[0]}, {version[1]}, {version[2]})"
+
+
+def _loose(loaded: Loaded, versions: dict[str, Stamp]) -> list[Problem]:
+    """The problems of files the load did not check (`versions` holds those it did): a slug a file
+    has already, a reserved or non-UTF-8 name; and crm.yaml's. The page of an invalid slug lists
+    them, and no stamp of a checked file changes with them: an update compares them."""
+    return [p for p in loaded.problems if p.file not in versions]
 
 
 def _token(text: str) -> str:

@@ -654,3 +654,26 @@ def test_the_server_shows_a_rename_that_changes_only_letter_case_on_the_pages_li
     clean = tmp_path / "clean"
     SiteBuilder(root, clean, today=TODAY).build()
     assert tree(out) == tree(clean)
+
+
+@pytest.mark.parametrize("mode", ["cli", "server"])
+def test_a_second_file_with_an_invalid_contacts_slug_shows_on_its_page_after_an_update(tmp_path, mode):
+    """A copy of an invalid contact file in a folder of its own (the same slug, so never checked
+    itself) changes no checked file's stamp: an update that meets it (another contact edited
+    in the same build) plans in full, so the slug's page lists both files, as a clean build's."""
+    root = tmp_path / "crm"
+    (root / "contacts" / "team").mkdir(parents=True)
+    broken = "---\nname: Ann Lee\nbroken: [\n---\nHello.\n"
+    (root / "contacts" / "ann-lee.md").write_text(broken, encoding="utf-8")
+    (root / "contacts" / "bob-ray.md").write_text("---\nname: Bob Ray\n---\nHi.\n", encoding="utf-8")
+    out = root / "site"
+    builder = cli_builder(root, out)
+    builder.long_lived = mode == "server"
+    builder.build()
+    (root / "contacts" / "team" / "ann-lee.md").write_text(broken, encoding="utf-8")
+    (root / "contacts" / "bob-ray.md").write_text("---\nname: Bob Ray\n---\nHi again.\n", encoding="utf-8")
+    (builder if mode == "server" else cli_builder(root, out)).build()
+    assert "contacts/team/ann-lee.md" in (out / "contacts" / "ann-lee.html").read_text(encoding="utf-8")
+    clean = tmp_path / "clean"
+    SiteBuilder(root, clean, today=TODAY).build()
+    assert tree(out) == tree(clean)
