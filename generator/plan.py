@@ -66,7 +66,7 @@ class Plan:
 
 
 class Packed(Mapping[str, Any]):
-    """A part by contact (`resolved`, `backlinks`) as its file keeps it: each contact's value in
+    """A part by contact (those named in PACKED) as its file keeps it: each contact's value in
     marshal bytes of its own. Reading the part makes ten thousand bytes objects instead of the
     quarter of a million lists, tuples and strings inside them (12 ms each part at 10,000
     contacts); a value is unpacked when asked for, and an update asks for a few."""
