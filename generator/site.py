@@ -278,8 +278,9 @@ LEGACY_STATE = ("fragments.json", "cards.json", "events.json")  # single files o
 LEGACY_SHELVES = ("rows", "search", "cards", "events")  # kept as NAME-NN.json before
 
 
-def _legacy_shelf(name: str) -> bool:
-    return name.endswith(".json") and name.rpartition("-")[0] in LEGACY_SHELVES
+def _legacy_state(name: str) -> bool:
+    """A file of `.tipscale/` that only earlier versions wrote (removed when a plan is saved)."""
+    return name in LEGACY_STATE or (name.endswith(".json") and name.rpartition("-")[0] in LEGACY_SHELVES)
 
 
 def _shard(key: str, count: int) -> int:
@@ -619,9 +620,6 @@ class SiteBuilder:
             self._search.live = {_search_key(slug, key) for slug, key in self._row_keys_now.items()}
         for shelf in (self._rows, self._search, self._cards, self._events):
             shelf.finish(self.writer, save=not self.long_lived)
-        for legacy in LEGACY_STATE:
-            if self.writer.exists(f"{STATE_DIR}/{legacy}"):
-                self.writer.remove(f"{STATE_DIR}/{legacy}")
         problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
         count = len(pages)
         return BuildReport(
@@ -748,7 +746,7 @@ class SiteBuilder:
                 old = [
                     e.name
                     for e in entries
-                    if (e.name.startswith("plan-") and e.name not in live) or _legacy_shelf(e.name)
+                    if (e.name.startswith("plan-") and e.name not in live) or _legacy_state(e.name)
                 ]
         except OSError:
             old = []
