@@ -49,6 +49,8 @@ def fork_map(
     import multiprocessing  # only when a pool is worth it (a one-file rebuild never needs one)
 
     context = multiprocessing.get_context("fork")
+    global _pool_parent
+    _pool_parent = os.getpid()
     gc.freeze()  # what exists now is shared with the workers: keep the collector off its pages
     try:
         with context.Pool(count) as pool:
@@ -61,6 +63,12 @@ def fork_map(
 
 
 _shared: Any = None
+_pool_parent = 0  # the process that started the last pool
+
+
+def in_worker() -> bool:
+    """Is this a worker of a fork_map pool (not the process that runs the map)?"""
+    return _pool_parent != 0 and os.getpid() != _pool_parent
 
 
 def share(value: Any) -> None:

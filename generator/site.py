@@ -850,6 +850,8 @@ class SiteBuilder:
             meanwhile=lambda: made.extend(self.make_page(page) for page in summaries),
         )
         results += made
+        if len(others) >= parallel.MIN_ITEMS:  # workers may have staged their files (Writer.stage)
+            self.writer.clear_staging()
         for changed, draft_errors in results:
             if changed:
                 self._written += 1
@@ -1806,6 +1808,8 @@ class _ShelfView:
 
 def _make_in_worker(index: int) -> tuple[bool, list[Problem]]:
     builder, todo = parallel.shared()
+    if parallel.in_worker():
+        builder.writer.stage()  # a folder of its own for new files: the other worker's don't wait
     return builder.make_page(todo[index])  # type: ignore[no-any-return]
 
 

@@ -27,6 +27,7 @@ SCRIPT = textwrap.dedent(
     from generator import parallel
     from generator.load import ContactCache, load
     from generator.site import SiteBuilder
+    from generator.write import Writer
 
     root, out = Path(sys.argv[1]), Path(sys.argv[2])
     generate(root, 450, 7)
@@ -37,6 +38,13 @@ SCRIPT = textwrap.dedent(
         used.append((parallel.workers(), len(items)))
         return real(func, items, chunksize, meanwhile)
     parallel.fork_map = counting
+    staged = []  # what the workers' staging folders held when the build cleared them
+    real_clear = Writer.clear_staging
+    def clearing(self):
+        state = Path(self._out) / ".tipscale"
+        staged.extend(sorted(os.listdir(p)) for p in state.glob("stage-*"))
+        real_clear(self)
+    Writer.clear_staging = clearing
 
     def tree(folder):
         return {{p.relative_to(folder).as_posix(): p.read_bytes().hex()
@@ -59,6 +67,8 @@ SCRIPT = textwrap.dedent(
         "contacts": len(one.contacts),
         "same_tree": tree(out / "parallel") == tree(out / "serial"),
         "pages": len(tree(out / "serial")),
+        "staged": staged,
+        "left": sorted(p.name for p in (out / "parallel").rglob("*") if p.name.startswith((".tmp-", "stage-"))),
     }}))
     """
 )
@@ -81,6 +91,10 @@ def test_parallel_parse_and_build_equal_serial(tmp_path):
     assert report["same_contacts"] and report["contacts"] == 450
     assert report["same_cached"]
     assert report["same_tree"] and report["pages"] > 450
+    # each worker made its new files in a staging folder of its own (Writer.stage), renamed every
+    # one into place (the folders were empty when the build removed them), and nothing is left
+    assert report["staged"] == [[], []]
+    assert report["left"] == []
 
 
 def test_threads_keep_it_serial(monkeypatch):

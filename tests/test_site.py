@@ -387,6 +387,63 @@ def test_writer_refuses_paths_outside_the_output_folder(tmp_path):
     assert secret.read_text() == "secret" and (out / "ok" / "linked.html").is_symlink()
 
 
+def test_staged_writes_land_whole_and_the_staging_folders_go(tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    writer = Writer(out)
+    writer.stage()
+    folder = out / ".tipscale" / f"stage-{os.getpid()}"
+    assert folder.is_dir() and writer._staging == str(folder)
+    seen = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        seen.append(Path(src).parent)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert writer.write("contacts/a.html", b"<p>a</p>") is True
+    monkeypatch.undo()
+    assert seen == [folder]  # the temporary file was made in the staging folder
+    assert (out / "contacts" / "a.html").read_bytes() == b"<p>a</p>" and list(folder.iterdir()) == []
+    # what a killed worker leaves behind is removed with the folders; nothing else is touched
+    stale = out / ".tipscale" / "stage-1"
+    stale.mkdir()
+    (stale / ".tmp-1-b.html").write_bytes(b"half")
+    (out / ".tipscale" / "stage-link").symlink_to(tmp_path)
+    (tmp_path / ".tmp-keep").write_bytes(b"mine")
+    writer.clear_staging()
+    assert sorted(p.name for p in (out / ".tipscale").iterdir()) == ["stage-link"]
+    assert (tmp_path / ".tmp-keep").read_bytes() == b"mine"
+    assert writer.write("contacts/b.html", b"b") and sorted(os.listdir(out / "contacts")) == ["a.html", "b.html"]
+
+
+def test_staging_never_leads_outside_the_output_folder(tmp_path):
+    out = tmp_path / "site"
+    out.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (out / ".tipscale").symlink_to(outside)  # a state folder that leads elsewhere
+    writer = Writer(out)
+    writer.stage()
+    assert writer._staging is None and list(outside.iterdir()) == []
+    assert writer.write("contacts/a.html", b"a") and (out / "contacts" / "a.html").read_bytes() == b"a"
+    assert list(outside.iterdir()) == [] and os.listdir(out / "contacts") == ["a.html"]
+
+
+def test_a_staging_folder_on_another_file_system_still_writes(tmp_path):
+    from generator.write import replace_with
+
+    other = Path("/dev/shm") / f"tipscale-test-{os.getpid()}"
+    other.mkdir()
+    try:
+        target = tmp_path / "page.html"
+        replace_with(str(target), b"whole", str(other))
+        assert target.read_bytes() == b"whole"
+        assert list(other.iterdir()) == [] and os.listdir(tmp_path) == ["page.html"]
+    finally:
+        other.rmdir()
+
+
 def test_hostile_tag_and_company_names_stay_inside_the_site(crm_root):
     root = crm_root(
         {
