@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import functools
 import itertools
-import json
 import os
 from collections.abc import Callable, Collection
 from collections.abc import Set as AbstractSet
@@ -68,7 +67,7 @@ class Loaded(HasProblems):
 class ContactCache:
     """Parsed files by path, valid while the file's (size, mtime_ns, inode) and the settings stay
     the same. With `persist` set to a CRM root, it is read from and saved to that root's
-    `.tipscale/cache.json`, so a second command-line run re-reads only what changed."""
+    `.tipscale/` (cachefile.py), so a second command-line run re-reads only what changed."""
 
     entries: dict[str, tuple[cachefile.Stamp, Checked]] = field(default_factory=dict)
     settings: Settings | None = None
@@ -187,31 +186,27 @@ def _unreadable(checked: Checked) -> bool:
 
 
 def _check_in_worker(item: tuple[str, str, str]) -> Checked | tuple[Any, ...]:
-    """In a forked worker, what the parent needs, small: the contact travels back as the JSON the
-    parse cache saves (one string, not thousands of objects to pickle and rebuild), and is
-    decoded in the parent only if a command wants it."""
+    """In a forked worker, what the parent needs, small: the contact travels back as the record
+    the parse cache saves (one bytes object, not thousands of objects to pickle and rebuild),
+    and is decoded in the parent only if a command wants it."""
     settings, parent = parallel.shared()
     checked = check_path(item[0], item[1], item[2], settings)
     if os.getpid() == parent:
         return checked
     contact = checked.contact
-    text = None if contact is None else json.dumps(cachefile.contact_to_json(contact), ensure_ascii=False)
-    return (checked.problems, checked.references, checked.name, text)
+    record = None if contact is None else cachefile.encode_contact(contact)
+    return (checked.problems, checked.references, checked.name, record)
 
 
 def _from_worker(rel: str, result: Checked | tuple[Any, ...]) -> Checked:
     if isinstance(result, Checked):
         return result
-    problems, references, name, text = result
-    if text is None:
+    problems, references, name, record = result
+    if record is None:
         return Checked(rel, None, problems, references, name=name)
-    checked = Checked(rel, None, problems, references, name=name, source=functools.partial(_decode, text))
-    checked.saved_json = text
+    checked = Checked(rel, None, problems, references, name=name, source=functools.partial(cachefile.decode_contact, record))
+    checked.saved = record
     return checked
-
-
-def _decode(text: str) -> Contact:
-    return cachefile.contact_from_json(json.loads(text))
 
 
 def _walk(

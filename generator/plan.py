@@ -23,7 +23,13 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from .cachefile import Stamp, interaction_from_json, interaction_to_json, reminder_from_json, reminder_to_json
+from .cachefile import (
+    Stamp,
+    interaction_from_plain,
+    interaction_to_plain,
+    reminder_from_plain,
+    reminder_to_plain,
+)
 from .followups import FollowUpRate
 from .gitlog import Commit
 from .model import FollowUp, Interaction, Problem
@@ -175,8 +181,8 @@ def _packed(value: Mapping[str, Any]) -> dict[str, bytes]:
 def _followup_to_value(f: FollowUp) -> tuple[Any, ...]:
     return (
         f.contact, f.name, f.kind, f.due.toordinal(), f.status, f.days,
-        interaction_to_json(f.interaction) if f.interaction is not None else None,
-        reminder_to_json(f.reminder) if f.reminder is not None else None,
+        interaction_to_plain(f.interaction) if f.interaction is not None else None,
+        reminder_to_plain(f.reminder) if f.reminder is not None else None,
         f.note_missing_gained, f.uid_key,
     )  # fmt: skip
 
@@ -192,8 +198,8 @@ def _followups_from_values(rows: list[Any]) -> list[FollowUp]:
         d = followup.__dict__
         d["contact"], d["name"], d["kind"], d["due"], d["status"] = v[0], v[1], v[2], day(v[3]), v[4]
         d["days"], d["note_missing_gained"], d["uid_key"] = v[5], v[8], v[9]
-        d["interaction"] = interaction_from_json(v[6]) if v[6] is not None else None
-        d["reminder"] = reminder_from_json(v[7]) if v[7] is not None else None
+        d["interaction"] = interaction_from_plain(v[6]) if v[6] is not None else None
+        d["reminder"] = reminder_from_plain(v[7]) if v[7] is not None else None
         made.append(followup)
     return made
 
@@ -277,7 +283,7 @@ def encode_head(plan: Plan, build_id: str, files: dict[str, str]) -> dict[str, A
         "key": [base, today.isoformat(), real_today.isoformat(), head],
         "shares": plan.shares,
         "rate": [plan.rate.on_time, plan.rate.counted],
-        "recent": [[slug, interaction_to_json(i)] for slug, i in plan.recent],
+        "recent": [[slug, interaction_to_plain(i)] for slug, i in plan.recent],
         "recent_complete": plan.recent_complete,
         "invalid": {slug: [_problem(p) for p in problems] for slug, problems in plan.invalid.items()},
         "loose": [_problem(p) for p in plan.loose],
@@ -312,7 +318,7 @@ def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
             all_followups=_followups_from_values(parts["followups"]),
             shares={str(k): (int(v[0]), int(v[1])) for k, v in doc["shares"].items()},
             rate=FollowUpRate(int(doc["rate"][0]), int(doc["rate"][1])),
-            recent=[(str(slug), interaction_from_json(i)) for slug, i in doc["recent"]],
+            recent=[(str(slug), interaction_from_plain(i)) for slug, i in doc["recent"]],
             recent_complete=bool(doc["recent_complete"]),
             resolved=parts["resolved"],
             backlinks=parts["backlinks"],

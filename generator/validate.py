@@ -50,7 +50,7 @@ class Checked:
     """What validating one file produced. The contact may be decoded lazily from the parse cache
     (`source`), so a run that only needs problems never rebuilds every contact."""
 
-    __slots__ = ("file", "problems", "_references", "name", "_contact", "_source", "saved_json")
+    __slots__ = ("file", "problems", "_references", "name", "_contact", "_source", "saved")
 
     def __init__(
         self,
@@ -69,7 +69,7 @@ class Checked:
         self._contact = contact  # None when the file has errors (or not decoded yet)
         self._source = source
         self.name = contact.name if contact is not None else name  # the contact's name, when valid
-        self.saved_json: str | None = None  # the contact as the parse cache saves it, when known
+        self.saved: bytes | None = None  # the contact as the parse cache saves it, when known
 
     @property
     def references(self) -> tuple[Reference, ...]:
