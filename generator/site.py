@@ -515,6 +515,9 @@ class SiteBuilder:
         # The live server's builder: its first build plans every page (so the first save only
         # updates the plan), and the manifest is saved by `flush()` instead of after every build.
         self.long_lived = False
+        # Work the caller leaves to the build, done while workers render the contact pages (when
+        # this process would otherwise wait), or after them; once (e.g. saving the parse cache).
+        self.meanwhile: list[Callable[[], None]] = []
         self._manifest_saved: set[str] | None = None  # pages of the manifest as last saved (long-lived)
         self._manifest_unsaved = False
 
@@ -597,9 +600,11 @@ class SiteBuilder:
         if update is None:
             model = self._model(loaded)
             pages = self._plan(model, renderer, problems)
+            # After the summary pages (the tokens it keeps are those of the cards and events they
+            # rendered), while the workers still render contact pages.
+            full_plan = pages
+            self.meanwhile.insert(0, lambda: self._remember(model, full_plan, loaded, site_key))
             self._make_pages(pages)
-            # After the pages: the tokens it keeps are those of cards and events just rendered.
-            self._remember(model, pages, loaded, site_key)
         new_manifest = {page.path: page.digest for page in pages}
         # A broken note template shows on the pages that render a draft, and is reported here.
         problems.extend(self._draft_errors.values())
@@ -843,12 +848,16 @@ class SiteBuilder:
         others = [p for p in todo if not _joins_fragments(p.path)]
         parallel.share((self, others))
         made: list[tuple[bool, list[Problem]]] = []
-        results = parallel.fork_map(
-            _make_in_worker,
-            range(len(others)),
-            chunksize=32,
-            meanwhile=lambda: made.extend(self.make_page(page) for page in summaries),
-        )
+
+        def meanwhile() -> None:
+            made.extend(self.make_page(page) for page in summaries)
+            for page in others:
+                page.digest  # noqa: B018 - hashed now, not alone after the workers (see _contact_page)
+            jobs, self.meanwhile = self.meanwhile, []
+            for job in jobs:
+                job()
+
+        results = parallel.fork_map(_make_in_worker, range(len(others)), chunksize=32, meanwhile=meanwhile)
         results += made
         if len(others) >= parallel.MIN_ITEMS:  # workers may have staged their files (Writer.stage)
             self.writer.clear_staging()
@@ -1395,26 +1404,30 @@ class SiteBuilder:
             tuple(problems), self.head is not None,
         )  # fmt: skip
         memo = self._page_memo.get(slug)
+        digest: str | Callable[[], str]
         if memo is not None and memo[0] == fingerprint:
             digest = memo[1]
         else:
-            resolved = [
-                (target, found, model.profiles[found][0] if found else None)
-                for target, found in model.resolved.get(slug, [])
-            ]
-            digest = _hash(
-                base,
-                "contact",
-                model.stamps[slug],
-                resolved,
-                backlinks(),
-                [(f.uid_key, f.kind, f.due, f.status, f.days) for f in items],
-                model.today if items else None,
-                [c.sha for c in history],
-                problems,
-                self.head is not None or bool(model.histories),  # "not committed yet" vs "not in git"
-            )
-            self._page_memo[slug] = (fingerprint, digest)
+            # Hashed when first asked: a cold build asks while the workers render (_make_pages).
+            def digest() -> str:
+                resolved = [
+                    (target, found, model.profiles[found][0] if found else None)
+                    for target, found in model.resolved.get(slug, [])
+                ]
+                made = _hash(
+                    base,
+                    "contact",
+                    model.stamps[slug],
+                    resolved,
+                    backlinks(),
+                    [(f.uid_key, f.kind, f.due, f.status, f.days) for f in items],
+                    model.today if items else None,
+                    [c.sha for c in history],
+                    problems,
+                    self.head is not None or bool(model.histories),  # "not committed yet" vs "not in git"
+                )
+                self._page_memo[slug] = (fingerprint, made)
+                return made
 
         def make() -> bytes:
             return self._render_contact(model, renderer, contact, items, history, backlinks()).encode("utf-8")
