@@ -55,6 +55,7 @@ class NoteRenderer:
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False,
             trim_blocks=False,
+            auto_reload=False,  # no stat a draft: a builder that lives on makes a new renderer (site.py)
         )
         self.env.filters["lower_first"] = _lower_first
 

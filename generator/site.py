@@ -479,6 +479,7 @@ class SiteBuilder:
         self.histories: dict[str, list[Commit]] = {}
         self.renderer: Renderer | None = None
         self.drafts: _DraftCache | None = None
+        self._notes_digest = ""  # of the note templates `drafts` was made with
         self.stamps: dict[str, str] = {}
         self.loaded: Loaded | None = None
         self.preloaded: Loaded | None = None  # a Loaded the caller already has, used by the next build
@@ -1277,9 +1278,14 @@ class SiteBuilder:
     def _base_digest(self, settings: Settings, renderer: Renderer) -> str:
         """What every page depends on: templates, note templates, settings, this code."""
         templates = renderer.sources_digest(extra=(__version__, _code_digest()))
-        if self.drafts is None:
-            self.drafts = _DraftCache(self.root, self.stamps)
-        return _hash(templates, repr(settings), self.drafts.sources_digest())
+        drafts = self.drafts if self.drafts is not None else _DraftCache(self.root, self.stamps)
+        notes = drafts.sources_digest()
+        if drafts is self.drafts and notes != self._notes_digest:
+            # A note template changed, appeared or went away (a server's builder lives on): the
+            # compiled templates, the folders searched and the drafts made are all of the old.
+            drafts = _DraftCache(self.root, self.stamps)
+        self.drafts, self._notes_digest = drafts, notes
+        return _hash(templates, repr(settings), notes)
 
     def _plan(self, model: Model, renderer: Renderer, problems: list[Problem]) -> list[Page]:
         base = self._base

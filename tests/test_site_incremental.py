@@ -8,6 +8,7 @@ import json
 import marshal
 import random
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -217,6 +218,36 @@ def test_a_long_lived_builder_saves_its_manifest_on_flush_and_a_crash_is_safe(tm
     server.flush()
     assert "unsaved" not in marshal.loads(manifest.read_bytes())["meta"]
     assert SiteBuilder(root, out, today=TODAY).build().written == 0
+
+
+@pytest.mark.parametrize("start", ["built-in notes", "own notes"])
+def test_a_long_lived_builder_drafts_with_the_note_templates_as_they_are_now(tmp_path, start):
+    """The server's builder lives on: a note template edited, or a user's notes folder that
+    appears while it runs, is what the next drafts are written with (found in review: its
+    drafts were remembered whatever the templates became, and a new folder was never searched)."""
+    from generator.paths import builtin_templates
+
+    root = tmp_path / "crm"
+    generate(root, 30, 2)
+    notes = root / "templates" / "notes"
+    if start == "own notes":
+        shutil.copytree(builtin_templates() / "notes", notes)
+    out = root / "site"
+    server = SiteBuilder(root, out, today=TODAY)
+    server.long_lived = True
+    server.build()
+    dashboard = (out / "index.html").read_text(encoding="utf-8")
+    assert "Thank you" in dashboard and "ZZ-THANKS" not in dashboard
+    notes.mkdir(parents=True, exist_ok=True)
+    for source in sorted((builtin_templates() / "notes").glob("*.md.j2")):
+        text = source.read_text(encoding="utf-8").replace("Thank you", "ZZ-THANKS")
+        (notes / source.name).write_text(text, encoding="utf-8")
+    server.build(changed=[p.relative_to(root).as_posix() for p in sorted(notes.iterdir())])
+    dashboard = (out / "index.html").read_text(encoding="utf-8")
+    assert "ZZ-THANKS" in dashboard and "Thank you" not in dashboard
+    clean = tmp_path / "fresh"
+    SiteBuilder(root, clean, today=TODAY).build(clean=True)
+    assert tree(out) == tree(clean)
 
 
 def test_a_manifest_saved_as_json_by_an_earlier_version_still_names_the_pages_to_remove(tmp_path):
