@@ -1827,7 +1827,7 @@ class _ShelfView:
 
 def _make_in_worker(index: int) -> tuple[bool, list[Problem]]:
     builder, todo = parallel.shared()
-    if parallel.in_worker():
+    if not builder.writer.staged and parallel.in_worker():
         builder.writer.stage()  # a folder of its own for new files: the other worker's don't wait
     return builder.make_page(todo[index])  # type: ignore[no-any-return]
 

@@ -94,9 +94,13 @@ class Writer:
         if folder not in self._safe_dirs:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             self._target(rel)  # check the folder just made, and remember it
-        staging = self._staging if self._staging_pid == os.getpid() else None
-        replace_with(target, data, staging)
+        replace_with(target, data, self._staging)
         return True
+
+    @property
+    def staged(self) -> bool:
+        """Does this process make its temporary files in a staging folder (`stage`)?"""
+        return self._staging is not None
 
     def stage(self) -> None:
         """Make this process's temporary files in a folder of its own from now on.
@@ -108,7 +112,7 @@ class Writer:
         contacts right after `site/` was deleted: a cold build 1.2-1.9 s faster). Idempotent
         for a process; where the folder can't be made, files are made beside their target."""
         pid = os.getpid()
-        if self._staging_pid == pid:
+        if self._staging is not None or self._staging_pid == pid:
             return
         self._staging_pid, self._staging = pid, None
         folder = f"{STATE_DIR}/{STAGE_PREFIX}{pid}"
