@@ -104,16 +104,10 @@ def _build(
     if full:
         builder.prefetch_histories()  # a full plan: git reads the histories while we parse
     app.cache.prime(fingerprint.walk, fingerprint.stamps)  # the files were just walked and stat-ed
-    if full:
-        # Saving the parse cache waits for the page workers (an update saves it at once: its
-        # records are few, and a build stopped half-way still keeps them).
-        app.cache.autosave = False
-        builder.meanwhile.append(app.cache.save)
     # The CLI's load reads the persistent parse cache. While forked workers parse, this process
     # would only wait: it prepares the build instead.
     builder.preloaded = app.load(meanwhile=builder.prepare if full else None)
     report = builder.build(clean=clean)
-    app.cache.save()  # when the build made no pages (nothing changed): a no-op once saved
     if progress_enabled(quiet):
         click.echo("\r\033[K", err=True, nl=False)
     if verbose:

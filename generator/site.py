@@ -516,9 +516,6 @@ class SiteBuilder:
         # The live server's builder: its first build plans every page (so the first save only
         # updates the plan), and the manifest is saved by `flush()` instead of after every build.
         self.long_lived = False
-        # Work the caller leaves to the build, done while workers render the contact pages (when
-        # this process would otherwise wait), or after them; once (e.g. saving the parse cache).
-        self.meanwhile: list[Callable[[], None]] = []
         self._manifest_saved: set[str] | None = None  # pages of the manifest as last saved (long-lived)
         self._manifest_unsaved = False
 
@@ -601,11 +598,9 @@ class SiteBuilder:
         if update is None:
             model = self._model(loaded)
             pages = self._plan(model, renderer, problems)
-            # After the summary pages (the tokens it keeps are those of the cards and events they
-            # rendered), while the workers still render contact pages.
-            full_plan = pages
-            self.meanwhile.insert(0, lambda: self._remember(model, full_plan, loaded, site_key))
             self._make_pages(pages)
+            # After the pages: the tokens it keeps are those of cards and events just rendered.
+            self._remember(model, pages, loaded, site_key)
         new_manifest = {page.path: page.digest for page in pages}
         # A broken note template shows on the pages that render a draft, and is reported here.
         problems.extend(self._draft_errors.values())
@@ -854,9 +849,6 @@ class SiteBuilder:
             made.extend(self.make_page(page) for page in summaries)
             for page in others:
                 page.digest  # noqa: B018 - hashed now, not alone after the workers (see _contact_page)
-            jobs, self.meanwhile = self.meanwhile, []
-            for job in jobs:
-                job()
 
         results = parallel.fork_map(_make_in_worker, range(len(others)), chunksize=32, meanwhile=meanwhile)
         results += made
