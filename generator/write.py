@@ -4,7 +4,8 @@
   symlinked escape).
 - Writes are atomic: a temporary file in the same folder, then `os.replace`, so a reader (the
   live server, a browser) never sees half a page. A worker process of a big build makes its
-  temporary files in a staging folder of its own (`.tipscale/stage-<pid>/`, see `stage`).
+  temporary files in a staging folder of its own (`.tipscale/stage-<parent>-<pid>/`, see
+  `stage`).
 - A file whose bytes are already on disk is not written again.
 - The manifest (`.tipscale/manifest.bin`, kept with `marshal` like the plan's parts: a tenth of
   JSON's time to write) maps each page to the digest of its inputs, so
@@ -27,7 +28,7 @@ STATE_DIR = ".tipscale"
 MANIFEST = f"{STATE_DIR}/manifest.bin"
 LEGACY_MANIFEST = f"{STATE_DIR}/manifest.json"  # the same document as JSON, of earlier versions
 MANIFEST_VERSION = 1
-STAGE_PREFIX = "stage-"  # + a process id: a worker's folder for temporary files (Writer.stage)
+STAGE_PREFIX = "stage-"  # + two process ids: a worker's folder for temporary files (Writer.stage)
 
 
 class UnsafePath(Exception):
@@ -103,42 +104,57 @@ class Writer:
         return self._staging is not None
 
     def stage(self) -> None:
-        """Make this process's temporary files in a folder of its own from now on.
+        """Make this process's temporary files in a folder of its own from now on (a worker of
+        a pool: the folder, `stage-<parent>-<pid>`, names the process that removes it).
 
         Creating a file locks its folder for the whole allocation of the new inode, which after
         a big deletion is slow (ext4 skips recently freed inodes one by one), so two workers
         creating pages in `contacts/` took turns: as slow as one. Each in its own folder, they
         create at the same time, and the rename into place is quick (measured at 10,000
         contacts right after `site/` was deleted: a cold build 1.2-1.9 s faster). Idempotent
-        for a process; where the folder can't be made, files are made beside their target."""
+        for a process; where the folder can't be made (or is on another file system), files are
+        made beside their target."""
         pid = os.getpid()
         if self._staging is not None or self._staging_pid == pid:
             return
         self._staging_pid, self._staging = pid, None
-        folder = f"{STATE_DIR}/{STAGE_PREFIX}{pid}"
+        folder = f"{STATE_DIR}/{STAGE_PREFIX}{os.getppid()}-{pid}"
         try:
             path = self._target(f"{folder}/x")[:-2]  # refuses a state folder that leads outside
             os.makedirs(os.path.dirname(path), exist_ok=True)
             try:
                 os.mkdir(path, 0o700)
-            except FileExistsError:  # left by an earlier process of this id
+            except FileExistsError:  # left by an earlier process of these ids
                 if not stat.S_ISDIR(os.lstat(path).st_mode):
                     return
             self._target(f"{folder}/x")  # the folder just made is inside too
+            if os.stat(path).st_dev != os.stat(self._out).st_dev:  # a rename would copy
+                os.rmdir(path)
+                return
         except (OSError, UnsafePath):
             return
         self._staging = path
 
     def clear_staging(self) -> None:
-        """Remove the staging folders of workers (empty, or holding what a killed one left)."""
+        """Remove the staging folders of this process's workers (empty by now), and those of
+        processes that no longer run (with what a killed worker left); never another live
+        build's."""
         self._staging, self._staging_pid = None, 0
-        state = os.path.join(self._out, STATE_DIR)
         try:
+            state = self._target(f"{STATE_DIR}/x")[:-2]  # not through a link that leads outside
             with os.scandir(state) as entries:
-                folders = [e.path for e in entries if e.name.startswith(STAGE_PREFIX) and e.is_dir(follow_symlinks=False)]
-        except OSError:
+                folders = [
+                    (e.path, e.name)
+                    for e in entries
+                    if e.name.startswith(STAGE_PREFIX) and e.is_dir(follow_symlinks=False)
+                ]
+        except (OSError, UnsafePath):
             return
-        for folder in folders:
+        me = os.getpid()
+        for folder, name in folders:
+            owner = name[len(STAGE_PREFIX) :].partition("-")[0]
+            if not owner.isdigit() or (int(owner) != me and _running(int(owner))):
+                continue
             try:
                 with os.scandir(folder) as entries:
                     for entry in entries:
@@ -229,6 +245,17 @@ class Writer:
         self.write(MANIFEST, marshal.dumps({"version": MANIFEST_VERSION, "pages": pages, "meta": meta or {}}))
         if self.exists(LEGACY_MANIFEST):
             self.remove(LEGACY_MANIFEST)
+
+
+def _running(pid: int) -> bool:
+    """Does process `pid` exist (as far as this process can tell)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # not ours to signal: it exists
+        return True
+    return True
 
 
 def replace_with(target: str, data: bytes, staging: str | None = None) -> None:

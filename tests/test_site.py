@@ -391,8 +391,8 @@ def test_staged_writes_land_whole_and_the_staging_folders_go(tmp_path, monkeypat
     out = tmp_path / "site"
     writer = Writer(out)
     writer.stage()
-    folder = out / ".tipscale" / f"stage-{os.getpid()}"
-    assert folder.is_dir() and writer._staging == str(folder)
+    folder = out / ".tipscale" / f"stage-{os.getppid()}-{os.getpid()}"  # as a pool's worker names it
+    assert folder.is_dir() and writer.staged
     seen = []
     real_replace = os.replace
 
@@ -405,16 +405,36 @@ def test_staged_writes_land_whole_and_the_staging_folders_go(tmp_path, monkeypat
     monkeypatch.undo()
     assert seen == [folder]  # the temporary file was made in the staging folder
     assert (out / "contacts" / "a.html").read_bytes() == b"<p>a</p>" and list(folder.iterdir()) == []
-    # what a killed worker leaves behind is removed with the folders; nothing else is touched
-    stale = out / ".tipscale" / "stage-1"
-    stale.mkdir()
-    (stale / ".tmp-1-b.html").write_bytes(b"half")
+    # The folders of this process's workers go, and those of processes that are gone (with
+    # what a killed worker left); a live build's stay (here: this test's parent's), as does
+    # anything that is not a staging folder.
+    dead = subprocess.Popen(["true"])  # a process that ran and is gone
+    dead.wait()
+    mine = out / ".tipscale" / f"stage-{os.getpid()}-12"
+    stale = out / ".tipscale" / f"stage-{dead.pid}-34"
+    for made in (mine, stale):
+        made.mkdir()
+        (made / ".tmp-1-b.html").write_bytes(b"half")
     (out / ".tipscale" / "stage-link").symlink_to(tmp_path)
     (tmp_path / ".tmp-keep").write_bytes(b"mine")
     writer.clear_staging()
-    assert sorted(p.name for p in (out / ".tipscale").iterdir()) == ["stage-link"]
+    assert not writer.staged
+    left = sorted(p.name for p in (out / ".tipscale").iterdir())
+    assert left == sorted([folder.name, "stage-link"])
     assert (tmp_path / ".tmp-keep").read_bytes() == b"mine"
     assert writer.write("contacts/b.html", b"b") and sorted(os.listdir(out / "contacts")) == ["a.html", "b.html"]
+    assert list(folder.iterdir()) == []  # written beside its target after the clearing
+
+
+def test_clearing_staging_folders_never_leads_outside(tmp_path):
+    out = tmp_path / "site"
+    out.mkdir()
+    outside = tmp_path / "outside"
+    (outside / f"stage-{os.getpid()}-1").mkdir(parents=True)
+    (outside / f"stage-{os.getpid()}-1" / ".tmp-x").write_bytes(b"theirs")
+    (out / ".tipscale").symlink_to(outside)
+    Writer(out).clear_staging()
+    assert (outside / f"stage-{os.getpid()}-1" / ".tmp-x").read_bytes() == b"theirs"
 
 
 def test_staging_never_leads_outside_the_output_folder(tmp_path):
