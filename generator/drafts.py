@@ -66,14 +66,18 @@ class NoteRenderer:
         return f"(built-in) templates/notes/{name}"
 
     def sources_digest(self) -> str:
-        """Changes whenever a note template (built-in or the user's) changes."""
+        """Changes whenever a note template (built-in or the user's) changes, or any file a note
+        template may include from its folder (sub-folders too)."""
         import hashlib
 
         digest = hashlib.sha256()
-        for folder in (self.user_dir, self.builtin_dir):
+        for mark, folder in ((b"user", self.user_dir), (b"built-in", self.builtin_dir)):
             if folder is not None and folder.is_dir():
-                for path in sorted(folder.glob("*.md.j2")):
-                    digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+                digest.update(b"\1" + mark + b"\0")
+                for path in sorted(folder.rglob("*")):
+                    if path.is_file():
+                        name = path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape")
+                        digest.update(name + b"\0" + path.read_bytes() + b"\0")
         return digest.hexdigest()
 
     def draft(self, contact: Contact, followup: FollowUp, settings: Settings, today: dt.date) -> Draft | None:

@@ -248,6 +248,19 @@ def test_a_long_lived_builder_drafts_with_the_note_templates_as_they_are_now(tmp
     clean = tmp_path / "fresh"
     SiteBuilder(root, clean, today=TODAY).build(clean=True)
     assert tree(out) == tree(clean)
+    # a file a note template includes, in a folder of its own, counts too
+    (notes / "parts").mkdir()
+    (notes / "parts" / "sign.txt").write_text("ZZ-SIGNED", encoding="utf-8")
+    for template in sorted(notes.glob("*.md.j2")):
+        text = template.read_text(encoding="utf-8")
+        template.write_text(text.rstrip("\n") + '\n{% include "parts/sign.txt" %}\n', encoding="utf-8")
+    server.build(changed=[p.relative_to(root).as_posix() for p in sorted(notes.glob("*.md.j2"))])
+    assert "ZZ-SIGNED" in (out / "index.html").read_text(encoding="utf-8")
+    (notes / "parts" / "sign.txt").write_text("ZZ-SIGNED-AGAIN", encoding="utf-8")
+    server.build(changed=["templates/notes/parts/sign.txt"])
+    assert "ZZ-SIGNED-AGAIN" in (out / "index.html").read_text(encoding="utf-8")
+    SiteBuilder(root, clean, today=TODAY).build(clean=True)
+    assert tree(out) == tree(clean)
 
 
 def test_a_manifest_saved_as_json_by_an_earlier_version_still_names_the_pages_to_remove(tmp_path):
