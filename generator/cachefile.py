@@ -4,9 +4,9 @@ Each contact file's stamp and what validating it produced, kept with `marshal`, 
 plain values (str, int, None, tuple, dict) back in the shapes used here twice as fast as JSON
 and never runs anything (never pickle): the index (stamps, names, problems, references: read on
 every run) and each parsed contact as a marshal record of its own, bytes (decoded only when the
-contact is wanted; a shard is written again without decoding the others). It is thrown away whole when its format
-version, the program version or the settings change, and an unreadable, corrupt or unexpected
-cache is simply ignored: it can only make a run faster, never different.
+contact is wanted; a shard is written again without decoding the others). It is thrown away
+whole when its format version, the program version or the settings change, and an unreadable,
+corrupt or unexpected cache is simply ignored: it can only make a run faster, never different.
 """
 
 from __future__ import annotations
@@ -243,10 +243,10 @@ class Store:
                     "# Tipscale's parse cache: safe to delete, never commit.\n*\n", encoding="utf-8"
                 )
             for number in sorted(changed):
-                shard_rows, texts = self._shard_of(entries, members[number])
+                shard_rows, records = self._shard_of(entries, members[number])
                 # contacts first: an index never points at contacts that are not there yet
-                replace_with(str(self.folder / f"contacts-{number:02d}.bin"), marshal.dumps({"key": self.key, "contacts": texts}))
-                self._shards[number] = texts
+                replace_with(str(self.folder / f"contacts-{number:02d}.bin"), marshal.dumps({"key": self.key, "contacts": records}))
+                self._shards[number] = records
                 replace_with(str(self.folder / f"index-{number:02d}.bin"), marshal.dumps({"key": self.key, "files": shard_rows}))
                 rows.update(shard_rows)
                 on_disk.update((rel, entries[rel][1]) for rel in shard_rows)
@@ -266,7 +266,7 @@ class Store:
         """The index rows and contact records of one shard's files."""
         on_disk, rows = self._from_disk, self._index_rows
         shard_rows: dict[str, Any] = {}
-        texts: dict[str, tuple[Stamp, bytes]] = {}
+        records: dict[str, tuple[Stamp, bytes]] = {}
         for rel in members:
             stamp, checked = entries[rel]
             kept = on_disk.get(rel) is checked and rows[rel][0] == stamp
@@ -279,14 +279,14 @@ class Store:
                     tuple([(p.file, p.line, p.column, p.severity, p.field, p.message) for p in checked.problems]),
                     tuple([(r.target, r.line, r.column, r.field, r.kind) for r in checked.references]),
                 )
-            text = checked.saved  # as a worker made it: no need to build it again
-            if text is None and kept:
-                text = self._raw(rel, stamp)
-            if text is None and checked.valid:
+            record = checked.saved  # as a worker made it: no need to build it again
+            if record is None and kept:
+                record = self._raw(rel, stamp)
+            if record is None and checked.valid:
                 contact = checked.contact
                 if contact is not None:
-                    text = encode_contact(contact)
-            if text is not None:
-                texts[rel] = (shard_rows[rel][0], text)
-        return shard_rows, texts
+                    record = encode_contact(contact)
+            if record is not None:
+                records[rel] = (shard_rows[rel][0], record)
+        return shard_rows, records
 

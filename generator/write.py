@@ -42,7 +42,7 @@ class Writer:
         self._out = str(out)
         self._safe_dirs: set[str] = set()  # folders (relative) checked to lie inside the output folder
         self._staging: str | None = None  # where this process makes temporary files (None: beside)
-        self._staging_pid = 0  # the process `_staging` belongs to (a forked copy must make its own)
+        self._staging_pid = 0  # the process that last tried `stage` (it tries once)
 
     def path(self, rel: str) -> Path:
         """The output file for a site-relative POSIX path; refuses anything outside the folder."""
