@@ -108,6 +108,8 @@ class NoteRenderer:
         name = f"{note}.md.j2"
         try:
             template = self.env.get_template(name)
+            if type(template.globals) is not dict:  # a ChainMap, copied key by key each render
+                template.globals = dict(template.globals)  # (this environment's never change)
             text = template.render(context)
         except jinja2.TemplateNotFound:
             raise DraftError(

@@ -145,6 +145,10 @@ class _Template(jinja2.Template):
     @classmethod
     def from_code(cls, environment: jinja2.Environment, code: Any, globals: Any, uptodate: Any = None) -> Any:
         template = super().from_code(environment, code, globals, uptodate)
+        # Jinja keeps a template's globals as a ChainMap over the environment's, and copies
+        # them into a new dict on every render, key by key in Python; a plain dict is copied in
+        # C (the environments' globals never change once their templates exist).
+        template.globals = dict(template.globals)
         namespace = template.root_render_func.__globals__
         if _escape_inner is not None and namespace.get("escape") is escape:
             namespace["escape"] = _output_escape
