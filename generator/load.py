@@ -35,10 +35,12 @@ class Loaded(HasProblems):
         problems: list[Problem],
         files: int,
         invalid: dict[str, list[Problem]],
+        slugs: list[str] | None = None,
     ) -> None:
         self.root = root
         self.settings = settings
         self.checked = checked  # one per unique slug, in file order
+        self.slugs = slugs  # each checked file's slug, in the same order (None: not known)
         self.problems = problems  # every problem, sorted by file, line, column
         self.files = files  # contact files read
         self.invalid = invalid  # slug → errors, for files that could not be read as a contact
@@ -61,6 +63,16 @@ class Loaded(HasProblems):
 
     def by_slug(self) -> dict[str, Contact]:
         return {c.slug: c for c in self.contacts}
+
+    def sources(self) -> dict[str, Checked]:
+        """The valid files' results by slug, in file order (a contact's slug is its file's name)."""
+        if self.slugs is None or len(self.slugs) != len(self.checked):
+            return {item.file.rsplit("/", 1)[-1][:-3]: item for item in self.checked if item.valid}
+        # As above, without a call per file: a file is invalid exactly when its slug is in `invalid`.
+        found = dict(zip(self.slugs, self.checked, strict=True))
+        for slug in self.invalid:
+            found.pop(slug, None)
+        return found
 
 
 @dataclass
@@ -252,6 +264,7 @@ class _Last:
     invalid: dict[str, list[Problem]]
     item_problems: list[Problem]
     ref_problems: list[Problem]
+    order: list[str]  # the slug of each of `checked`, in its order
 
 
 def _update(root: Path, cache: ContactCache, last: _Last, recheck: set[str], settings: Settings,
@@ -290,11 +303,11 @@ def _update(root: Path, cache: ContactCache, last: _Last, recheck: set[str], set
         ref_problems.extend(found)
     cache.last = _Last(
         last.entries, settings, checked, last.position, last.walk_problems, last.files, last.slugs,
-        last.names, last.invalid, item_problems, ref_problems,
+        last.names, last.invalid, item_problems, ref_problems, last.order,
     )  # fmt: skip
     problems.extend(last.walk_problems + item_problems + ref_problems)
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
-    return Loaded(root, settings, checked, problems, last.files, last.invalid)
+    return Loaded(root, settings, checked, problems, last.files, last.invalid, last.order)
 
 
 def load(
@@ -383,19 +396,21 @@ def load(
         item_problems.extend(item.problems)
         if not item.valid:
             invalid[item.file.rsplit("/", 1)[-1][:-3]] = [p for p in item.problems if p.severity == "error"]
+    order = list(seen)  # each checked file's slug: `seen` lost the files `checked` lost
     names: dict[str, str] = {}
-    for item in checked:
+    for slug, item in zip(order, checked, strict=True):
         if item.name is not None:
-            names.setdefault(item.name.casefold(), item.file.rsplit("/", 1)[-1][:-3])
+            names.setdefault(item.name.casefold(), slug)
     slugs = frozenset(seen)
     ref_problems = _resolve_cached(cache, checked, names, slugs)
     position = {item.file: index for index, item in enumerate(checked)}
     cache.last = _Last(
-        entries, settings, checked, position, walk_problems, files, slugs, names, invalid, item_problems, ref_problems
-    )
+        entries, settings, checked, position, walk_problems, files, slugs, names, invalid, item_problems,
+        ref_problems, order,
+    )  # fmt: skip
     problems.extend(item_problems + ref_problems)
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
-    loaded = Loaded(root, settings, checked, problems, files, invalid)
+    loaded = Loaded(root, settings, checked, problems, files, invalid, order)
     if known is not None and recheck is None:
         loaded.stamps = known  # every stamp looked up above came from there
     return loaded

@@ -793,7 +793,7 @@ class SiteBuilder:
         snapshot = self._read_plan(build_id)
         if snapshot is None or not self._all_pages_there():
             return None
-        sources = {item.file.rsplit("/", 1)[-1][:-3]: item for item in loaded.checked if item.valid}
+        sources = loaded.sources()
         followups: dict[str, list[FollowUp]] = {}
         for item in snapshot.all_followups:
             followups.setdefault(item.contact, []).append(item)
@@ -882,18 +882,14 @@ class SiteBuilder:
         if loaded.invalid != prev.invalid:
             return None  # an invalid file changed (its page shows its problems)
         old = prev.model
-        entries = self.cache.entries
-        try:
-            versions: dict[str, Stamp] = {item.file: entries[item.file][0] for item in loaded.checked}
-        except KeyError:
-            return None
+        versions = _versions(loaded, self.cache.entries)
         if old.loaded is loaded and isinstance(old.contacts, _Contacts):
             sources = old.contacts.sources  # the plan was restored for this very load
         else:
-            sources = {item.file.rsplit("/", 1)[-1][:-3]: item for item in loaded.checked if item.valid}
+            sources = loaded.sources()
         if len(versions) != len(old.versions) or _loose(loaded, versions) != prev.loose:
             return None  # a file came or went, or one the load did not check (a duplicate slug) did
-        changed_files = [file for file, version in versions.items() if old.versions.get(file) != version]
+        changed_files = _changed_files(versions, old.versions)
         if not changed_files or len(changed_files) > INCREMENTAL_LIMIT:
             return None
         contacts = _Contacts(sources)
@@ -1254,7 +1250,7 @@ class SiteBuilder:
             shares=shares,
             recent=recent,
             recent_complete=len(recent) < RECENT_KEPT,
-            versions={item.file: self.cache.entries[item.file][0] for item in loaded.checked},
+            versions=_versions(loaded, self.cache.entries),
             profiles={slug: (c.name, c.tags, c.company) for slug, c in contacts.items()},
             slugs=slugs,
             names=names,
@@ -1778,6 +1774,31 @@ def _stamp_text(file: str, version: Stamp | None) -> str:
     if version is None:
         return f"{file}:"
     return f"{file}:({version[0]}, {version[1]}, {version[2]})"
+
+
+UNREAD: Stamp = (-1, -1, -1)  # the stamp of a file that could not be read (as the walk takes it)
+
+
+def _versions(loaded: Loaded, entries: Mapping[str, tuple[Stamp, Checked]]) -> dict[str, Stamp]:
+    """Each checked file's stamp as the load checked it (a file that could not be read has no
+    cache entry: `UNREAD`, or the stamp the walk took)."""
+    stamps = loaded.stamps
+    if stamps is not None and len(stamps) == len(loaded.checked):
+        # The load took every stamp from there, and checked every file it holds (the walk's
+        # files, of which `checked` is a part, are as many): no loop over ten thousand files.
+        return stamps
+    return {item.file: entries[item.file][0] if item.file in entries else UNREAD for item in loaded.checked}
+
+
+def _changed_files(versions: dict[str, Stamp], before: dict[str, Stamp]) -> list[str]:
+    """The files of `versions` whose stamp is not the one in `before`, in the order of `versions`."""
+    try:
+        changed = {file for file, _ in versions.items() - before.items()}  # compared in C, not a call per file
+    except TypeError:  # a stamp that is not hashable (never one this program saves)
+        return [file for file, version in versions.items() if before.get(file) != version]
+    if not changed:
+        return []
+    return [file for file in versions if file in changed]
 
 
 def _loose(loaded: Loaded, versions: dict[str, Stamp]) -> list[Problem]:

@@ -188,6 +188,33 @@ def test_a_clean_build_still_removes_the_pages_of_deleted_contacts(tmp_path):
     assert tree(out) == tree(clean)
 
 
+def test_a_contact_file_that_cannot_be_read_is_an_error_in_every_kind_of_build(tmp_path, cli):
+    """A link to nowhere among the contacts (a file the loader cannot read, with no parse-cache
+    entry) is reported, and gets its error page, in a cold build, a build after an edit, a clean
+    build and the server's rebuilds; never a traceback (a KeyError on its missing cache entry)."""
+    root = tmp_path / "crm"
+    generate(root, 30, 3)
+    (root / "contacts" / "gone.md").symlink_to(root / "nowhere.md")
+    files = sorted((root / "contacts").glob("[!g]*.md"))
+    out = root / "site"
+    for step in ("cold", "after an edit", "clean"):
+        if step == "after an edit":
+            files[0].write_text(files[0].read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
+        result = cli(root, "--today", TODAY.isoformat(), "build", *(["--clean"] if step == "clean" else []))
+        assert result.exit_code == 1, (step, result.output)
+        assert "contacts/gone.md:1:1: error: cannot read the file" in result.stderr, step
+        assert "gone.md" in (out / "contacts" / "gone.html").read_text(encoding="utf-8"), step
+    server = SiteBuilder(root, out, today=TODAY)
+    server.long_lived = True
+    for text in ("", "\nA second edit.\n"):
+        files[1].write_text(files[1].read_text(encoding="utf-8") + text, encoding="utf-8")
+        report = server.build(changed=[files[1].relative_to(root).as_posix()] if text else None)
+        assert [p.file for p in report.errors] == ["contacts/gone.md"]
+    clean = tmp_path / "fresh"
+    SiteBuilder(root, clean, today=TODAY).build(clean=True)
+    assert tree(out) == tree(clean)
+
+
 def test_a_long_lived_builder_saves_its_manifest_on_flush_and_a_crash_is_safe(tmp_path):
     """The server's builder keeps the manifest in memory; one left marked unsaved (a server
     killed before `flush`) is not trusted: the next run checks every page again."""
