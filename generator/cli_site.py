@@ -55,8 +55,9 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
     # inputs are stat-ed by a child process (which also does the little of a build that needs
     # only the files on disk) while this one imports what a build needs, a module at a time
     # until the child answers (an unchanged site needs none of them), then reads the last
-    # build's plan ahead, a file at a time.
-    pending = parallel.fork_result(lambda: quick.take(root, target, today, survey=not clean))
+    # build's plan ahead, a file at a time. The child answers in two parts (quick.take): a build
+    # goes on with the fingerprint while the child makes the rest, wanted after the load.
+    pending = parallel.fork_results(lambda: quick.take(root, target, today, survey=not clean))
     seen = None if clean else quick.survey(target)  # what the last build left: needed either way
     for module in BUILD_MODULES:
         if pending.ready():
@@ -71,10 +72,10 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
         prefetched = Prefetch(Writer(target), site_key)
         while prefetched.step() and not pending.ready():
             pass
-    taken = quick.untake(pending.result(), root)
-    fingerprint = taken.fingerprint
-    if seen is not None:
-        seen = quick.settle(seen, target, taken.there)
+    fingerprint = quick.unpack(pending.next(), root)
+    rest = _Rest(pending)
+    if seen is not None and quick.recorded(fingerprint, seen):
+        seen = quick.settle(seen, target, rest.there)
         record = quick.lookup(fingerprint, seen)
         if record is not None:
             _report_again(record, target, quiet, verbose, time.perf_counter() - started)
@@ -86,18 +87,37 @@ def build(out: Path | None, clean: bool, quiet: bool, verbose: bool) -> None:
         click.echo(style("building…", err=True, dim=True), err=True, nl=False)
     builder = SiteBuilder(root, target, today=today)
     builder.cache = app.cache
-    if seen is not None:
-        builder.preloaded_manifest = (seen.pages, seen.meta, seen.complete)
     builder.prefetched = prefetched
-    if taken.files_key is not None:
-        builder.preloaded_files_key = (fingerprint.stamps, taken.files_key)
-    _build(app, builder, fingerprint, target, clean, quiet, verbose)
+    _build(app, builder, fingerprint, rest, seen, target, clean, quiet, verbose)
+
+
+class _Rest:
+    """The second part of `quick.take`, from the child process, taken when first wanted."""
+
+    def __init__(self, pending: parallel.Pending) -> None:
+        self._pending = pending
+        self._parts: tuple[int | None, Any] | None = None
+
+    def _take(self) -> tuple[int | None, Any]:
+        if self._parts is None:
+            files_key, there = self._pending.next()
+            self._pending.close()
+            self._parts = (files_key, there)
+        return self._parts
+
+    @property
+    def files_key(self) -> int | None:
+        return self._take()[0]
+
+    @property
+    def there(self) -> Any:
+        return self._take()[1]
 
 
 def _build(
-    app: App, builder: SiteBuilder, fingerprint: quick.Fingerprint, target: Path, clean: bool, quiet: bool,
-    verbose: bool,
-) -> None:
+    app: App, builder: SiteBuilder, fingerprint: quick.Fingerprint, rest: _Rest, seen: quick.Seen | None,
+    target: Path, clean: bool, quiet: bool, verbose: bool,
+) -> None:  # fmt: skip
     from .site import PLAN
 
     full = clean or not (target / PLAN).is_file()
@@ -107,6 +127,14 @@ def _build(
     # The CLI's load reads the persistent parse cache. While forked workers parse, this process
     # would only wait: it prepares the build instead.
     builder.preloaded = app.load(meanwhile=builder.prepare if full else None)
+    # What the child found meanwhile: whether every page of the last build is there, and the
+    # files' part of the site key.
+    if seen is not None:
+        if seen.complete is None:
+            seen = quick.settle(seen, target, rest.there)
+        builder.preloaded_manifest = (seen.pages, seen.meta, seen.complete)
+    if rest.files_key is not None:
+        builder.preloaded_files_key = (fingerprint.stamps, rest.files_key)
     report = builder.build(clean=clean)
     if progress_enabled(quiet):
         click.echo("\r\033[K", err=True, nl=False)

@@ -98,41 +98,80 @@ def _child(job: Callable[[], None]) -> NoReturn:
 
 
 class Pending:
-    """A result on its way from a forked child (see `fork_result`)."""
+    """Results on their way from a forked child (see `fork_results`), taken in their order."""
 
-    def __init__(self, func: Callable[[], Any], pid: int | None = None, fd: int | None = None) -> None:
+    def __init__(self, func: Callable[[], Iterator[Any]], pid: int | None = None, fd: int | None = None) -> None:
         self._func, self._pid, self._fd = func, pid, fd
-        self._done: list[Any] = []
+        self._taken = 0  # results handed out so far
+        self._here: Iterator[Any] | None = None  # `func()` run here, once the child could not answer
+        self._result: list[Any] = []  # `result()`, once taken
 
     def ready(self) -> bool:
-        """Has the child answered (or is there no child)? Does not wait."""
-        if self._fd is None or self._done:
+        """Has the child begun to send the next result (or is there no child)? Does not wait."""
+        if self._fd is None:
             return True
         poller = select.poll()
         poller.register(self._fd, select.POLLIN)
         return bool(poller.poll(0))
 
-    def result(self) -> Any:
-        """The result: the child's, once it has sent all of it, else `func()` run here."""
-        if not self._done:
-            self._done.append(self._receive())
-        return self._done[0]
-
-    def _receive(self) -> Any:
-        if self._fd is not None and self._pid is not None:
-            with os.fdopen(self._fd, "rb") as inp:
-                data = inp.read()
-            self._fd = None
-            try:
-                _, status = os.waitpid(self._pid, 0)
-            except ChildProcessError:  # reaped by someone else: what it sent tells
-                status = 0
-            if status == 0:
+    def next(self) -> Any:
+        """The next result: the child's, once it has sent all of it, else computed here (by
+        running `func()` again up to it)."""
+        if self._fd is not None:
+            data = self._message()
+            if data is not None:
                 try:
-                    return marshal.loads(data)
+                    value = marshal.loads(data)
                 except (EOFError, ValueError, TypeError):
-                    pass
-        return self._func()
+                    self.close()
+                else:
+                    self._taken += 1
+                    return value
+        if self._here is None:
+            self._here = self._func()
+            for _ in range(self._taken):
+                next(self._here)
+        self._taken += 1
+        return next(self._here)
+
+    def _message(self) -> bytes | None:
+        """The bytes of the child's next result (None, the child closed: it ended or failed)."""
+        header = self._read(8)
+        data = self._read(int.from_bytes(header, "little")) if header is not None else None
+        if data is None:
+            self.close()
+        return data
+
+    def _read(self, size: int) -> bytes | None:
+        assert self._fd is not None
+        chunks, left = [], size
+        while left:
+            chunk = os.read(self._fd, min(left, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        """Let the child go: take no more of its results (further ones are computed here)."""
+        if self._fd is None:
+            return
+        os.close(self._fd)  # a child still writing gets an error and ends
+        self._fd = None
+        if self._pid is not None:
+            try:
+                os.waitpid(self._pid, 0)
+            except ChildProcessError:  # reaped by someone else
+                pass
+            self._pid = None
+
+    def result(self) -> Any:
+        """The one result of a `fork_result` job."""
+        if not self._result:
+            self._result.append(self.next())
+            self.close()
+        return self._result[0]
 
 
 @contextlib.contextmanager
@@ -157,9 +196,17 @@ def _forked() -> int:
 
 def fork_result(func: Callable[[], Any]) -> Pending:
     """Start `func()` in a forked child now; its result (which must be marshal-able: str, int,
-    bool, tuple, list, dict) is the returned Pending's. This process goes on meanwhile, e.g.
-    importing what it needs next. Where forking is not safe, or the child failed, the result is
-    computed here, when asked for."""
+    bool, tuple, list, dict) is the returned Pending's `result()`. This process goes on
+    meanwhile, e.g. importing what it needs next. Where forking is not safe, or the child
+    failed, the result is computed here, when asked for."""
+    return fork_results(lambda: iter((func(),)))
+
+
+def fork_results(func: Callable[[], Iterator[Any]]) -> Pending:
+    """`fork_result` for a job that makes several results (a generator): the child sends each
+    as soon as it is made, and the returned Pending's `next()` takes them in turn, so this
+    process can go on with the first while the child makes the next. A result the child did
+    not send whole is computed here."""
     if workers() < 2:
         return Pending(func)
     try:
@@ -178,7 +225,10 @@ def fork_result(func: Callable[[], Any]) -> Pending:
 
         def send() -> None:
             with os.fdopen(write_end, "wb") as out:
-                out.write(marshal.dumps(func()))
+                for value in func():
+                    data = marshal.dumps(value)
+                    out.write(len(data).to_bytes(8, "little") + data)
+                    out.flush()
 
         _child(send)
     os.close(write_end)

@@ -21,6 +21,7 @@ import hashlib
 import marshal
 import os
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -94,23 +95,32 @@ class Taken(NamedTuple):
     there: tuple[tuple[int, int, int], bool] | None  # see `pages_there`
 
 
-def take(root: Path, out: Path, today: dt.date | None, survey: bool = True) -> tuple[Any, ...]:
-    """The fingerprint and, unless the last build's record has that very fingerprint (nothing
-    to build, most likely), the files' part of the site key: packed to travel through a pipe
-    (`crm build` runs it in a child process while it imports and reads the last plan; `untake`
-    unpacks it). With `survey`, also whether the last build's pages are all there."""
+def take(root: Path, out: Path, today: dt.date | None, survey: bool = True) -> Iterator[tuple[Any, ...]]:
+    """In two parts, packed to travel through a pipe (`crm build` runs this in a child process
+    while it imports and reads the last plan, and goes on with the first part while the child
+    makes the second): the fingerprint (`unpack` unpacks it); then, unless the last build's
+    record has that very fingerprint (nothing to build, most likely), the files' part of the
+    site key, and with `survey` whether the last build's pages are all there."""
     found = fingerprint(root, out, today)
+    yield pack(found, root)
     record = Writer(out).read_json(RECORD)
     if isinstance(record, dict) and record.get("fingerprint") == found.digest:
         files_key = None
     else:
         files_key = sum(file_key(rel, stamp) for rel, stamp in found.stamps.items())
-    return (pack(found, root), files_key, pages_there(out) if survey else None)
+    yield (files_key, pages_there(out) if survey else None)
 
 
-def untake(packed: tuple[Any, ...], root: Path) -> Taken:
-    found, files_key, there = packed
+def untake(parts: Iterable[tuple[Any, ...]], root: Path) -> Taken:
+    """Both parts of `take`, unpacked."""
+    found, (files_key, there) = parts
     return Taken(unpack(found, root), files_key, there)
+
+
+def recorded(found: Fingerprint, seen: Seen | None) -> bool:
+    """Is `found` the fingerprint of the record the last build left (so the site may be as it
+    is: `lookup` says)?"""
+    return seen is not None and seen.record is not None and seen.record.get("fingerprint") == found.digest
 
 
 def pages_there(out: Path) -> tuple[tuple[int, int, int], bool] | None:

@@ -130,6 +130,24 @@ CHILD_SCRIPT = textwrap.dedent(
     # a result that cannot travel (not marshal-able): computed here as well
     odd = parallel.fork_result(lambda: object() if os.getpid() != me else "here")
     out["unsendable"] = odd.result()
+    # results sent one at a time: the first is taken while the child still makes the second
+    def steps():
+        yield os.getpid()
+        (folder / "second").write_text(str(os.getpid()))
+        yield [os.getpid(), "é"]
+    stream = parallel.fork_results(steps)
+    first = stream.next()
+    out["stream"] = [first != me, stream.next() == [first, "é"]]
+    stream.close()
+    # a child that dies after its first result: the rest are computed here, after the same steps
+    def dies():
+        yield "one"
+        if os.getpid() != me:
+            os._exit(3)
+        yield "two from " + str(os.getpid())
+    cut = parallel.fork_results(dies)
+    out["cut"] = [cut.next(), cut.next()]
+    cut.close()
     out["me"] = me
     os.environ["TIPSCALE_WORKERS"] = "1"
     out["serial_ready"] = parallel.fork_result(os.getpid).ready()
@@ -150,6 +168,8 @@ def test_fork_result(tmp_path):
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["child"]["pid"] != out["me"] and out["child"]["values"] == [1, ["a", 2], "é"]
     assert out["same"] and out["fallback"] and out["unsendable"] == "here"
+    assert out["stream"] == [True, True] and (tmp_path / "second").read_text() != str(out["me"])
+    assert out["cut"] == ["one", f"two from {out['me']}"]
     assert out["serial_ready"] and out["serial"]
 
 
