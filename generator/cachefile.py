@@ -206,19 +206,20 @@ class Store:
             and set(map(len, itertools.chain.from_iterable(references))) <= {5}
         ):
             raise TypeError("rows")
+        disk: dict[str, Checked] = {}
         for rel, (stamp, name, problems_of, references_of) in rows.items():
-            checked = Checked(
+            # Positional arguments, and one loop: this runs for every file of the cache.
+            checked = disk[rel] = Checked(
                 rel,
                 None,
                 () if not problems_of else tuple([Problem(*p) for p in problems_of]),
                 references_of,  # plain tuples: made `Reference`s when wanted
-                name=name,
-                source=partial(decode, rel, stamp) if name is not None else None,
+                name,
+                partial(decode, rel, stamp) if name is not None else None,
             )
             found[rel] = (stamp, checked)
         entries.update(found)
-        for rel, (_, checked) in found.items():
-            self._from_disk[rel] = checked
+        self._from_disk.update(disk)
         self._index_rows.update(rows)
 
     def write(self, entries: dict[str, tuple[Stamp, Checked]], touched: set[str]) -> bool:
