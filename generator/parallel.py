@@ -104,7 +104,6 @@ class Pending:
         self._func, self._pid, self._fd = func, pid, fd
         self._taken = 0  # results handed out so far
         self._here: Iterator[Any] | None = None  # `func()` run here, once the child could not answer
-        self._result: list[Any] = []  # `result()`, once taken
 
     def ready(self) -> bool:
         """Has the child begun to send the next result (or is there no child)? Does not wait."""
@@ -166,13 +165,6 @@ class Pending:
                 pass
             self._pid = None
 
-    def result(self) -> Any:
-        """The one result of a `fork_result` job."""
-        if not self._result:
-            self._result.append(self.next())
-            self.close()
-        return self._result[0]
-
 
 @contextlib.contextmanager
 def _interrupt_held() -> Iterator[None]:
@@ -194,19 +186,12 @@ def _forked() -> int:
     return pid
 
 
-def fork_result(func: Callable[[], Any]) -> Pending:
-    """Start `func()` in a forked child now; its result (which must be marshal-able: str, int,
-    bool, tuple, list, dict) is the returned Pending's `result()`. This process goes on
-    meanwhile, e.g. importing what it needs next. Where forking is not safe, or the child
-    failed, the result is computed here, when asked for."""
-    return fork_results(lambda: iter((func(),)))
-
-
 def fork_results(func: Callable[[], Iterator[Any]]) -> Pending:
-    """`fork_result` for a job that makes several results (a generator): the child sends each
-    as soon as it is made, and the returned Pending's `next()` takes them in turn, so this
-    process can go on with the first while the child makes the next. A result the child did
-    not send whole is computed here."""
+    """Start the generator `func()` in a forked child now. Its results (which must be
+    marshal-able: str, int, bool, tuple, list, dict) are the returned Pending's, taken in turn
+    with `next()`: the child sends each as soon as it is made, so this process goes on with the
+    first (or imports what it needs next) while the child makes the rest. Where forking is not
+    safe, or for a result the child did not send whole, `func()` runs here, when asked for."""
     if workers() < 2:
         return Pending(func)
     try:
