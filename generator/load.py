@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import itertools
 import os
 from collections.abc import Callable, Collection
 from collections.abc import Set as AbstractSet
@@ -461,7 +460,7 @@ def _resolve_cached(
 def _nowhere(items: list[Checked], slugs: AbstractSet[str], names: dict[str, str]) -> set[str]:
     """The targets of these files' references that lead to no contact (each target looked up
     once: ten thousand files share most of theirs)."""
-    targets = set(itertools.chain.from_iterable(item.targets() for item in items))
+    targets = Checked.all_targets(items)
     return {target for target in targets.difference(slugs) if target.casefold() not in names}  # as resolve_link
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import yaml
@@ -78,9 +78,11 @@ class Checked:
             references = self._references = tuple(map(Reference._make, references))
         return references  # type: ignore[return-value]  # made above when they were plain tuples
 
-    def targets(self) -> list[str]:
-        """The targets of the file's references (without making `Reference`s of them)."""
-        return [reference[0] for reference in self._references]
+    @staticmethod
+    def all_targets(items: Iterable[Checked]) -> set[str]:
+        """The targets of every reference of these files, in one comprehension (a load asks for
+        those of ten thousand files: a call per file took twice as long)."""
+        return {reference[0] for item in items for reference in item._references}
 
     @property
     def valid(self) -> bool:

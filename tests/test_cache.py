@@ -10,7 +10,7 @@ import pytest
 
 from generator.cachefile import shard_of
 from generator.load import ContactCache, load
-from generator.validate import Reference
+from generator.validate import Checked, Reference
 
 
 def cache_index(root):
@@ -122,7 +122,7 @@ def test_references_read_back_from_the_cache_are_the_ones_checked(demo_root):
     again = load(demo_root, ContactCache(persist=demo_root))  # from the cache
     by_file = {item.file: item for item in fresh.checked}
     for item in again.checked:
-        assert item.targets() == [r.target for r in by_file[item.file].references]
+        assert Checked.all_targets([item]) == {r.target for r in by_file[item.file].references}
         assert item.references == by_file[item.file].references
         assert all(type(r) is Reference for r in item.references)
     assert [p.format() for p in again.problems] == [p.format() for p in fresh.problems]
