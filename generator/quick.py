@@ -21,7 +21,7 @@ import hashlib
 import marshal
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -87,14 +87,6 @@ def file_key(rel: str, stamp: tuple[int, int, int]) -> int:
     return int.from_bytes(part.digest(), "big")
 
 
-class Taken(NamedTuple):
-    """What the child process of `crm build` finds (see `take`)."""
-
-    fingerprint: Fingerprint
-    files_key: int | None  # the sum of every walked file's `file_key` (None: not summed)
-    there: tuple[tuple[int, int, int], bool] | None  # see `pages_there`
-
-
 def take(root: Path, out: Path, today: dt.date | None, survey: bool = True) -> Iterator[tuple[Any, ...]]:
     """In two parts, packed to travel through a pipe (`crm build` runs this in a child process
     while it imports and reads the last plan, and goes on with the first part while the child
@@ -109,12 +101,6 @@ def take(root: Path, out: Path, today: dt.date | None, survey: bool = True) -> I
     else:
         files_key = sum(file_key(rel, stamp) for rel, stamp in found.stamps.items())
     yield (files_key, pages_there(out) if survey else None)
-
-
-def untake(parts: Iterable[tuple[Any, ...]], root: Path) -> Taken:
-    """Both parts of `take`, unpacked."""
-    found, (files_key, there) = parts
-    return Taken(unpack(found, root), files_key, there)
 
 
 def recorded(found: Fingerprint, seen: Seen | None) -> bool:

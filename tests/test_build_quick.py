@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -406,31 +407,39 @@ def test_a_file_name_that_is_not_utf8_is_an_error_naming_it(demo_root, cli):
 # --- what the child process finds for the build ---------------------------------------------
 
 
+def child_finds(root: Path, out: Path, survey: bool = True) -> tuple[Any, int | None, Any]:
+    """Both parts of what `crm build`'s child finds (quick.take), unpacked: (the fingerprint,
+    the files' part of the site key, whether every page is there)."""
+    from generator import quick
+
+    packed, (files_key, there) = quick.take(root, out, None, survey=survey)
+    return quick.unpack(packed, root), files_key, there
+
+
 def test_the_files_part_of_the_site_key_found_by_the_child_is_the_builders_own(demo_root, tmp_path):
     """`crm build` takes the sum of every file's part of the site key from its child process
     (quick.take) when the load checked every file against the child's stamps: the key it names
     the build by is the one a builder computes itself."""
-    from generator import quick
     from generator.load import ContactCache, load
 
-    taken = quick.untake(quick.take(demo_root, demo_root / "site", None), demo_root)
-    assert taken.files_key is not None
+    found, found_key, _ = child_finds(demo_root, demo_root / "site")
+    assert found_key is not None
 
     def site_key(files_key: int | None) -> str:
         cache = ContactCache(persist=demo_root)
-        cache.prime(taken.fingerprint.walk, taken.fingerprint.stamps)
+        cache.prime(found.walk, found.stamps)
         builder = SiteBuilder(demo_root, tmp_path / "out", today=dt.date.fromisoformat(TODAY))
         builder.cache = cache
         builder.preloaded = load(demo_root, cache)
-        assert builder.preloaded.stamps is taken.fingerprint.stamps
+        assert builder.preloaded.stamps is found.stamps
         if files_key is not None:
-            builder.preloaded_files_key = (taken.fingerprint.stamps, files_key)
+            builder.preloaded_files_key = (found.stamps, files_key)
         builder.build(clean=True)
         return marshal.loads((tmp_path / "out" / ".tipscale" / "manifest.bin").read_bytes())["meta"]["site_key"]
 
     own = site_key(None)
-    assert site_key(taken.files_key) == own
-    assert site_key(taken.files_key + 1) != own  # (so the sum given is the one used)
+    assert site_key(found_key) == own
+    assert site_key(found_key + 1) != own  # (so the sum given is the one used)
 
 
 def test_the_child_sums_the_files_key_only_when_a_build_may_follow(demo_root):
@@ -441,12 +450,12 @@ def test_the_child_sums_the_files_key_only_when_a_build_may_follow(demo_root):
     settle(demo_root)
     out = demo_root / "site"
     SiteBuilder(demo_root, out, today=dt.date.fromisoformat(TODAY)).build()
-    taken = quick.untake(quick.take(demo_root, out, None), demo_root)
-    stamps = taken.fingerprint.stamps
-    assert taken.files_key == sum(quick.file_key(rel, stamp) for rel, stamp in stamps.items()) and len(stamps) == 12
-    quick.save(out, taken.fingerprint, {"pages": 1, "problems": [], "error_files": []})
+    found, files_key, _ = child_finds(demo_root, out)
+    stamps = found.stamps
+    assert files_key == sum(quick.file_key(rel, stamp) for rel, stamp in stamps.items()) and len(stamps) == 12
+    quick.save(out, found, {"pages": 1, "problems": [], "error_files": []})
     assert (out / RECORD).is_file()
-    assert quick.untake(quick.take(demo_root, out, None), demo_root).files_key is None
+    assert child_finds(demo_root, out)[1] is None
 
 
 def test_the_child_says_whether_every_page_is_there_and_is_believed_only_for_the_same_manifest(demo_root):
@@ -459,18 +468,18 @@ def test_the_child_says_whether_every_page_is_there_and_is_believed_only_for_the
     SiteBuilder(demo_root, out, today=dt.date.fromisoformat(TODAY)).build()
     seen = quick.survey(out)
     assert seen.complete is None
-    there = quick.untake(quick.take(demo_root, out, None), demo_root).there
+    there = child_finds(demo_root, out)[2]
     assert there is not None and there[1] is True
     assert quick.settle(seen, out, there).complete is True
     page = out / "contacts" / "grace-liu.html"
     page.unlink()
-    there = quick.untake(quick.take(demo_root, out, None), demo_root).there
+    there = child_finds(demo_root, out)[2]
     assert there is not None and there[1] is False
     assert quick.settle(seen, out, there).complete is False
     # an answer about another manifest is not taken: the parent looks itself
     assert quick.settle(seen, out, ((1, 2, 3), True)).complete is False
     assert quick.settle(seen, out, None).complete is False
-    assert quick.untake(quick.take(demo_root, out, None, survey=False), demo_root).there is None
+    assert child_finds(demo_root, out, survey=False)[2] is None
     # and the build that follows puts the page back
     assert crm_program("build", cwd=demo_root).returncode == 0
     assert page.is_file()
