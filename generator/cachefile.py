@@ -17,7 +17,7 @@ import hashlib
 import itertools
 import marshal
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,7 @@ def decode_contact(record: bytes) -> Contact:
     return contact_from_plain(marshal.loads(record))
 
 
+SUMMARY = "load.bin"  # what the last full load found, for a load after a few edits (load.py)
 SHARDS = 32  # contacts are kept in this many files, so one saved contact rewrites 1/32 of them
 
 
@@ -149,12 +150,13 @@ class Store:
 
     def _raw(self, rel: str, stamp: Stamp) -> bytes | None:
         """The contact's record as saved with this stamp, or None."""
-        entry = self.shard(self._number(rel)).get(rel)
+        entry = self.shard(self.number_of(rel)).get(rel)
         if type(entry) is not tuple or len(entry) != 2 or entry[0] != stamp or type(entry[1]) is not bytes:
             return None  # the shard and the index disagree (a run was killed between writes), or not ours
         return entry[1]
 
-    def _number(self, rel: str) -> int:
+    def number_of(self, rel: str) -> int:
+        """The shard that keeps file `rel`."""
         number = self._numbers.get(rel)
         if number is None:
             number = self._numbers[rel] = shard_of(rel)
@@ -169,11 +171,12 @@ class Store:
         except (KeyError, TypeError, ValueError, EOFError, IndexError, RecursionError):
             return self.fallback(rel)
 
-    def read(self) -> dict[str, tuple[Stamp, Checked]]:
-        """The cached entries ({} when there is no usable cache; a part of the index that is
-        missing or not ours is only files to read again)."""
+    def read(self, numbers: Iterable[int] = range(SHARDS)) -> dict[str, tuple[Stamp, Checked]]:
+        """The cached entries of these shards (all of them unless told; {} when there is no
+        usable cache; a part of the index that is missing or not ours is only files to read
+        again)."""
         entries: dict[str, tuple[Stamp, Checked]] = {}
-        for number in range(SHARDS):
+        for number in numbers:
             try:
                 doc = marshal.loads((self.folder / f"index-{number:02d}.bin").read_bytes())
                 if type(doc) is not dict or doc.get("key") != self.key or type(doc.get("files")) is not dict:
@@ -184,6 +187,31 @@ class Store:
             except (OSError, ValueError, EOFError, KeyError, TypeError, IndexError):
                 continue
         return entries
+
+    def read_summary(self) -> Any:
+        """The last load's summary (see load.py's `_by_summary`), as saved with this key; None
+        when missing, unreadable or not ours."""
+        try:
+            doc = marshal.loads((self.folder / SUMMARY).read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        if type(doc) is not dict or doc.get("key") != self.key:
+            return None
+        return doc.get("summary")
+
+    def _folder(self) -> None:
+        self.folder.mkdir(exist_ok=True)
+        ignore = self.folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Tipscale's parse cache: safe to delete, never commit.\n*\n", encoding="utf-8")
+
+    def write_summary(self, summary: Any) -> None:
+        """Save a load's summary (after the index shards it describes: best effort, atomic)."""
+        try:
+            self._folder()
+            replace_with(str(self.folder / SUMMARY), marshal.dumps({"key": self.key, "summary": summary}))
+        except (OSError, ValueError):  # ValueError: a value marshal does not keep (never made here)
+            return
 
     def _read_rows(self, rows: dict[str, Any], entries: dict[str, tuple[Stamp, Checked]]) -> None:
         """One index shard's rows into `entries` (all or none of them)."""
@@ -230,19 +258,14 @@ class Store:
         gone = [rel for rel in touched if rel not in entries and rel in on_disk]
         by_shard: dict[int, set[str]] = {}
         for rel in touched:
-            by_shard.setdefault(self._number(rel), set()).add(rel)
+            by_shard.setdefault(self.number_of(rel), set()).add(rel)
         changed = set(by_shard)
         members = {
             number: sorted(rel for rel in self._members.get(number, set()) | new if rel in entries)
             for number, new in by_shard.items()
         }
         try:
-            self.folder.mkdir(exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text(
-                    "# Tipscale's parse cache: safe to delete, never commit.\n*\n", encoding="utf-8"
-                )
+            self._folder()
             for number in sorted(changed):
                 shard_rows, records = self._shard_of(entries, members[number])
                 # contacts first: an index never points at contacts that are not there yet

@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 import functools
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ class Loaded(HasProblems):
         self,
         root: Path,
         settings: Settings,
-        checked: list[Checked],
+        checked: list[Checked] | _Summarised,
         problems: list[Problem],
         files: int,
         invalid: dict[str, list[Problem]],
@@ -38,7 +38,10 @@ class Loaded(HasProblems):
     ) -> None:
         self.root = root
         self.settings = settings
-        self.checked = checked  # one per unique slug, in file order
+        # One per unique slug, in file order; or, for a load from the last one's summary, what
+        # makes them when first wanted (an update after one edit wants a few of them).
+        self._checked = checked if isinstance(checked, list) else None
+        self._summarised = checked if not isinstance(checked, list) else None
         self.slugs = slugs  # each checked file's slug, in the same order (None: not known)
         self.problems = problems  # every problem, sorted by file, line, column
         self.files = files  # contact files read
@@ -47,6 +50,28 @@ class Loaded(HasProblems):
         # and so checked every file it holds against exactly those.
         self.stamps: dict[str, cachefile.Stamp] | None = None
         self._contacts: list[Contact] | None = None
+
+    @property
+    def checked(self) -> list[Checked]:
+        """Each checked file's result, one per unique slug, in file order."""
+        if self._checked is None:
+            assert self._summarised is not None
+            self._checked = self._summarised.checked()
+        return self._checked
+
+    @property
+    def from_summary(self) -> bool:
+        """Made from the last load's summary (`_by_summary`), its unchanged files' results taken
+        from the parse cache when wanted."""
+        return self._summarised is not None
+
+    @property
+    def count(self) -> int:
+        """How many files were checked (`len(checked)`, without making them)."""
+        if self._checked is None:
+            assert self._summarised is not None
+            return len(self._summarised.files)
+        return len(self._checked)
 
     @property
     def contacts(self) -> list[Contact]:
@@ -63,8 +88,10 @@ class Loaded(HasProblems):
     def by_slug(self) -> dict[str, Contact]:
         return {c.slug: c for c in self.contacts}
 
-    def sources(self) -> dict[str, Checked]:
+    def sources(self) -> Mapping[str, Checked]:
         """The valid files' results by slug, in file order (a contact's slug is its file's name)."""
+        if self._checked is None and self._summarised is not None:
+            return self._summarised
         if self.slugs is None or len(self.slugs) != len(self.checked):
             return {item.file.rsplit("/", 1)[-1][:-3]: item for item in self.checked if item.valid}
         # As above, without a call per file: a file is invalid exactly when its slug is in `invalid`.
@@ -74,30 +101,57 @@ class Loaded(HasProblems):
         return found
 
 
-@dataclass
 class ContactCache:
     """Parsed files by path, valid while the file's (size, mtime_ns, inode) and the settings stay
     the same. With `persist` set to a CRM root, it is read from and saved to that root's
-    `.tipscale/` (cachefile.py), so a second command-line run re-reads only what changed."""
+    `.tipscale/` (cachefile.py), so a second command-line run re-reads only what changed. The
+    saved entries are read when first wanted, and only the shards wanted (`entry`, `put`) until
+    `entries` is asked for whole."""
 
-    entries: dict[str, tuple[cachefile.Stamp, Checked]] = field(default_factory=dict)
-    settings: Settings | None = None
-    persist: Path | None = None
-    touched: set[str] = field(default_factory=set)  # files put or forgotten since the last save
-    autosave: bool = True  # save after every load; the server turns it off and saves when it stops
+    def __init__(self, persist: Path | None = None) -> None:
+        self._entries: dict[str, tuple[cachefile.Stamp, Checked]] = {}
+        self._read: set[int] | None = None  # the shards read so far, while not all of them are
+        self.settings: Settings | None = None
+        self.persist = persist
+        self.touched: set[str] = set()  # files put or forgotten since the last save
+        self.autosave = True  # save after every load; the server turns it off and saves when it stops
+        self.store: cachefile.Store | None = None
+        # The last full walk of contacts/ (absolute path, relative path), so a caller that knows
+        # which files changed (the live server's watcher) can skip stat-ing the other ten thousand.
+        self.walk: list[tuple[str, str]] | None = None
+        # Reference problems of each file's last result, valid while the names and slugs are the same.
+        self.ref_names: dict[str, str] = {}
+        self.ref_slugs: frozenset[str] = frozenset()
+        self.ref_problems: dict[str, tuple[Checked, list[Problem]]] = {}
+        self.last: _Last | None = None  # the last load's result, for a load told which files changed
+        # A walk of contacts/ with every file's stamp that the caller made just before (`crm build`
+        # fingerprints its inputs first): the next full load uses them instead of asking again.
+        self.primed: tuple[list[tuple[str, str]], dict[str, cachefile.Stamp]] | None = None
 
-    store: cachefile.Store | None = None
-    # The last full walk of contacts/ (absolute path, relative path), so a caller that knows
-    # which files changed (the live server's watcher) can skip stat-ing the other ten thousand.
-    walk: list[tuple[str, str]] | None = None
-    # Reference problems of each file's last result, valid while the names and slugs are the same.
-    ref_names: dict[str, str] = field(default_factory=dict)
-    ref_slugs: frozenset[str] = frozenset()
-    ref_problems: dict[str, tuple[Checked, list[Problem]]] = field(default_factory=dict)
-    last: _Last | None = None  # the last load's result, for a load told which files changed
-    # A walk of contacts/ with every file's stamp that the caller made just before (`crm build`
-    # fingerprints its inputs first): the next full load uses them instead of asking again.
-    primed: tuple[list[tuple[str, str]], dict[str, cachefile.Stamp]] | None = None
+    @property
+    def entries(self) -> dict[str, tuple[cachefile.Stamp, Checked]]:
+        """Every entry: rel → (stamp, check result)."""
+        if self._read is not None and self.store is not None:
+            found = self.store.read([n for n in range(cachefile.SHARDS) if n not in self._read])
+            found.update(self._entries)  # those read or put already (a put one is newer)
+            self._entries = found
+        self._read = None
+        return self._entries
+
+    def _read_shards_of(self, rels: Collection[str]) -> None:
+        store, done = self.store, self._read
+        if done is None or store is None:
+            return
+        numbers = {store.number_of(rel) for rel in rels} - done
+        if numbers:
+            for rel, entry in store.read(sorted(numbers)).items():
+                self._entries.setdefault(rel, entry)
+            done.update(numbers)
+
+    def entry(self, rel: str) -> tuple[cachefile.Stamp, Checked] | None:
+        """File `rel`'s entry (reading only its shard, while not all are read)."""
+        self._read_shards_of((rel,))
+        return self._entries.get(rel)
 
     def prime(self, walk: list[tuple[str, str]], stamps: dict[str, cachefile.Stamp]) -> None:
         self.primed = (walk, stamps)
@@ -119,7 +173,8 @@ class ContactCache:
                 return check_file(data, rel, rel.rsplit("/", 1)[-1][:-3], settings).contact
 
             self.store = cachefile.Store(root, settings, reread)
-        self.entries = self.store.read() if self.store is not None else {}
+        self._entries = {}
+        self._read = set() if self.store is not None else None  # read when wanted
         self.walk = None  # entries read from disk must be checked against their files
         self.touched = set()
 
@@ -145,13 +200,14 @@ class ContactCache:
                 stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
             except OSError:
                 stamp = (-1, -1, -1)
-        hit = self.entries.get(rel)
+        hit = self.entry(rel)
         if hit is not None and hit[0] == stamp and stamp[0] >= 0:
             return stamp, hit[1]
         return stamp, None
 
     def put(self, rel: str, stamp: cachefile.Stamp, checked: Checked) -> None:
-        self.entries[rel] = (stamp, checked)
+        self._read_shards_of((rel,))  # its shard is saved again whole: read it first
+        self._entries[rel] = (stamp, checked)
         self.touched.add(rel)
 
     def forget_except(self, live: set[str]) -> None:
@@ -163,7 +219,8 @@ class ContactCache:
         """Write the shards in which a file changed. (Here, not in a child process: after one
         edit that takes a few ms, and a child alive while this process goes on would make it
         copy every memory page it touches, which cost as much.)"""
-        if self.store is not None and self.touched and self.store.write(self.entries, self.touched):
+        # Every file put or forgotten had its shard read (put, forget_except): those written.
+        if self.store is not None and self.touched and self.store.write(self._entries, self.touched):
             self.touched = set()
 
 
@@ -309,6 +366,157 @@ def _update(root: Path, cache: ContactCache, last: _Last, recheck: set[str], set
     return Loaded(root, settings, checked, problems, last.files, last.invalid, last.order)
 
 
+SUMMARY_LIMIT = 64  # changed files a load from the last one's summary takes; more: a full load
+
+PlainProblem = tuple[str, int, int, str, str, str]
+
+
+def _plain(problems: list[Problem]) -> list[PlainProblem]:
+    return [(p.file, p.line, p.column, p.severity, p.field, p.message) for p in problems]
+
+
+@dataclass
+class _Summary:
+    """What a full load found, saved for the next command-line build (cachefile's SUMMARY): the
+    stamp of every contact file walked, the checked ones with their slugs, the problems, names
+    and invalid files. A build after a few edits (`_by_summary`) starts from it."""
+
+    stamps: dict[str, cachefile.Stamp]  # every file walked (those not checked too)
+    files: list[str]  # the checked files, in order
+    order: list[str]  # their slugs
+    count: int  # contact files read (Loaded.files)
+    walk: list[Problem]  # reserved names, duplicate slugs
+    items: list[Problem]  # the checked files' own problems
+    refs: list[Problem]  # references that lead nowhere
+    names: dict[str, str]
+    invalid: dict[str, list[Problem]]
+
+    def encode(self) -> dict[str, Any]:
+        return {
+            "stamps": self.stamps, "files": self.files, "order": self.order, "count": self.count,
+            "walk": _plain(self.walk), "items": _plain(self.items), "refs": _plain(self.refs),
+            "names": self.names, "invalid": {slug: _plain(errors) for slug, errors in self.invalid.items()},
+        }  # fmt: skip
+
+    @staticmethod
+    def decode(doc: Any) -> _Summary | None:
+        """The summary as `encode` saved it with this program's key (checked for its kinds, as
+        the plan's parts are: marshal makes only plain values), or None."""
+        try:
+            parts = [doc[name] for name in ("stamps", "files", "order", "count", "walk", "items", "refs", "names")]
+            stamps, files, order, count, walk, items, refs, names = parts
+            kinds = (dict, list, list, int, list, list, list, dict)
+            if any(type(part) is not kind for part, kind in zip(parts, kinds, strict=True)) or len(files) != len(order):
+                return None
+            invalid = {str(slug): [Problem(*p) for p in errors] for slug, errors in doc["invalid"].items()}
+            return _Summary(
+                stamps, files, order, count, [Problem(*p) for p in walk], [Problem(*p) for p in items],
+                [Problem(*p) for p in refs], names, invalid,
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+
+class _Summarised(Mapping[str, Checked]):
+    """The checked files of a load made from the last load's summary (`_by_summary`): the valid
+    ones by slug, each taken from its parse-cache entry when first asked for (which reads only its
+    shard), and every one (`checked`) when a caller wants them all."""
+
+    def __init__(self, root: Path, cache: ContactCache, settings: Settings, summary: _Summary,
+                 stamps: dict[str, cachefile.Stamp]) -> None:  # fmt: skip
+        self.files = summary.files
+        self._root, self._cache, self._settings, self._stamps = root, cache, settings, stamps
+        self._order, self._invalid = summary.order, summary.invalid
+        self.rel = dict(zip(summary.order, summary.files, strict=True))  # slug → file
+        self.made: dict[str, Checked] = {}  # slug → its result, as given out (the changed files')
+
+    def _of(self, rel: str, slug: str, entries: Mapping[str, tuple[cachefile.Stamp, Checked]] | None = None) -> Checked:
+        made = self.made.get(slug)
+        if made is not None:
+            return made
+        entry = self._cache.entry(rel) if entries is None else entries.get(rel)
+        stamp = self._stamps[rel]
+        if entry is not None and entry[0] == stamp and stamp[0] >= 0:
+            made = entry[1]
+        else:  # not in the parse cache (a file that cannot be read; a shard lost since)
+            made = check_path(os.path.join(str(self._root), *rel.split("/")), rel, slug, self._settings)
+        self.made[slug] = made
+        return made
+
+    def __getitem__(self, slug: str) -> Checked:
+        if slug in self._invalid:
+            raise KeyError(slug)
+        return self._of(self.rel[slug], slug)
+
+    def __iter__(self) -> Iterator[str]:
+        invalid = self._invalid
+        return (slug for slug in self._order if slug not in invalid)
+
+    def __len__(self) -> int:
+        return len(self._order) - len(self._invalid)
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self.rel and slug not in self._invalid
+
+    def checked(self) -> list[Checked]:
+        entries = self._cache.entries  # all of them, read once
+        return [self._of(rel, slug, entries) for slug, rel in zip(self._order, self.files, strict=True)]
+
+
+def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: list[Problem],
+                stamps: dict[str, cachefile.Stamp]) -> Loaded | None:  # fmt: skip
+    """A command-line load after a few edits, from the summary of the last full load: only the
+    files whose stamp changed are read, checked and resolved (as the server's `_update` does),
+    and the others' results are taken from the parse cache when wanted. `stamps` are every
+    walked file's, just taken. None when there is no summary of these settings, a file came or
+    went, many changed, or a change reaches further (a name, a file that is or was invalid, a
+    parse cache that is not the one summarised): then the caller loads in full."""
+    store = cache.store
+    summary = _Summary.decode(store.read_summary()) if store is not None else None
+    if summary is None or len(summary.stamps) != len(stamps) or summary.stamps.keys() != stamps.keys():
+        return None
+    try:
+        changed = sorted({rel for rel, _ in stamps.items() - summary.stamps.items()})  # in C
+    except TypeError:  # a stamp that is not hashable (never one this program saves)
+        return None
+    if len(changed) > SUMMARY_LIMIT:
+        return None
+    sources = _Summarised(root, cache, settings, summary, stamps)
+    changes: list[Checked] = []
+    for rel in changed:
+        slug = rel.rsplit("/", 1)[-1][:-3]
+        if sources.rel.get(slug) != rel or slug in summary.invalid:
+            return None  # a file the load did not check (a duplicate slug), or an invalid one
+        old = cache.entry(rel)
+        if old is None or old[0] != summary.stamps[rel]:
+            return None  # the parse cache's entry is not the one summarised (a run in between)
+        hit = check_path(os.path.join(str(root), *rel.split("/")), rel, slug, settings)
+        if _unreadable(hit) or not (old[1].valid and hit.valid) or hit.name != old[1].name:
+            return None
+        cache.put(rel, stamps[rel], hit)
+        sources.made[slug] = hit
+        changes.append(hit)
+    if cache.autosave:
+        cache.save()
+    gone = set(changed)
+    items = [p for p in summary.items if p.file not in gone]
+    refs = [p for p in summary.refs if p.file not in gone]
+    slugs = frozenset(summary.order)
+    known = functools.cache(lambda: sorted(slugs))
+    nowhere = _nowhere(changes, slugs, summary.names)
+    for item in changes:
+        items.extend(item.problems)
+        refs.extend(_unresolved(item, nowhere, known))
+    if changed and store is not None and cache.autosave:
+        summary.stamps, summary.items, summary.refs = stamps, items, refs
+        store.write_summary(summary.encode())
+    problems.extend(summary.walk + items + refs)
+    problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
+    loaded = Loaded(root, settings, sources, problems, summary.count, summary.invalid, summary.order)
+    loaded.stamps = stamps
+    return loaded
+
+
 def load(
     root: Path,
     cache: ContactCache | None = None,
@@ -329,6 +537,10 @@ def load(
     known = cache.primed[1] if cache.primed is not None and cache.walk is cache.primed[0] else None
     cache.primed = None
     last = cache.last
+    if known is not None and recheck is None and last is None and cache.store is not None:
+        summarised = _by_summary(root, cache, settings, list(problems), known)
+        if summarised is not None:
+            return summarised
     if recheck is not None and last is not None and last.entries is entries and last.settings == settings:
         quick = _update(root, cache, last, recheck, settings, list(problems))
         if quick is not None:
@@ -375,6 +587,7 @@ def load(
         checked_file = _from_worker(rel, result)
         if _unreadable(checked_file):
             if not os.path.lexists(path):  # removed since the walk (an editor's save, say): not there
+                known = None  # so the stamps taken then are not all this load's
                 files -= 1
                 live.discard(rel)
                 del seen[slug]
@@ -412,6 +625,10 @@ def load(
     loaded = Loaded(root, settings, checked, problems, files, invalid, order)
     if known is not None and recheck is None:
         loaded.stamps = known  # every stamp looked up above came from there
+        if cache.store is not None and cache.autosave:  # for the next command-line build
+            checked_files = [item.file for item in checked]
+            summary = _Summary(known, checked_files, order, files, walk_problems, item_problems, ref_problems, names, invalid)
+            cache.store.write_summary(summary.encode())
     return loaded
 
 

@@ -194,11 +194,11 @@ class _Contacts(Mapping[str, Contact]):
     """Contacts by slug, each decoded from the parse cache only when a page wants it (a rebuild
     after one edit renders a few pages, not ten thousand)."""
 
-    def __init__(self, sources: dict[str, Checked]) -> None:
+    def __init__(self, sources: Mapping[str, Checked]) -> None:
         self._sources = sources
 
     @property
-    def sources(self) -> dict[str, Checked]:
+    def sources(self) -> Mapping[str, Checked]:
         """The checked files by slug (never changed once given here)."""
         return self._sources
 
@@ -882,7 +882,7 @@ class SiteBuilder:
         if loaded.invalid != prev.invalid:
             return None  # an invalid file changed (its page shows its problems)
         old = prev.model
-        versions = _versions(loaded, self.cache.entries)
+        versions = _versions(loaded, self.cache)
         if old.loaded is loaded and isinstance(old.contacts, _Contacts):
             sources = old.contacts.sources  # the plan was restored for this very load
         else:
@@ -963,7 +963,7 @@ class SiteBuilder:
                     touched.add(found)
                     backlinks[found] = [b for b in backlinks.get(found, []) if b[0] != slug]
         for slug in changed:
-            entry = self.cache.entries.get(contacts[slug].path)
+            entry = self.cache.entry(contacts[slug].path)
             targets: list[tuple[str, str | None]] = []
             for ref in entry[1].references if entry is not None else ():
                 found = resolve_link(ref.target, old.slugs, old.names)
@@ -1077,7 +1077,7 @@ class SiteBuilder:
         return _token(self._row(model, renderer, slug, key, kept))
 
     def _stamp(self, contact: Contact) -> str:
-        entry = self.cache.entries.get(contact.path)
+        entry = self.cache.entry(contact.path)
         return _stamp_text(contact.path, entry[0] if entry is not None else None)
 
     def make_page(self, page: Page) -> tuple[bool, list[Problem]]:
@@ -1109,12 +1109,12 @@ class SiteBuilder:
         total = 0
         memo = self._key_memo
         preloaded, self.preloaded_files_key = self.preloaded_files_key, None
-        entries = self.cache.entries
-        if preloaded is not None and loaded.stamps is preloaded[0] and len(loaded.checked) == len(preloaded[0]):
+        if preloaded is not None and loaded.stamps is preloaded[0] and loaded.count == len(preloaded[0]):
             # Every file the load holds was checked against these very stamps (and it holds them
             # all): the caller's sum is this one.
             total = preloaded[1]
         else:
+            entries = self.cache.entries
             for item in loaded.checked:
                 hit = memo.get(item.file)
                 if hit is None or hit[0] is not item:
@@ -1123,13 +1123,13 @@ class SiteBuilder:
                         return None
                     hit = memo[item.file] = (item, quick.file_key(item.file, entry[0]))
                 total += hit[1]
-        if len(memo) > 2 * len(loaded.checked) + 100:
+        if len(memo) > 2 * loaded.count + 100:
             live = {item.file for item in loaded.checked}
             for file in [f for f in memo if f not in live]:
                 del memo[file]
         today = self.today if self.today is not None else resolve_today(None, loaded.settings)
         return _hash(
-            self._base, today, dt.date.today(), self._head_now, len(loaded.checked),
+            self._base, today, dt.date.today(), self._head_now, loaded.count,
             total % (1 << 128), loaded.problems, sorted(loaded.invalid),
         )  # fmt: skip
 
@@ -1190,7 +1190,7 @@ class SiteBuilder:
         backlinks: dict[str, set[tuple[str, str]]] = {}
         resolved: dict[str, list[tuple[str, str | None]]] = {}
         for contact in loaded.contacts:
-            entry = self.cache.entries.get(contact.path)
+            entry = self.cache.entry(contact.path)
             refs = entry[1].references if entry is not None else ()
             targets: list[tuple[str, str | None]] = []
             for ref in refs:
@@ -1250,7 +1250,7 @@ class SiteBuilder:
             shares=shares,
             recent=recent,
             recent_complete=len(recent) < RECENT_KEPT,
-            versions=_versions(loaded, self.cache.entries),
+            versions=_versions(loaded, self.cache),
             profiles={slug: (c.name, c.tags, c.company) for slug, c in contacts.items()},
             slugs=slugs,
             names=names,
@@ -1779,14 +1779,15 @@ def _stamp_text(file: str, version: Stamp | None) -> str:
 UNREAD: Stamp = (-1, -1, -1)  # the stamp of a file that could not be read (as the walk takes it)
 
 
-def _versions(loaded: Loaded, entries: Mapping[str, tuple[Stamp, Checked]]) -> dict[str, Stamp]:
+def _versions(loaded: Loaded, cache: ContactCache) -> dict[str, Stamp]:
     """Each checked file's stamp as the load checked it (a file that could not be read has no
     cache entry: `UNREAD`, or the stamp the walk took)."""
     stamps = loaded.stamps
-    if stamps is not None and len(stamps) == len(loaded.checked):
+    if stamps is not None and len(stamps) == loaded.count:
         # The load took every stamp from there, and checked every file it holds (the walk's
         # files, of which `checked` is a part, are as many): no loop over ten thousand files.
         return stamps
+    entries = cache.entries
     return {item.file: entries[item.file][0] if item.file in entries else UNREAD for item in loaded.checked}
 
 

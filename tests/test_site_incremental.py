@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import marshal
+import os
 import random
 import re
 import shutil
@@ -18,6 +19,7 @@ import pytest
 from generator import ics as ics_module
 from generator import site as site_module
 from generator.load import ContactCache, load
+from generator.paths import contact_entries
 from generator.site import SiteBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -72,30 +74,46 @@ def edit(path: Path, rng: random.Random, slugs: list[str]) -> str:
     return choice
 
 
-def cli_builder(root: Path, out: Path) -> SiteBuilder:
-    """A builder as `crm build` makes one: fresh, reading the parse cache kept in the root."""
+def stamp_of(path: str) -> tuple[int, int, int]:
+    info = os.stat(path)
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def cli_builder(root: Path, out: Path, primed: bool = False) -> SiteBuilder:
+    """A builder as `crm build` makes one: fresh, reading the parse cache kept in the root; and,
+    `primed`, given every contact file's stamp just taken (so its load may start from the last
+    one's summary)."""
     builder = SiteBuilder(root, out, today=TODAY)
     builder.cache = ContactCache(persist=root)
+    if primed:
+        walk = list(contact_entries(root))
+        builder.cache.prime(walk, {rel: stamp_of(path) for path, rel in walk})
     return builder
 
 
-@pytest.mark.parametrize(("seed", "mode"), [(1, "hinted"), (2, "hinted"), (3, "server"), (4, "cli"), (5, "cli")])
+@pytest.mark.parametrize(
+    ("seed", "mode"), [(1, "hinted"), (2, "hinted"), (3, "server"), (4, "cli"), (5, "cli"), (6, "primed"), (7, "primed")]
+)
 def test_rebuilds_after_random_edits_equal_clean_builds(tmp_path, monkeypatch, seed, mode):
     """`hinted`: one builder (the server's), told which files changed (as the server's watcher
     does), so it looks at those files only; `server`: not told; `cli`: a new builder for every
-    build, which updates the plan the last run saved."""
+    build, which updates the plan the last run saved; `primed`: the same, given every file's
+    stamp first, as `crm build` does (its load starts from the last one's summary)."""
     hinted = mode == "hinted"
     root = tmp_path / "crm"
     generate(root, 60, seed)
     out = root / "site"
-    builder = cli_builder(root, out) if mode == "cli" else SiteBuilder(root, out, today=TODAY)
+    fresh = mode in ("cli", "primed")
+    builder = cli_builder(root, out, mode == "primed") if fresh else SiteBuilder(root, out, today=TODAY)
     builder.build()
     updated = []
+    summarised = []
     real = SiteBuilder._incremental
 
     def spy(self, loaded, renderer):
         result = real(self, loaded, renderer)
         updated.append(result is not None)
+        summarised.append(loaded.from_summary)
         return result
 
     monkeypatch.setattr(SiteBuilder, "_incremental", spy)
@@ -117,13 +135,15 @@ def test_rebuilds_after_random_edits_equal_clean_builds(tmp_path, monkeypatch, s
             fixed = broken.pop()
             fixed.write_text(fixed.with_suffix(".orig").read_text(encoding="utf-8"), encoding="utf-8")
             touched.append(fixed)
-        if mode == "cli":
-            builder = cli_builder(root, out)
+        if fresh:
+            builder = cli_builder(root, out, mode == "primed")
         builder.build(changed=[p.relative_to(root).as_posix() for p in touched] if hinted else None)
         clean = tmp_path / f"clean-{step}"
         SiteBuilder(root, clean, today=TODAY).build(clean=True)
         assert tree(out) == tree(clean), f"step {step}: {done}"
     assert sum(updated) >= 8, updated  # most rebuilds really took the update path
+    if mode == "primed":  # and most loads started from the summary (not after a broken file)
+        assert sum(summarised) >= 8, summarised
 
 
 def test_renaming_a_contact_plans_everything_again(demo_root):

@@ -1,0 +1,171 @@
+"""A command-line build after a few edits loads from the last full load's summary
+(`.tipscale/load.bin`): it reads and checks only the files whose stamp changed. Whatever path a
+load takes, it must find exactly what a full load of the same files finds."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import generator.load as load_module
+from generator import cachefile
+from generator.load import ContactCache, Loaded, load
+from generator.paths import contact_entries
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from generate import generate  # noqa: E402
+
+
+def primed_load(root: Path) -> Loaded:
+    """A load as `crm build` makes it: a fresh persistent cache, primed with a walk of the
+    contact files and every file's stamp taken just before."""
+    walk = list(contact_entries(root))
+    stamps = {}
+    for path, rel in walk:
+        try:
+            info = os.stat(path)
+            stamps[rel] = (info.st_size, info.st_mtime_ns, info.st_ino)
+        except OSError:
+            stamps[rel] = (-1, -1, -1)
+    cache = ContactCache(persist=root)
+    cache.prime(walk, stamps)
+    return load(root, cache)
+
+
+def same_as_full(loaded: Loaded, root: Path) -> None:
+    """`loaded` holds what a load of the same files without any cache holds."""
+    full = load(root, ContactCache())
+    assert [p.format() for p in loaded.problems] == [p.format() for p in full.problems]
+    assert loaded.invalid == full.invalid and loaded.files == full.files and loaded.count == full.count
+    assert dict(loaded.sources()).keys() == dict(full.sources()).keys()
+    assert {slug: c.contact for slug, c in loaded.sources().items()} == {slug: c.contact for slug, c in full.sources().items()}
+    assert [(c.file, c.name, c.problems, c.references) for c in loaded.checked] == [
+        (c.file, c.name, c.problems, c.references) for c in full.checked
+    ]
+    assert loaded.contacts == full.contacts
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    root = tmp_path / "crm"
+    generate(root, 80, 21)
+    first = primed_load(root)  # a full load: it saves the summary
+    assert not first.from_summary and (root / ".tipscale" / cachefile.SUMMARY).is_file()
+    return root
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def test_edits_that_keep_names_are_loaded_from_the_summary_and_find_what_a_full_load_finds(root):
+    files = sorted((root / "contacts").glob("*.md"))
+    steps = [
+        [(files[0], "\nSee [[nobody-at-all]] and [[Someone Unknown]].\n")],  # two warnings
+        [(files[0], "\nAnd [[" + files[2].stem + "]].\n")],  # a link that resolves
+        [(files[1], "\nMore notes.\n"), (files[5], "\nSee [[" + files[1].stem + "]].\n")],  # two files at once
+        [],  # nothing changed
+    ]
+    for step in steps:
+        for path, text in step:
+            append(path, text)
+        loaded = primed_load(root)
+        assert loaded.from_summary
+        same_as_full(loaded, root)
+    warnings = [p.message for p in primed_load(root).problems if p.file == f"contacts/{files[0].name}"]
+    assert any("[[nobody-at-all]]" in m for m in warnings) and any("[[Someone Unknown]]" in m for m in warnings)
+
+
+def test_a_load_from_the_summary_reads_only_the_changed_files_shards(root, monkeypatch):
+    path = sorted((root / "contacts").glob("*.md"))[3]
+    append(path, "\nOne more line.\n")
+    read: list[list[int]] = []
+    real = cachefile.Store.read
+
+    def spy(self, numbers=range(cachefile.SHARDS)):
+        numbers = list(numbers)
+        read.append(numbers)
+        return real(self, numbers)
+
+    monkeypatch.setattr(cachefile.Store, "read", spy)
+    loaded = primed_load(root)
+    assert loaded.from_summary
+    assert read == [[cachefile.shard_of(f"contacts/{path.name}")]]
+    loaded.checked  # noqa: B018 - every file wanted: the other shards are read then
+    assert sorted(n for numbers in read for n in numbers) == list(range(cachefile.SHARDS))
+    same_as_full(loaded, root)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["invalid", "rename", "new-file", "removed-file", "check-in-between", "corrupt-summary", "settings", "fix-invalid"],
+)
+def test_changes_that_reach_further_load_in_full_and_stay_right(root, change):
+    files = sorted((root / "contacts").glob("*.md"))
+    target = files[4]
+    if change == "invalid":
+        target.write_text("---\nname: [\n---\n", encoding="utf-8")
+    elif change == "rename":
+        text = target.read_text(encoding="utf-8")
+        name = next(line for line in text.splitlines() if line.startswith("name:"))
+        target.write_text(text.replace(name, "name: Somebody Else Entirely", 1), encoding="utf-8")
+    elif change == "new-file":
+        (root / "contacts" / "zz-new.md").write_text("---\nname: Zed New\n---\nHello [[nobody]].\n", encoding="utf-8")
+    elif change == "removed-file":
+        target.unlink()
+    elif change == "check-in-between":
+        # `crm check` after the edit parses the file into the parse cache (without priming, so
+        # the summary is not saved again): the entry is newer than the summary.
+        append(target, "\nSee [[nobody-here]].\n")
+        load(root, ContactCache(persist=root))
+    elif change == "corrupt-summary":
+        append(target, "\nA line.\n")
+        (root / ".tipscale" / cachefile.SUMMARY).write_bytes(b"\x00garbage")
+    elif change == "settings":
+        append(target, "\nA line.\n")
+        crm_yaml = root / "crm.yaml"
+        crm_yaml.write_text(crm_yaml.read_text(encoding="utf-8").replace("upcoming_days: 7", "upcoming_days: 9"), encoding="utf-8")
+    elif change == "fix-invalid":
+        original = target.read_text(encoding="utf-8")
+        target.write_text("---\nname: [\n---\n", encoding="utf-8")
+        assert not primed_load(root).from_summary  # an invalid file: in full, and summarised again
+        target.write_text(original, encoding="utf-8")
+    loaded = primed_load(root)
+    assert not loaded.from_summary
+    same_as_full(loaded, root)
+    append(files[6], "\nAfterwards.\n")  # the full load saved a summary of its own
+    again = primed_load(root)
+    assert again.from_summary
+    same_as_full(again, root)
+
+
+def test_many_changed_files_load_in_full(root):
+    for path in sorted((root / "contacts").glob("*.md"))[: load_module.SUMMARY_LIMIT + 1]:
+        append(path, "\nx\n")
+    loaded = primed_load(root)
+    assert not loaded.from_summary
+    same_as_full(loaded, root)
+
+
+def test_a_file_that_cannot_be_read_stays_an_error_in_a_load_from_the_summary(root):
+    dangling = root / "contacts" / "gone-away.md"
+    dangling.symlink_to(root / "nowhere.md")
+    assert not primed_load(root).from_summary  # a new file
+    append(sorted((root / "contacts").glob("*.md"))[0], "\nx\n")
+    loaded = primed_load(root)
+    assert loaded.from_summary
+    assert [p.file for p in loaded.errors] == ["contacts/gone-away.md"]
+    same_as_full(loaded, root)
+
+
+def test_the_summary_is_only_written_by_a_load_that_stat_ed_every_file(root):
+    summary = root / ".tipscale" / cachefile.SUMMARY
+    before = summary.read_bytes()
+    append(sorted((root / "contacts").glob("*.md"))[0], "\nx\n")
+    load(root, ContactCache(persist=root))  # `crm check`: no stamps from a walk
+    assert summary.read_bytes() == before
+    primed_load(root)
+    assert summary.read_bytes() != before
