@@ -8,7 +8,7 @@ DTSTAMP is derived from `today` so a rebuild with the same inputs gives the same
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from .dates import relative_days
@@ -63,7 +63,7 @@ class EventCache(Protocol):
 
 
 def calendar(
-    items: list[FollowUp],
+    items: Sequence[FollowUp],
     contacts: Mapping[str, Contact],
     settings: Settings,
     today: dt.date,

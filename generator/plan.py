@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import marshal
 import re
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ from .gitlog import Commit
 from .model import FollowUp, Interaction, Problem
 from .write import STATE_DIR, Writer
 
-VERSION = 9
+VERSION = 10  # 10: the follow-ups by contact (Packed)
 HEAD = f"{STATE_DIR}/plan.json"
 PART_FILE = re.compile(r"plan-([a-z_]+)-([0-9a-f]{32})\.bin")
 
@@ -49,7 +49,7 @@ class Plan:
     key: tuple[str, dt.date, dt.date, str | None]  # base digest, today, the real date, git HEAD
     versions: dict[str, Stamp]  # file → stamp
     profiles: Mapping[str, Profile]  # `Packed` as read, `Changed` by an update
-    all_followups: list[FollowUp]  # sorted
+    followups: Mapping[str, list[FollowUp]]  # slug → its follow-ups, sorted (`Packed` as read)
     shares: dict[str, tuple[int, int]]  # slug → its part of the follow-up rate (non-zero ones)
     rate: FollowUpRate
     recent: list[tuple[str, Interaction]]  # (slug, interaction), latest first
@@ -59,7 +59,7 @@ class Plan:
     tags: dict[str, tuple[str, list[str]]]
     companies: dict[str, tuple[str, list[str]]]
     order: list[str]
-    histories: dict[str, list[Commit]]
+    histories: Mapping[str, list[Commit]]  # `Histories` as read
     invalid: dict[str, list[Problem]]
     loose: list[Problem]  # problems of files the load did not check (see site.py's _loose)
     row_keys: dict[str, str]
@@ -75,19 +75,20 @@ class Packed(Mapping[str, Any]):
     """A part by contact (those named in PACKED) as its file keeps it: each contact's value in
     marshal bytes of its own. Reading the part makes ten thousand bytes objects instead of the
     quarter of a million lists, tuples and strings inside them (12 ms each part at 10,000
-    contacts); a value is unpacked when asked for, and an update asks for a few."""
+    contacts); a value is unpacked when asked for (`decode`), and an update asks for a few."""
 
-    __slots__ = ("raw", "_made")
+    __slots__ = ("raw", "_made", "_decode")
 
-    def __init__(self, raw: dict[str, bytes]) -> None:
+    def __init__(self, raw: dict[str, bytes], decode: Callable[[bytes], Any] = marshal.loads) -> None:
         self.raw = raw
         self._made: dict[str, Any] = {}
+        self._decode = decode
 
     def __getitem__(self, key: str) -> Any:
         try:
             return self._made[key]
         except KeyError:
-            value = self._made[key] = marshal.loads(self.raw[key])
+            value = self._made[key] = self._decode(self.raw[key])
             return value
 
     def __iter__(self) -> Iterator[str]:
@@ -152,6 +153,36 @@ class Changed(MutableMapping[str, Any]):
         return not self.removed and all(key in self.base and self.base[key] == v for key, v in self.changes.items())
 
 
+class Histories(Mapping[str, list[Commit]]):
+    """File → its commits, as part "histories" keeps them: the commits once, and each file's as
+    their numbers, made into a list when asked for (an update wants a few of ten thousand)."""
+
+    __slots__ = ("_commits", "_files", "_made")
+
+    def __init__(self, commits: list[Commit], files: dict[str, list[int]]) -> None:
+        if type(files) is not dict:
+            raise TypeError("files")
+        self._commits = commits
+        self._files = files
+        self._made: dict[str, list[Commit]] = {}
+
+    def __getitem__(self, path: str) -> list[Commit]:
+        made = self._made.get(path)
+        if made is None:
+            commits = self._commits
+            made = self._made[path] = [commits[n] for n in self._files[path]]
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._files
+
+
 def same_part(value: Any, kept: Any) -> bool:
     """Is part `value` equal to `kept` (the part as read)? Cheap for an update's `Changed`."""
     if value is kept:
@@ -161,10 +192,10 @@ def same_part(value: Any, kept: Any) -> bool:
     return bool(value == kept)
 
 
-PACKED = ("resolved", "backlinks", "profiles")  # the parts kept a value by contact at a time (see Packed)
+PACKED = ("resolved", "backlinks", "profiles", "followups")  # the parts kept a value by contact at a time (Packed)
 
 
-def _packed(value: Mapping[str, Any]) -> dict[str, bytes]:
+def _packed(value: Mapping[str, Any], encode: Callable[[Any], bytes] = marshal.dumps) -> dict[str, bytes]:
     """A by-contact part as its file keeps it (see Packed), packing only what is not yet."""
     if isinstance(value, Packed):
         return value.raw
@@ -173,9 +204,9 @@ def _packed(value: Mapping[str, Any]) -> dict[str, bytes]:
         for key in value.removed:
             raw.pop(key, None)
         for key, item in value.changes.items():
-            raw[key] = marshal.dumps(item)
+            raw[key] = encode(item)
         return raw
-    return {key: marshal.dumps(item) for key, item in value.items()}
+    return {key: encode(item) for key, item in value.items()}
 
 
 def _followup_to_value(f: FollowUp) -> tuple[Any, ...]:
@@ -187,9 +218,18 @@ def _followup_to_value(f: FollowUp) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def _encode_followups(items: list[FollowUp]) -> bytes:
+    """One contact's follow-ups as part "followups" keeps them (`_decode_followups`)."""
+    return marshal.dumps([_followup_to_value(f) for f in items])
+
+
+def _decode_followups(data: bytes) -> list[FollowUp]:
+    return _followups_from_values(marshal.loads(data))
+
+
 def _followups_from_values(rows: list[Any]) -> list[FollowUp]:
-    """The follow-ups of part "followups", as `_followup_to_value` saved them (its file's hash
-    was checked). The frozen dataclasses are made without their __init__ (which sets each field
+    """One contact's follow-ups in part "followups", as `_followup_to_value` saved them (the
+    part's hash was checked). The frozen dataclasses are made without their __init__ (which sets each field
     through object.__setattr__: most of the time it took), their key set as saved (it spares the
     cached property's first call, which takes a lock)."""
     new, day, made = object.__new__, dt.date.fromordinal, []
@@ -218,8 +258,8 @@ SECTIONS = (
 
 
 def section_value(plan: Plan, name: str) -> Any:
-    """The value behind part `name` of SECTIONS (the follow-ups are the plan's `all_followups`)."""
-    return getattr(plan, "all_followups" if name == "followups" else name)
+    """The value behind part `name` of SECTIONS."""
+    return getattr(plan, name)
 
 
 def _histories(plan: Plan) -> dict[str, Any]:
@@ -246,10 +286,10 @@ def part_file(name: str, data: bytes) -> str:
 def encode_section(plan: Plan, name: str) -> bytes:
     """One part of the plan, as its file holds it (`read_part` reads it back). Raises
     ValueError when a value is not one marshal keeps (never so for what a build makes)."""
-    if name == "followups":
-        value: Any = [_followup_to_value(f) for f in plan.all_followups]
-    elif name == "histories":
-        value = _histories(plan)
+    if name == "histories":
+        value: Any = _histories(plan)
+    elif name == "followups":
+        value = _packed(plan.followups, _encode_followups)
     elif name in PACKED:
         value = _packed(section_value(plan, name))
     else:
@@ -261,17 +301,17 @@ def _checked(name: str, value: Any) -> Any:
     """Part `name` as read. Its bytes matched the hash its file is named by, and plan.json named
     this program's version: so it has the shapes `encode_section` writes, only its kind is
     checked here (a deep check of every value took longer than making the plan's objects)."""
-    if type(value) is not (list if name in ("followups", "order") else dict):
+    if type(value) is not (list if name == "order" else dict):
         raise TypeError(name)
     if name in PACKED:
-        return _unpacked(value)
+        return _unpacked(value, _decode_followups if name == "followups" else marshal.loads)
     return value
 
 
-def _unpacked(raw: Any) -> Packed:
+def _unpacked(raw: Any, decode: Callable[[bytes], Any] = marshal.loads) -> Packed:
     if type(raw) is not dict or not set(map(type, raw.values())) <= {bytes}:
         raise TypeError("packed")
-    return Packed(raw)
+    return Packed(raw, decode)
 
 
 def encode_head(plan: Plan, build_id: str, files: dict[str, str]) -> dict[str, Any]:
@@ -315,7 +355,7 @@ def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
             key=(str(base), dt.date.fromisoformat(today), dt.date.fromisoformat(real_today), head),
             versions=parts["versions"],
             profiles=parts["profiles"],
-            all_followups=_followups_from_values(parts["followups"]),
+            followups=parts["followups"],
             shares={str(k): (int(v[0]), int(v[1])) for k, v in doc["shares"].items()},
             rate=FollowUpRate(int(doc["rate"][0]), int(doc["rate"][1])),
             recent=[(str(slug), interaction_from_plain(i)) for slug, i in doc["recent"]],
@@ -325,7 +365,7 @@ def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
             tags=parts["tags"],
             companies=parts["companies"],
             order=parts["order"],
-            histories={str(path): [commits[n] for n in refs] for path, refs in histories["files"].items()},
+            histories=Histories(commits, histories["files"]),
             invalid={slug: [Problem(*p) for p in problems] for slug, problems in doc["invalid"].items()},
             loose=[Problem(*p) for p in doc["loose"]],
             row_keys=parts["row_keys"],

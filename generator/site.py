@@ -22,12 +22,13 @@ import datetime as dt
 import functools
 import hashlib
 import heapq
+import itertools
 import json
 import marshal
 import os
 import time
 import zlib
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,6 +244,46 @@ def _recent(contacts: Iterable[Contact], today: dt.date) -> list[Recent]:
     )
 
 
+class _Sorted(Sequence[FollowUp]):
+    """Every follow-up, sorted (`sort_key`); for a restored or updated plan, made from the
+    follow-ups by contact when first wanted (an edit of a contact's notes remakes neither the
+    dashboard nor the calendar, which list them all)."""
+
+    def __init__(self, items: list[FollowUp] | None, make: Callable[[], list[FollowUp]] | None = None) -> None:
+        self._items = items
+        self._make = make
+
+    @staticmethod
+    def of(by_contact: Mapping[str, list[FollowUp]]) -> _Sorted:
+        # sort_key tells apart the follow-ups of different contacts, and a stable sort keeps each
+        # contact's own in the order given: any order of contacts gives the same list.
+        return _Sorted(None, lambda: sorted(itertools.chain.from_iterable(by_contact.values()), key=sort_key))
+
+    @property
+    def made(self) -> bool:
+        return self._items is not None
+
+    def _list(self) -> list[FollowUp]:
+        if self._items is None:
+            assert self._make is not None
+            self._items, self._make = self._make(), None
+        return self._items
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __iter__(self) -> Iterator[FollowUp]:
+        return iter(self._list())
+
+    def __eq__(self, other: object) -> bool:
+        return self._list() == (other._list() if isinstance(other, _Sorted) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # a list's equality: not hashable
+
+
 @dataclass
 class Model:
     """The cross-indexes of one build."""
@@ -252,14 +293,14 @@ class Model:
     real_today: dt.date
     contacts: Mapping[str, Contact]  # decoded from the parse cache when wanted (see _Contacts)
     stamps: dict[str, str]  # slug → "path:size:mtime" of its file
-    followups: dict[str, list[FollowUp]]  # slug → pending, sorted
-    all_followups: list[FollowUp]
+    followups: Mapping[str, list[FollowUp]]  # slug → pending, sorted
+    all_followups: _Sorted  # every contact's, sorted
     backlinks: Mapping[str, list[tuple[str, str]]]  # slug → [(from slug, "with" | "link")]
     resolved: Mapping[str, list[tuple[str, str | None]]]  # slug → [(target, resolved slug)]
     tags: dict[str, tuple[str, list[str]]]  # tag slug → (display, slugs sorted by name)
     companies: dict[str, tuple[str, list[str]]]
     order: list[str]  # slugs sorted by name
-    histories: dict[str, list[Commit]]
+    histories: Mapping[str, list[Commit]]
     file_problems: dict[str, list[Problem]] = field(default_factory=dict)
     rate: FollowUpRate = field(default_factory=lambda: FollowUpRate(0, 0))
     shares: dict[str, tuple[int, int]] = field(default_factory=dict)  # slug → its part of the rate
@@ -267,7 +308,7 @@ class Model:
     recent_complete: bool = True  # `recent` holds every interaction up to today
     versions: dict[str, Stamp] = field(default_factory=dict)  # file → its stamp when planned
     profiles: Mapping[str, Profile] = field(default_factory=dict)  # slug → what other pages show of it
-    slugs: set[str] = field(default_factory=set)
+    slugs: AbstractSet[str] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)  # casefolded name → slug
     names_signature: int = 0  # in-process only: changes when any contact's name or slug does
 
@@ -476,7 +517,7 @@ class SiteBuilder:
         self._search = _Shelf("search", _search_part_of_key)
         self.notes_html: dict[str, Markup] = {}
         self.head: str | None = None
-        self.histories: dict[str, list[Commit]] = {}
+        self.histories: Mapping[str, list[Commit]] = {}
         self.renderer: Renderer | None = None
         self.drafts: _DraftCache | None = None
         self._notes_digest = ""  # of the note templates `drafts` was made with
@@ -712,7 +753,7 @@ class SiteBuilder:
         shares = {slug: share for slug, share in model.shares.items() if share != (0, 0)}
         snapshot = plan.Plan(
             key=prev.key, versions=model.versions, profiles=model.profiles,
-            all_followups=model.all_followups, shares=shares, rate=model.rate,
+            followups=model.followups, shares=shares, rate=model.rate,
             recent=[(r[3], r[4]) for r in model.recent], recent_complete=model.recent_complete,
             resolved=model.resolved, backlinks=model.backlinks, tags=model.tags, companies=model.companies,
             order=model.order, histories=model.histories if model.histories.keys() <= model.versions.keys()
@@ -794,24 +835,23 @@ class SiteBuilder:
         if snapshot is None or not self._all_pages_there():
             return None
         sources = loaded.sources()
-        followups: dict[str, list[FollowUp]] = {}
-        for item in snapshot.all_followups:
-            followups.setdefault(item.contact, []).append(item)
+        followups = snapshot.followups
         profiles = snapshot.profiles
         stamps = _Stamps(snapshot.versions, profiles.keys())
         names = snapshot.names  # as the plan's model had them (making them unpacks every profile)
-        slugs = set(profiles)
+        slugs = profiles.keys()
         model = Model(
             loaded=loaded, today=snapshot.key[1], real_today=snapshot.key[2], contacts=_Contacts(sources),
-            stamps=stamps, followups=followups, all_followups=snapshot.all_followups,
+            stamps=stamps, followups=followups, all_followups=_Sorted.of(followups),
             backlinks=snapshot.backlinks, resolved=snapshot.resolved, tags=snapshot.tags,
             companies=snapshot.companies, order=snapshot.order, histories=snapshot.histories,
             rate=snapshot.rate, recent=[(i.date, i.time or "", profiles[slug][0], slug, i) for slug, i in snapshot.recent],
             recent_complete=snapshot.recent_complete, versions=snapshot.versions, profiles=profiles,
-            slugs=slugs, names=names, names_signature=hash((frozenset(names.items()), frozenset(slugs))),
+            # The names and slugs of build `build_id` (hashing them all took 3 ms): the in-process
+            # memos it keys only need it to change with them.
+            slugs=slugs, names=names, names_signature=hash(("plan", build_id)),
         )  # fmt: skip
-        shares = {slug: snapshot.shares.get(slug, (0, 0)) for slug in profiles}
-        model.shares = shares
+        model.shares = dict(snapshot.shares)  # the non-zero ones (a contact not there has (0, 0))
         self.head, self.histories, self.stamps = snapshot.key[3], snapshot.histories, stamps
         self._histories_partial = True  # only the files planned then: a full plan asks git again
         return _Previous(
@@ -912,8 +952,8 @@ class SiteBuilder:
         changed_set = set(changed)
 
         # Follow-ups of the changed contacts, and their share of the follow-up rate.
-        followups = dict(old.followups)
-        everything = [f for f in old.all_followups if f.contact not in changed_set]
+        followups = plan.Changed(old.followups)  # a few change (a restored plan's are Packed)
+        everything = [f for f in old.all_followups if f.contact not in changed_set] if old.all_followups.made else None
         on_time, counted = old.rate.on_time, old.rate.counted
         shares = dict(old.shares)  # the model's, not the memo's: a failed build may have updated that
         for slug in changed:
@@ -922,13 +962,12 @@ class SiteBuilder:
             self._followups_memo[slug] = (stamps[slug], items)
             if items:
                 followups[slug] = items
-                for followup in items:
-                    bisect.insort(everything, followup, key=sort_key)
+                if everything is not None:
+                    for followup in items:
+                        bisect.insort(everything, followup, key=sort_key)
             else:
                 followups.pop(slug, None)
-            old_share = shares.get(slug)
-            if old_share is None:
-                return None
+            old_share = shares.get(slug, (0, 0))  # a restored plan keeps only the non-zero ones
             share = followup_rate([contacts[slug]], settings, today)
             self._rate_memo[slug] = (stamps[slug], share.on_time, share.counted)
             shares[slug] = (share.on_time, share.counted)
@@ -1018,7 +1057,8 @@ class SiteBuilder:
 
         model = Model(
             loaded=loaded, today=today, real_today=dt.date.today(), contacts=contacts, stamps=stamps,
-            followups=followups, all_followups=everything, backlinks=backlinks, resolved=resolved,
+            followups=followups, all_followups=_Sorted(everything) if everything is not None else _Sorted.of(followups),
+            backlinks=backlinks, resolved=resolved,
             tags=tags, companies=companies, order=old.order, histories=old.histories,
             file_problems=file_problems, rate=FollowUpRate(on_time, counted), shares=shares, recent=recent,
             recent_complete=recent_complete, versions=versions, profiles=profiles, slugs=old.slugs, names=old.names,
@@ -1238,7 +1278,7 @@ class SiteBuilder:
             contacts=contacts,
             stamps=stamps,
             followups=followups,
-            all_followups=everything,
+            all_followups=_Sorted(everything),
             backlinks={k: sorted(v, key=lambda b: (by_name(b[0]), b[1])) for k, v in backlinks.items()},
             resolved=resolved,
             tags=dict(sorted(tags.items())),

@@ -61,3 +61,41 @@ def test_an_update_changes_a_part_over_its_base_and_packs_only_what_it_changed()
     again["linus"] = []
     assert dict(again) == {**expected, "linus": []} and dict(changed) == expected
     assert plan.Changed({"a": [1]}).same_as({"a": [1]}) and not plan.Changed({"a": [1]}).same_as({"a": [2]})
+
+
+def test_histories_as_read_make_a_files_commits_when_asked_and_equal_what_was_saved():
+    import datetime as dt
+
+    from generator.gitlog import Commit
+
+    first = Commit(dt.datetime(2026, 1, 2, tzinfo=dt.UTC), "Ada", "add ada", "a" * 40)
+    second = Commit(dt.datetime(2026, 2, 3, tzinfo=dt.UTC), "Grace", "notes", "b" * 40)
+    saved = {"contacts/ada.md": [second, first], "contacts/grace.md": [second]}
+    snapshot = plan.Plan.__new__(plan.Plan)
+    snapshot.histories = saved
+    data = marshal.loads(marshal.dumps(plan._histories(snapshot)))
+    commits = [Commit(dt.datetime.fromtimestamp(c[1], dt.UTC), c[2], c[3], c[0]) for c in data["commits"]]
+    histories = plan.Histories(commits, data["files"])
+    assert histories._made == {}
+    assert histories["contacts/grace.md"] == [second] and list(histories._made) == ["contacts/grace.md"]
+    assert histories.get("contacts/nobody.md", []) == [] and "contacts/ada.md" in histories
+    assert histories == saved and len(histories) == 2
+    with pytest.raises(TypeError):
+        plan.Histories(commits, [["contacts/ada.md", [0]]])
+
+
+def test_follow_ups_by_contact_are_packed_and_made_when_asked():
+    import datetime as dt
+
+    from generator.model import FollowUp, Interaction
+
+    meeting = Interaction(0, 9, dt.date(2026, 11, 20), None, "interview", "Panel", "an offer", ("grace",), None, False)
+    items = [FollowUp("ada", "Ada", "thank-you", dt.date(2026, 11, 21), "overdue", -4, meeting, None, False)]
+    raw = plan._packed({"ada": items}, plan._encode_followups)
+    packed = plan._unpacked(marshal.loads(marshal.dumps(raw)), plan._decode_followups)
+    assert packed._made == {}
+    assert packed["ada"] == items and packed["ada"][0].uid_key == items[0].key_text()
+    changed = plan.Changed(packed)
+    changed["ada"] = items  # the same follow-ups: the same part
+    assert plan.same_part(changed, packed)
+    assert plan._packed(changed, plan._encode_followups)["ada"] == raw["ada"]
