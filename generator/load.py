@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +70,7 @@ class Loaded(HasProblems):
         """How many files were checked (`len(checked)`, without making them)."""
         if self._checked is None:
             assert self._summarised is not None
-            return len(self._summarised.files)
+            return self._summarised.count()
         return len(self._checked)
 
     @property
@@ -118,7 +118,7 @@ class ContactCache:
         self.store: cachefile.Store | None = None
         # The last full walk of contacts/ (absolute path, relative path), so a caller that knows
         # which files changed (the live server's watcher) can skip stat-ing the other ten thousand.
-        self.walk: list[tuple[str, str]] | None = None
+        self.walk: Sequence[tuple[str, str]] | None = None
         # Reference problems of each file's last result, valid while the names and slugs are the same.
         self.ref_names: dict[str, str] = {}
         self.ref_slugs: frozenset[str] = frozenset()
@@ -126,7 +126,7 @@ class ContactCache:
         self.last: _Last | None = None  # the last load's result, for a load told which files changed
         # A walk of contacts/ with every file's stamp that the caller made just before (`crm build`
         # fingerprints its inputs first): the next full load uses them instead of asking again.
-        self.primed: tuple[list[tuple[str, str]], dict[str, cachefile.Stamp]] | None = None
+        self.primed: tuple[Sequence[tuple[str, str]], dict[str, cachefile.Stamp]] | None = None
 
     @property
     def entries(self) -> dict[str, tuple[cachefile.Stamp, Checked]]:
@@ -153,7 +153,7 @@ class ContactCache:
         self._read_shards_of((rel,))
         return self._entries.get(rel)
 
-    def prime(self, walk: list[tuple[str, str]], stamps: dict[str, cachefile.Stamp]) -> None:
+    def prime(self, walk: Sequence[tuple[str, str]], stamps: dict[str, cachefile.Stamp]) -> None:
         self.primed = (walk, stamps)
 
     def use_settings(self, settings: Settings) -> None:
@@ -279,7 +279,7 @@ def _from_worker(rel: str, result: Checked | tuple[Any, ...]) -> Checked:
 
 def _walk(
     root: Path, cache: ContactCache, changed: Collection[str] | None
-) -> tuple[list[tuple[str, str]], set[str] | None]:
+) -> tuple[Sequence[tuple[str, str]], set[str] | None]:
     """The contact files, and which of them to stat (None: all). With `changed` (paths relative
     to the root that a file watcher saw change) and an earlier walk, the earlier walk is reused
     when no contact file was added or removed, and only the changed files are looked at again."""
@@ -309,7 +309,7 @@ def _walk(
 class _Last:
     """What the last load found, in pieces a load told which files changed can patch."""
 
-    entries: list[tuple[str, str]]  # the walk it used (by identity)
+    entries: Sequence[tuple[str, str]]  # the walk it used (by identity)
     settings: Settings
     checked: list[Checked]
     position: dict[str, int]  # file → its index in `checked`
@@ -375,25 +375,39 @@ def _plain(problems: list[Problem]) -> list[PlainProblem]:
     return [(p.file, p.line, p.column, p.severity, p.field, p.message) for p in problems]
 
 
-@dataclass
 class _Summary:
     """What a full load found, saved for the next command-line build (cachefile's SUMMARY): the
-    stamp of every contact file walked, the checked ones with their slugs, the problems, names
-    and invalid files. A build after a few edits (`_by_summary`) starts from it."""
+    stamp of every contact file walked, the checked ones' slugs, the problems, names and invalid
+    files. A build after a few edits (`_by_summary`) starts from it."""
 
-    stamps: dict[str, cachefile.Stamp]  # every file walked (those not checked too)
-    files: list[str]  # the checked files, in order
-    order: list[str]  # their slugs
-    count: int  # contact files read (Loaded.files)
-    walk: list[Problem]  # reserved names, duplicate slugs
-    items: list[Problem]  # the checked files' own problems
-    refs: list[Problem]  # references that lead nowhere
-    names: dict[str, str]
-    invalid: dict[str, list[Problem]]
+    def __init__(
+        self,
+        stamps: dict[str, cachefile.Stamp],  # every file walked (those not checked too)
+        order: list[str],  # the checked files' slugs, in order
+        moved: dict[str, str],  # slug → file, for the few not at contacts/<slug>.md
+        count: int,  # contact files read (Loaded.files)
+        walk: list[Problem],  # reserved names, duplicate slugs
+        items: list[Problem],  # the checked files' own problems
+        refs: list[Problem],  # references that lead nowhere
+        names: dict[str, str],
+        invalid: dict[str, list[Problem]],
+    ) -> None:
+        self.stamps, self.order, self.moved, self.count = stamps, order, moved, count
+        self.walk, self.items, self.refs, self.names, self.invalid = walk, items, refs, names, invalid
+
+    @staticmethod
+    def of(stamps: dict[str, cachefile.Stamp], checked: list[Checked], order: list[str], count: int,
+           problems: tuple[list[Problem], list[Problem], list[Problem]], names: dict[str, str],
+           invalid: dict[str, list[Problem]]) -> _Summary:  # fmt: skip
+        moved = {slug: item.file for slug, item in zip(order, checked, strict=True) if item.file != f"{CONTACTS_DIR}/{slug}.md"}
+        return _Summary(stamps, order, moved, count, *problems, names, invalid)
+
+    def file_of(self, slug: str) -> str:
+        return self.moved.get(slug) or f"{CONTACTS_DIR}/{slug}.md"
 
     def encode(self) -> dict[str, Any]:
         return {
-            "stamps": self.stamps, "files": self.files, "order": self.order, "count": self.count,
+            "stamps": self.stamps, "order": self.order, "moved": self.moved, "count": self.count,
             "walk": _plain(self.walk), "items": _plain(self.items), "refs": _plain(self.refs),
             "names": self.names, "invalid": {slug: _plain(errors) for slug, errors in self.invalid.items()},
         }  # fmt: skip
@@ -403,14 +417,14 @@ class _Summary:
         """The summary as `encode` saved it with this program's key (checked for its kinds, as
         the plan's parts are: marshal makes only plain values), or None."""
         try:
-            parts = [doc[name] for name in ("stamps", "files", "order", "count", "walk", "items", "refs", "names")]
-            stamps, files, order, count, walk, items, refs, names = parts
-            kinds = (dict, list, list, int, list, list, list, dict)
-            if any(type(part) is not kind for part, kind in zip(parts, kinds, strict=True)) or len(files) != len(order):
+            parts = [doc[name] for name in ("stamps", "order", "moved", "count", "walk", "items", "refs", "names")]
+            stamps, order, moved, count, walk, items, refs, names = parts
+            kinds = (dict, list, dict, int, list, list, list, dict)
+            if any(type(part) is not kind for part, kind in zip(parts, kinds, strict=True)):
                 return None
             invalid = {str(slug): [Problem(*p) for p in errors] for slug, errors in doc["invalid"].items()}
             return _Summary(
-                stamps, files, order, count, [Problem(*p) for p in walk], [Problem(*p) for p in items],
+                stamps, order, moved, count, [Problem(*p) for p in walk], [Problem(*p) for p in items],
                 [Problem(*p) for p in refs], names, invalid,
             )  # fmt: skip
         except (KeyError, TypeError, ValueError, AttributeError):
@@ -424,16 +438,16 @@ class _Summarised(Mapping[str, Checked]):
 
     def __init__(self, root: Path, cache: ContactCache, settings: Settings, summary: _Summary,
                  stamps: dict[str, cachefile.Stamp]) -> None:  # fmt: skip
-        self.files = summary.files
         self._root, self._cache, self._settings, self._stamps = root, cache, settings, stamps
-        self._order, self._invalid = summary.order, summary.invalid
-        self.rel = dict(zip(summary.order, summary.files, strict=True))  # slug → file
+        self._summary, self._order, self._invalid = summary, summary.order, summary.invalid
+        self.slugs = frozenset(summary.order)  # every checked file's
         self.made: dict[str, Checked] = {}  # slug → its result, as given out (the changed files')
 
-    def _of(self, rel: str, slug: str, entries: Mapping[str, tuple[cachefile.Stamp, Checked]] | None = None) -> Checked:
+    def _of(self, slug: str, entries: Mapping[str, tuple[cachefile.Stamp, Checked]] | None = None) -> Checked:
         made = self.made.get(slug)
         if made is not None:
             return made
+        rel = self._summary.file_of(slug)
         entry = self._cache.entry(rel) if entries is None else entries.get(rel)
         stamp = self._stamps[rel]
         if entry is not None and entry[0] == stamp and stamp[0] >= 0:
@@ -444,9 +458,9 @@ class _Summarised(Mapping[str, Checked]):
         return made
 
     def __getitem__(self, slug: str) -> Checked:
-        if slug in self._invalid:
+        if slug in self._invalid or slug not in self.slugs:
             raise KeyError(slug)
-        return self._of(self.rel[slug], slug)
+        return self._of(slug)
 
     def __iter__(self) -> Iterator[str]:
         invalid = self._invalid
@@ -456,11 +470,15 @@ class _Summarised(Mapping[str, Checked]):
         return len(self._order) - len(self._invalid)
 
     def __contains__(self, slug: object) -> bool:
-        return slug in self.rel and slug not in self._invalid
+        return slug in self.slugs and slug not in self._invalid
+
+    def count(self) -> int:
+        """How many files were checked."""
+        return len(self._order)
 
     def checked(self) -> list[Checked]:
         entries = self._cache.entries  # all of them, read once
-        return [self._of(rel, slug, entries) for slug, rel in zip(self._order, self.files, strict=True)]
+        return [self._of(slug, entries) for slug in self._order]
 
 
 def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: list[Problem],
@@ -473,19 +491,20 @@ def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: l
     parse cache that is not the one summarised): then the caller loads in full."""
     store = cache.store
     summary = _Summary.decode(store.read_summary()) if store is not None else None
-    if summary is None or len(summary.stamps) != len(stamps) or summary.stamps.keys() != stamps.keys():
+    if summary is None or len(summary.stamps) != len(stamps):
         return None
     try:
         changed = sorted({rel for rel, _ in stamps.items() - summary.stamps.items()})  # in C
     except TypeError:  # a stamp that is not hashable (never one this program saves)
         return None
-    if len(changed) > SUMMARY_LIMIT:
+    # As many files as then, each of them there then (else it is among the changed): the same files.
+    if len(changed) > SUMMARY_LIMIT or any(rel not in summary.stamps for rel in changed):
         return None
     sources = _Summarised(root, cache, settings, summary, stamps)
     changes: list[Checked] = []
     for rel in changed:
         slug = rel.rsplit("/", 1)[-1][:-3]
-        if sources.rel.get(slug) != rel or slug in summary.invalid:
+        if slug not in sources.slugs or summary.file_of(slug) != rel or slug in summary.invalid:
             return None  # a file the load did not check (a duplicate slug), or an invalid one
         old = cache.entry(rel)
         if old is None or old[0] != summary.stamps[rel]:
@@ -501,7 +520,7 @@ def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: l
     gone = set(changed)
     items = [p for p in summary.items if p.file not in gone]
     refs = [p for p in summary.refs if p.file not in gone]
-    slugs = frozenset(summary.order)
+    slugs = sources.slugs
     known = functools.cache(lambda: sorted(slugs))
     nowhere = _nowhere(changes, slugs, summary.names)
     for item in changes:
@@ -626,8 +645,7 @@ def load(
     if known is not None and recheck is None:
         loaded.stamps = known  # every stamp looked up above came from there
         if cache.store is not None and cache.autosave:  # for the next command-line build
-            checked_files = [item.file for item in checked]
-            summary = _Summary(known, checked_files, order, files, walk_problems, item_problems, ref_problems, names, invalid)
+            summary = _Summary.of(known, checked, order, files, (walk_problems, item_problems, ref_problems), names, invalid)
             cache.store.write_summary(summary.encode())
     return loaded
 

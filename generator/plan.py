@@ -144,7 +144,8 @@ class Changed(MutableMapping[str, Any]):
                 yield key
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        base = self.base  # `removed` holds only keys of the base, none of them in `changes`
+        return len(base) - len(self.removed) + sum(1 for key in self.changes if key not in base)
 
     def same_as(self, other: Any) -> bool:
         """Equal to `other` (without unpacking the rest) when `other` is this part's base."""

@@ -21,7 +21,7 @@ import hashlib
 import marshal
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -54,7 +54,7 @@ RACY_NS = 2_000_000_000  # a file changed this recently may change again within 
 class Fingerprint(NamedTuple):
     digest: str
     settled: bool  # no input changed in the last RACY_NS: the stamps can be trusted next time
-    walk: list[tuple[str, str]]  # the contact files (absolute path, relative path), as load walks them
+    walk: Sequence[tuple[str, str]]  # the contact files (absolute path, relative path), as load walks them
     stamps: dict[str, tuple[int, int, int]]  # relative path → stamp, as load's cache takes them
 
 
@@ -134,8 +134,31 @@ def unpack(packed: tuple[Any, ...], root: Path) -> Fingerprint:
     digest, settled, walk, rels, stamps = packed
     if walk is not None:
         return Fingerprint(digest, settled, walk, stamps)
-    prefix = str(root) + os.sep
-    return Fingerprint(digest, settled, [(prefix + rel, rel) for rel in rels], dict(zip(rels, stamps, strict=True)))
+    return Fingerprint(digest, settled, _Walk(str(root) + os.sep, rels), dict(zip(rels, stamps, strict=True)))
+
+
+class _Walk(Sequence[tuple[str, str]]):
+    """The contact files (absolute path, relative path) from their relative paths, made when
+    first wanted (a load from the last one's summary never walks them all)."""
+
+    def __init__(self, prefix: str, rels: list[str]) -> None:
+        self._prefix, self._rels = prefix, rels
+        self._made: list[tuple[str, str]] | None = None
+
+    def _list(self) -> list[tuple[str, str]]:
+        if self._made is None:
+            prefix = self._prefix
+            self._made = [(prefix + rel, rel) for rel in self._rels]
+        return self._made
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._rels)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._list())
 
 
 def forget(out: Path) -> None:

@@ -28,7 +28,7 @@ import marshal
 import os
 import time
 import zlib
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -414,12 +414,45 @@ class _Shelf:
 INCREMENTAL_LIMIT = 200  # more changed contacts than this: plan everything again
 
 
+class _Unplanned(Mapping[str, Page]):
+    """The pages of a restored plan, by path: what its manifest says of each (made into a `Page`
+    when asked for: an update asks for none of ten thousand)."""
+
+    def __init__(self, manifest: dict[str, str]) -> None:
+        self.manifest = manifest  # never changed (a build replaces the builder's, never edits it)
+
+    def __getitem__(self, path: str) -> Page:
+        return Page(path, self.manifest[path], _not_planned)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.manifest)
+
+    def __len__(self) -> int:
+        return len(self.manifest)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.manifest
+
+
+def _manifest_of(pages: Mapping[str, Page]) -> dict[str, str]:
+    """Path → digest of every planned page; for an update of a restored plan, its manifest
+    with the pages the update planned again or dropped (without a `Page` for every other)."""
+    if isinstance(pages, plan.Changed) and isinstance(pages.base, _Unplanned):
+        manifest = dict(pages.base.manifest)
+        for path in pages.removed:
+            del manifest[path]
+        for path, page in pages.changes.items():
+            manifest[path] = page.digest
+        return manifest
+    return {path: page.digest for path, page in pages.items()}
+
+
 @dataclass
 class _Previous:
     """What the last build of this process planned, for updating instead of planning again."""
 
     model: Model
-    pages: dict[str, Page]
+    pages: Mapping[str, Page]  # by path
     key: tuple[Any, ...]  # (base digest, today, the real date, git HEAD)
     invalid: dict[str, list[Problem]]
     loose: list[Problem]  # see _loose
@@ -623,10 +656,9 @@ class SiteBuilder:
             if update is not None:
                 # The pages of the contacts that changed first (the one being edited is usually
                 # the one open in the browser), then the summary pages that show them.
-                model, planned, first, rest = update
+                model, pages, first, rest = update
                 self._make_pages(first)
                 summaries = rest()
-                pages = list(planned.values())
                 self._make_pages(summaries)
                 self._remember(model, pages, loaded, site_key)
                 self._skipped += len(pages) - self._written - self._skipped
@@ -638,11 +670,12 @@ class SiteBuilder:
                     self._draft_errors.setdefault(problem.message, problem)
         if update is None:
             model = self._model(loaded)
-            pages = self._plan(model, renderer, problems)
-            self._make_pages(pages)
+            planned = self._plan(model, renderer, problems)
+            self._make_pages(planned)
+            pages = {page.path: page for page in planned}
             # After the pages: the tokens it keeps are those of cards and events just rendered.
             self._remember(model, pages, loaded, site_key)
-        new_manifest = {page.path: page.digest for page in pages}
+        new_manifest = _manifest_of(pages)
         # A broken note template shows on the pages that render a draft, and is reported here.
         problems.extend(self._draft_errors.values())
         removed = 0
@@ -663,7 +696,7 @@ class SiteBuilder:
         for shelf in (self._rows, self._search, self._cards, self._events):
             shelf.finish(self.writer, save=not self.long_lived)
         problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
-        count = len(pages)
+        count = len(new_manifest)
         return BuildReport(
             count, self._written, self._skipped, removed, problems, time.perf_counter() - started
         )
@@ -677,14 +710,14 @@ class SiteBuilder:
         assert self.manifest is not None
         return not self.writer.missing(self.manifest)
 
-    def _remember(self, model: Model, pages: list[Page], loaded: Loaded, site_key: str | None) -> None:
+    def _remember(self, model: Model, pages: Mapping[str, Page], loaded: Loaded, site_key: str | None) -> None:
         """Keep this build's model and plan for the next build, and save the plan for the next
         command-line run (before the manifest that names it). Here, not in a child process: a
         child alive while this one goes on makes it copy every memory page it touches, which
         cost more than the few ms of writing the parts an edit changed."""
         self._previous = _Previous(
             model=model,
-            pages={page.path: page for page in pages},
+            pages=pages,
             key=(self._base, model.today, dt.date.today(), self.head),
             invalid=loaded.invalid,
             loose=_loose(loaded, model.versions),
@@ -856,7 +889,7 @@ class SiteBuilder:
         self._histories_partial = True  # only the files planned then: a full plan asks git again
         return _Previous(
             model=model,
-            pages={path: Page(path, digest, _not_planned) for path, digest in self.manifest.items()},
+            pages=_Unplanned(self.manifest),
             key=snapshot.key,
             invalid=snapshot.invalid,
             loose=snapshot.loose,
@@ -906,7 +939,7 @@ class SiteBuilder:
 
     def _incremental(
         self, loaded: Loaded, renderer: Renderer
-    ) -> tuple[Model, dict[str, Page], list[Page], Callable[[], list[Page]]] | None:
+    ) -> tuple[Model, MutableMapping[str, Page], list[Page], Callable[[], list[Page]]] | None:
         """The model and page plan of the last build, updated for the few contacts whose files
         changed: (model, every planned page by path, the changed contacts' pages, a function
         that plans the summary pages). None when a full plan is needed (first build, settings,
@@ -1066,7 +1099,7 @@ class SiteBuilder:
         )  # fmt: skip
 
         base = self._base
-        pages = dict(prev.pages)
+        pages = plan.Changed(prev.pages)  # a restored plan's are its manifest's (`_Unplanned`)
         first_pages = [
             self._contact_page(model, renderer, slug, base) for slug in sorted(changed_set | touched)
         ]

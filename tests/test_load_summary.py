@@ -169,3 +169,19 @@ def test_the_summary_is_only_written_by_a_load_that_stat_ed_every_file(root):
     assert summary.read_bytes() == before
     primed_load(root)
     assert summary.read_bytes() != before
+
+
+def test_a_contact_in_a_folder_of_its_own_is_found_by_a_load_from_the_summary(tmp_path):
+    root = tmp_path / "crm"
+    generate(root, 30, 5)
+    files = sorted((root / "contacts").glob("*.md"))
+    (root / "contacts" / "team").mkdir()
+    moved = root / "contacts" / "team" / files[2].name
+    files[2].rename(moved)
+    primed_load(root)
+    append(moved, "\nSee [[nobody-at-all]].\n")
+    loaded = primed_load(root)
+    assert loaded.from_summary
+    assert loaded.sources()[moved.stem].file == f"contacts/team/{moved.name}"
+    assert any(p.file == f"contacts/team/{moved.name}" for p in loaded.warnings)
+    same_as_full(loaded, root)
