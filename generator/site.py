@@ -1577,7 +1577,7 @@ class SiteBuilder:
                 }
                 for c in history
             ],
-            "in_git": model.histories != {} or self.head is not None,
+            "in_git": len(model.histories) > 0 or self.head is not None,
             "warnings": [
                 p.format() for p in model.file_problems.get(contact.path, []) if p.severity == "warning"
             ],
