@@ -32,6 +32,11 @@ CACHE_DIR = ".tipscale"
 Stamp = tuple[int, int, int]
 
 
+def digest_of(data: bytes) -> str:
+    """What names saved bytes by their content (the plan's part files; the load summary's stamps)."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
 def settings_key(settings: Settings) -> str:
     return hashlib.sha256(repr((FORMAT, __version__, settings)).encode()).hexdigest()
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import difflib
 import functools
+import marshal
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import cachefile, parallel
 from .model import Contact, HasProblems, Problem, Settings
@@ -21,6 +22,15 @@ from .paths import CONTACTS_DIR, contact_entries
 from .settings import load_settings
 from .slugs import RESERVED
 from .validate import Checked, Reference, check_file
+
+
+class Before(NamedTuple):
+    """The stamps of the load summary a load started from (`_by_summary`), by their digest, and
+    the files whose stamp changed since, in walk order."""
+
+    digest: str
+    stamps: dict[str, cachefile.Stamp]
+    changed: list[str]
 
 
 class Loaded(HasProblems):
@@ -49,6 +59,12 @@ class Loaded(HasProblems):
         # The caller's stamps (`ContactCache.prime`), when this load took every file's from there
         # and so checked every file it holds against exactly those.
         self.stamps: dict[str, cachefile.Stamp] | None = None
+        # `stamps` as the load summary saved them (marshal), and their digest: the plan keeps the
+        # same stamps (site.py), and writes these very bytes.
+        self.stamps_bytes: bytes | None = None
+        self.stamps_digest: str | None = None
+        # For a load from the summary: the stamps it was made with, and the files changed since.
+        self.before: Before | None = None
         self._contacts: list[Contact] | None = None
 
     @property
@@ -391,9 +407,11 @@ class _Summary:
         refs: list[Problem],  # references that lead nowhere
         names: dict[str, str],
         invalid: dict[str, list[Problem]],
+        digest: str = "",  # of the stamps as saved (`save`)
     ) -> None:
         self.stamps, self.order, self.moved, self.count = stamps, order, moved, count
         self.walk, self.items, self.refs, self.names, self.invalid = walk, items, refs, names, invalid
+        self.digest = digest
 
     @staticmethod
     def of(stamps: dict[str, cachefile.Stamp], checked: list[Checked], order: list[str], count: int,
@@ -405,29 +423,36 @@ class _Summary:
     def file_of(self, slug: str) -> str:
         return self.moved.get(slug) or f"{CONTACTS_DIR}/{slug}.md"
 
-    def encode(self) -> dict[str, Any]:
-        return {
-            "stamps": self.stamps, "order": self.order, "moved": self.moved, "count": self.count,
-            "walk": _plain(self.walk), "items": _plain(self.items), "refs": _plain(self.refs),
+    def save(self, store: cachefile.Store, loaded: Loaded) -> None:
+        """Save it; `loaded` keeps its stamps' bytes and digest, for the plan (site.py)."""
+        data = marshal.dumps(self.stamps)
+        loaded.stamps_bytes, loaded.stamps_digest = data, cachefile.digest_of(data)
+        store.write_summary({
+            "stamps": data, "digest": loaded.stamps_digest, "order": self.order, "moved": self.moved,
+            "count": self.count, "walk": _plain(self.walk), "items": _plain(self.items), "refs": _plain(self.refs),
             "names": self.names, "invalid": {slug: _plain(errors) for slug, errors in self.invalid.items()},
-        }  # fmt: skip
+        })  # fmt: skip
 
     @staticmethod
     def decode(doc: Any) -> _Summary | None:
         """The summary as `encode` saved it with this program's key (checked for its kinds, as
         the plan's parts are: marshal makes only plain values), or None."""
         try:
-            parts = [doc[name] for name in ("stamps", "order", "moved", "count", "walk", "items", "refs", "names")]
-            stamps, order, moved, count, walk, items, refs, names = parts
-            kinds = (dict, list, dict, int, list, list, list, dict)
+            names_of = ("stamps", "digest", "order", "moved", "count", "walk", "items", "refs", "names")
+            parts = [doc[name] for name in names_of]
+            data, digest, order, moved, count, walk, items, refs, names = parts
+            kinds = (bytes, str, list, dict, int, list, list, list, dict)
             if any(type(part) is not kind for part, kind in zip(parts, kinds, strict=True)):
+                return None
+            stamps = marshal.loads(data)
+            if type(stamps) is not dict:
                 return None
             invalid = {str(slug): [Problem(*p) for p in errors] for slug, errors in doc["invalid"].items()}
             return _Summary(
                 stamps, order, moved, count, [Problem(*p) for p in walk], [Problem(*p) for p in items],
-                [Problem(*p) for p in refs], names, invalid,
+                [Problem(*p) for p in refs], names, invalid, digest,
             )  # fmt: skip
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, EOFError):
             return None
 
 
@@ -526,13 +551,18 @@ def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: l
     for item in changes:
         items.extend(item.problems)
         refs.extend(_unresolved(item, nowhere, known))
-    if changed and store is not None and cache.autosave:
-        summary.stamps, summary.items, summary.refs = stamps, items, refs
-        store.write_summary(summary.encode())
     problems.extend(summary.walk + items + refs)
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
     loaded = Loaded(root, settings, sources, problems, summary.count, summary.invalid, summary.order)
     loaded.stamps = stamps
+    in_order = changed if len(changed) < 2 else [rel for rel in stamps if rel in gone]
+    loaded.before = Before(summary.digest, summary.stamps, in_order)
+    if store is not None and cache.autosave:
+        if changed:
+            _Summary(stamps, summary.order, summary.moved, summary.count, summary.walk, items, refs,
+                     summary.names, summary.invalid).save(store, loaded)  # fmt: skip
+        else:  # saved as it is
+            loaded.stamps_digest = summary.digest
     return loaded
 
 
@@ -646,7 +676,7 @@ def load(
         loaded.stamps = known  # every stamp looked up above came from there
         if cache.store is not None and cache.autosave:  # for the next command-line build
             summary = _Summary.of(known, checked, order, files, (walk_problems, item_problems, ref_problems), names, invalid)
-            cache.store.write_summary(summary.encode())
+            summary.save(cache.store, loaded)
     return loaded
 
 

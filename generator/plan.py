@@ -16,7 +16,6 @@ program (whose version plan.json names) means a full plan, like a missing one.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import marshal
 import re
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -25,6 +24,7 @@ from typing import Any
 
 from .cachefile import (
     Stamp,
+    digest_of,
     interaction_from_plain,
     interaction_to_plain,
     reminder_from_plain,
@@ -281,7 +281,11 @@ def _histories(plan: Plan) -> dict[str, Any]:
 
 def part_file(name: str, data: bytes) -> str:
     """The file that holds part `name` with these bytes: named by their hash."""
-    return f"plan-{name}-{hashlib.sha256(data).hexdigest()[:32]}.bin"
+    return part_name(name, digest_of(data))
+
+
+def part_name(name: str, digest: str) -> str:
+    return f"plan-{name}-{digest}.bin"
 
 
 def encode_section(plan: Plan, name: str) -> bytes:

@@ -43,7 +43,7 @@ from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
 from .followups import FollowUpRate, contact_followups, describe, followup_rate, sort_key
 from .gitlog import Commit, PendingHistories, file_histories
-from .load import ContactCache, Loaded, load, name_index, resolve_link
+from .load import Before, ContactCache, Loaded, load, name_index, resolve_link
 from .model import Contact, FollowUp, HasProblems, Interaction, Problem, Settings
 from .render import Renderer, external_url, url_path
 from .settings import resolve_today
@@ -799,8 +799,15 @@ class SiteBuilder:
         # parts as read are never changed in place (an update copies what it changes), so equal
         # values mean an equal file.
         files: dict[str, str] = {}
+        loaded = self.loaded
         for name in plan.SECTIONS:
             kept = self._plan_files.get(name)
+            if name == "versions" and loaded is not None and snapshot.versions is loaded.stamps and loaded.stamps_bytes:
+                # The stamps the load summary saved: the same bytes (and no 10,000 to compare).
+                files[name] = plan.part_name(name, loaded.stamps_digest or "")
+                if kept is None or kept[0] != files[name]:
+                    self.writer.write(f"{STATE_DIR}/{files[name]}", loaded.stamps_bytes)
+                continue
             if kept is not None:
                 value = plan.section_value(snapshot, name)
                 if plan.same_part(value, kept[1]):
@@ -828,9 +835,10 @@ class SiteBuilder:
         for name in old:
             self.writer.remove(f"{STATE_DIR}/{name}")
 
-    def _read_plan(self, build_id: str) -> plan.Plan | None:
+    def _read_plan(self, build_id: str, before: Before | None = None) -> plan.Plan | None:
         """The saved plan of build `build_id`: plan.json and the files of its large parts (those
-        `prefetched` already, from there)."""
+        `prefetched` already, from there). Its file stamps are most often those of the load
+        summary the load started from (`before`; the same bytes): then they are not read again."""
         ahead, self.prefetched = self.prefetched, None
         if ahead is not None and ahead.build_id == build_id and ahead.head is not None:
             head, parts = ahead.head, ahead.parts
@@ -845,7 +853,10 @@ class SiteBuilder:
         for name, file in files.items():
             if not isinstance(file, str):
                 return None
-            value = parts[file] if file in parts else plan.read_part(self.writer, file)
+            if name == "versions" and before is not None and file == plan.part_name(name, before.digest):
+                value = before.stamps
+            else:
+                value = parts[file] if file in parts else plan.read_part(self.writer, file)
             if value is None:
                 return None
             sections[name] = value
@@ -864,7 +875,7 @@ class SiteBuilder:
         build_id = self.meta.get("site_key")
         if not isinstance(build_id, str) or not self.manifest:
             return None
-        snapshot = self._read_plan(build_id)
+        snapshot = self._read_plan(build_id, loaded.before)
         if snapshot is None or not self._all_pages_there():
             return None
         sources = loaded.sources()
@@ -962,7 +973,11 @@ class SiteBuilder:
             sources = loaded.sources()
         if len(versions) != len(old.versions) or _loose(loaded, versions) != prev.loose:
             return None  # a file came or went, or one the load did not check (a duplicate slug) did
-        changed_files = _changed_files(versions, old.versions)
+        start = loaded.before
+        if start is not None and old.versions is start.stamps and versions is loaded.stamps:
+            changed_files = start.changed  # the load found them (the plan's stamps are the summary's)
+        else:
+            changed_files = _changed_files(versions, old.versions)
         if not changed_files or len(changed_files) > INCREMENTAL_LIMIT:
             return None
         contacts = _Contacts(sources)

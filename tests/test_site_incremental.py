@@ -772,3 +772,48 @@ def test_a_second_file_with_an_invalid_contacts_slug_shows_on_its_page_after_an_
     clean = tmp_path / "clean"
     SiteBuilder(root, clean, today=TODAY).build()
     assert tree(out) == tree(clean)
+
+
+def test_a_primed_update_takes_the_plans_file_stamps_from_the_load_summary(tmp_path, monkeypatch):
+    """The plan saves the file stamps the load summary saved, the same bytes: an update after an
+    edit takes them, and the files changed since, from the load instead of reading and comparing
+    ten thousand stamps again; the site is still what a clean build makes."""
+    root = tmp_path / "crm"
+    generate(root, 40, 9)
+    out = root / "site"
+    cli_builder(root, out, primed=True).build()
+    files = sorted((root / "contacts").glob("*.md"))
+    read: list[str] = []
+    real_read = site_module.plan.read_part
+
+    def spy_read(writer, file):
+        read.append(file)
+        return real_read(writer, file)
+
+    compared: list[int] = []
+    real_compare = site_module._changed_files
+
+    def spy_compare(versions, before):
+        compared.append(len(versions))
+        return real_compare(versions, before)
+
+    monkeypatch.setattr(site_module.plan, "read_part", spy_read)
+    monkeypatch.setattr(site_module, "_changed_files", spy_compare)
+    for step, path in enumerate([files[3], files[17], files[3]]):
+        path.write_text(path.read_text(encoding="utf-8") + f"\nStep {step}.\n", encoding="utf-8")
+        read.clear()
+        builder = cli_builder(root, out, primed=True)
+        report = builder.build()
+        assert builder.loaded is not None and builder.loaded.from_summary
+        assert report.written >= 1 and report.written < 10  # an update
+        assert read and not any(f.startswith("plan-versions-") for f in read)
+        stamps_file = [f for f in (out / ".tipscale").iterdir() if f.name.startswith("plan-versions-")]
+        assert len(stamps_file) == 1
+        assert marshal.loads(stamps_file[0].read_bytes()) == builder.loaded.stamps
+        assert tree(out) == tree(_clean(root, tmp_path / f"clean-{step}"))
+    assert compared == []
+
+
+def _clean(root: Path, out: Path) -> Path:
+    SiteBuilder(root, out, today=TODAY).build(clean=True)
+    return out
