@@ -23,11 +23,11 @@ from typing import Any
 
 from . import __version__
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
+from .paths import CACHE_DIR, SUMMARY
 from .validate import Checked
 from .write import replace_with
 
 FORMAT = 6  # 6: contacts as marshal records, not JSON texts
-CACHE_DIR = ".tipscale"
 
 Stamp = tuple[int, int, int]
 
@@ -115,7 +115,6 @@ def decode_contact(record: bytes) -> Contact:
     return contact_from_plain(marshal.loads(record))
 
 
-SUMMARY = "load.bin"  # what the last full load found, for a load after a few edits (load.py)
 SHARDS = 32  # contacts are kept in this many files, so one saved contact rewrites 1/32 of them
 
 
@@ -193,16 +192,19 @@ class Store:
                 continue
         return entries
 
-    def read_summary(self) -> Any:
-        """The last load's summary (see load.py's `_by_summary`), as saved with this key; None
-        when missing, unreadable or not ours."""
+    def read_summary(self) -> tuple[Any, Any, Any] | None:
+        """The last load's summary (see load.py's `_by_summary`) as saved with this key: (the
+        stamps' digest, the stamps as marshal bytes, the rest); None when missing, unreadable or
+        not ours."""
         try:
-            doc = marshal.loads((self.folder / SUMMARY).read_bytes())
+            with open(self.folder / SUMMARY, "rb") as handle:
+                head = marshal.load(handle)
+                doc = marshal.load(handle)
         except (OSError, ValueError, EOFError, TypeError):
             return None
-        if type(doc) is not dict or doc.get("key") != self.key:
+        if type(head) is not tuple or len(head) != 2 or type(doc) is not dict or doc.get("key") != self.key:
             return None
-        return doc.get("summary")
+        return head[0], head[1], doc.get("summary")
 
     def _folder(self) -> None:
         self.folder.mkdir(exist_ok=True)
@@ -210,11 +212,13 @@ class Store:
         if not ignore.exists():
             ignore.write_text("# Tipscale's parse cache: safe to delete, never commit.\n*\n", encoding="utf-8")
 
-    def write_summary(self, summary: Any) -> None:
-        """Save a load's summary (after the index shards it describes: best effort, atomic)."""
+    def write_summary(self, digest: str, stamps: bytes, summary: Any) -> None:
+        """Save a load's summary (after the index shards it describes: best effort, atomic): the
+        stamps first, alone in a record of their own (paths.py's SUMMARY), then the rest."""
         try:
             self._folder()
-            replace_with(str(self.folder / SUMMARY), marshal.dumps({"key": self.key, "summary": summary}))
+            data = marshal.dumps((digest, stamps)) + marshal.dumps({"key": self.key, "summary": summary})
+            replace_with(str(self.folder / SUMMARY), data)
         except (OSError, ValueError):  # ValueError: a value marshal does not keep (never made here)
             return
 

@@ -123,7 +123,8 @@ def _build(
     full = clean or not (target / PLAN).is_file()
     if full:
         builder.prefetch_histories()  # a full plan: git reads the histories while we parse
-    app.cache.prime(fingerprint.walk, fingerprint.stamps)  # the files were just walked and stat-ed
+    # The files were just walked and stat-ed, and compared with the last load's (quick.take).
+    app.cache.prime(fingerprint.walk, fingerprint.stamps, fingerprint.delta)
     # The CLI's load reads the persistent parse cache. While forked workers parse, this process
     # would only wait: it prepares the build instead.
     builder.preloaded = app.load(meanwhile=builder.prepare if full else None)

@@ -18,10 +18,12 @@ from typing import Any, NamedTuple
 
 from . import cachefile, parallel
 from .model import Contact, HasProblems, Problem, Settings
-from .paths import CONTACTS_DIR, contact_entries
+from .paths import CONTACTS_DIR, SUMMARY_LIMIT, contact_entries
 from .settings import load_settings
 from .slugs import RESERVED
 from .validate import Checked, Reference, check_file
+
+Delta = tuple[str, list[tuple[str, cachefile.Stamp]]]  # see quick.summary_delta
 
 
 class Before(NamedTuple):
@@ -143,6 +145,7 @@ class ContactCache:
         # A walk of contacts/ with every file's stamp that the caller made just before (`crm build`
         # fingerprints its inputs first): the next full load uses them instead of asking again.
         self.primed: tuple[Sequence[tuple[str, str]], dict[str, cachefile.Stamp]] | None = None
+        self.primed_delta: Delta | None = None
 
     @property
     def entries(self) -> dict[str, tuple[cachefile.Stamp, Checked]]:
@@ -169,8 +172,11 @@ class ContactCache:
         self._read_shards_of((rel,))
         return self._entries.get(rel)
 
-    def prime(self, walk: Sequence[tuple[str, str]], stamps: dict[str, cachefile.Stamp]) -> None:
+    def prime(self, walk: Sequence[tuple[str, str]], stamps: dict[str, cachefile.Stamp],
+              delta: Delta | None = None) -> None:  # fmt: skip
+        """The next full load uses this walk and these stamps (and `delta`, see `_by_summary`)."""
         self.primed = (walk, stamps)
+        self.primed_delta = delta
 
     def use_settings(self, settings: Settings) -> None:
         if settings == self.settings:
@@ -382,8 +388,6 @@ def _update(root: Path, cache: ContactCache, last: _Last, recheck: set[str], set
     return Loaded(root, settings, checked, problems, last.files, last.invalid, last.order)
 
 
-SUMMARY_LIMIT = 64  # changed files a load from the last one's summary takes; more: a full load
-
 PlainProblem = tuple[str, int, int, str, str, str]
 
 
@@ -398,7 +402,7 @@ class _Summary:
 
     def __init__(
         self,
-        stamps: dict[str, cachefile.Stamp],  # every file walked (those not checked too)
+        stamps: dict[str, cachefile.Stamp] | bytes,  # every file walked (those not checked too); as saved
         order: list[str],  # the checked files' slugs, in order
         moved: dict[str, str],  # slug → file, for the few not at contacts/<slug>.md
         count: int,  # contact files read (Loaded.files)
@@ -409,9 +413,24 @@ class _Summary:
         invalid: dict[str, list[Problem]],
         digest: str = "",  # of the stamps as saved (`save`)
     ) -> None:
-        self.stamps, self.order, self.moved, self.count = stamps, order, moved, count
+        self._stamps = stamps
+        self.order, self.moved, self.count = order, moved, count
         self.walk, self.items, self.refs, self.names, self.invalid = walk, items, refs, names, invalid
         self.digest = digest
+
+    @property
+    def stamps(self) -> dict[str, cachefile.Stamp]:
+        """The stamps, decoded when first wanted (a load told what changed by `crm build`'s child
+        process never wants them); ValueError when they do not decode as saved."""
+        if isinstance(self._stamps, bytes):
+            try:
+                stamps = marshal.loads(self._stamps)
+            except (ValueError, EOFError, TypeError):
+                stamps = None
+            if type(stamps) is not dict:
+                raise ValueError("stamps")
+            self._stamps = stamps
+        return self._stamps
 
     @staticmethod
     def of(stamps: dict[str, cachefile.Stamp], checked: list[Checked], order: list[str], count: int,
@@ -427,32 +446,31 @@ class _Summary:
         """Save it; `loaded` keeps its stamps' bytes and digest, for the plan (site.py)."""
         data = marshal.dumps(self.stamps)
         loaded.stamps_bytes, loaded.stamps_digest = data, cachefile.digest_of(data)
-        store.write_summary({
-            "stamps": data, "digest": loaded.stamps_digest, "order": self.order, "moved": self.moved,
-            "count": self.count, "walk": _plain(self.walk), "items": _plain(self.items), "refs": _plain(self.refs),
-            "names": self.names, "invalid": {slug: _plain(errors) for slug, errors in self.invalid.items()},
+        store.write_summary(loaded.stamps_digest, data, {
+            "order": self.order, "moved": self.moved, "count": self.count, "walk": _plain(self.walk),
+            "items": _plain(self.items), "refs": _plain(self.refs), "names": self.names,
+            "invalid": {slug: _plain(errors) for slug, errors in self.invalid.items()},
         })  # fmt: skip
 
     @staticmethod
-    def decode(doc: Any) -> _Summary | None:
-        """The summary as `encode` saved it with this program's key (checked for its kinds, as
+    def decode(saved: tuple[Any, Any, Any] | None) -> _Summary | None:
+        """The summary as `save` saved it with this program's key (checked for its kinds, as
         the plan's parts are: marshal makes only plain values), or None."""
+        if saved is None:
+            return None
+        digest, data, doc = saved
         try:
-            names_of = ("stamps", "digest", "order", "moved", "count", "walk", "items", "refs", "names")
-            parts = [doc[name] for name in names_of]
-            data, digest, order, moved, count, walk, items, refs, names = parts
-            kinds = (bytes, str, list, dict, int, list, list, list, dict)
+            parts = [digest, data, *(doc[name] for name in ("order", "moved", "count", "walk", "items", "refs", "names"))]
+            kinds = (str, bytes, list, dict, int, list, list, list, dict)
             if any(type(part) is not kind for part, kind in zip(parts, kinds, strict=True)):
                 return None
-            stamps = marshal.loads(data)
-            if type(stamps) is not dict:
-                return None
+            _, _, order, moved, count, walk, items, refs, names = parts
             invalid = {str(slug): [Problem(*p) for p in errors] for slug, errors in doc["invalid"].items()}
             return _Summary(
-                stamps, order, moved, count, [Problem(*p) for p in walk], [Problem(*p) for p in items],
+                data, order, moved, count, [Problem(*p) for p in walk], [Problem(*p) for p in items],
                 [Problem(*p) for p in refs], names, invalid, digest,
             )  # fmt: skip
-        except (KeyError, TypeError, ValueError, AttributeError, EOFError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
 
 
@@ -506,8 +524,29 @@ class _Summarised(Mapping[str, Checked]):
         return [self._of(slug, entries) for slug in self._order]
 
 
+def _changed_since(summary: _Summary, stamps: dict[str, cachefile.Stamp],
+                   delta: Delta | None) -> tuple[dict[str, cachefile.Stamp], list[str]] | None:  # fmt: skip
+    """(the summary's stamps, the files whose stamp changed since, in walk order), or None when
+    the files are not the same or more than SUMMARY_LIMIT changed. `delta`: what `crm build`'s
+    child process found comparing them (quick.summary_delta), used when it compared these very
+    stamps: then the summary's ten thousand stamps are not decoded here."""
+    if delta is not None and delta[0] == summary.digest:
+        then = dict(stamps)
+        then.update(delta[1])  # the stamps of the files changed since, as the summary has them
+        return then, [rel for rel, _ in delta[1]]
+    try:
+        then = summary.stamps
+        changed = {rel for rel, _ in stamps.items() - then.items()}  # in C
+    except (ValueError, TypeError):  # not as saved; a stamp that is not hashable (never so)
+        return None
+    # As many files as then, each of them there then (else it is among the changed): the same files.
+    if len(then) != len(stamps) or len(changed) > SUMMARY_LIMIT or any(rel not in then for rel in changed):
+        return None
+    return then, [rel for rel in stamps if rel in changed] if changed else []
+
+
 def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: list[Problem],
-                stamps: dict[str, cachefile.Stamp]) -> Loaded | None:  # fmt: skip
+                stamps: dict[str, cachefile.Stamp], delta: Delta | None = None) -> Loaded | None:  # fmt: skip
     """A command-line load after a few edits, from the summary of the last full load: only the
     files whose stamp changed are read, checked and resolved (as the server's `_update` does),
     and the others' results are taken from the parse cache when wanted. `stamps` are every
@@ -516,15 +555,11 @@ def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: l
     parse cache that is not the one summarised): then the caller loads in full."""
     store = cache.store
     summary = _Summary.decode(store.read_summary()) if store is not None else None
-    if summary is None or len(summary.stamps) != len(stamps):
+    found = _changed_since(summary, stamps, delta) if summary is not None else None
+    if summary is None or found is None or len(found[1]) > SUMMARY_LIMIT:
         return None
-    try:
-        changed = sorted({rel for rel, _ in stamps.items() - summary.stamps.items()})  # in C
-    except TypeError:  # a stamp that is not hashable (never one this program saves)
-        return None
-    # As many files as then, each of them there then (else it is among the changed): the same files.
-    if len(changed) > SUMMARY_LIMIT or any(rel not in summary.stamps for rel in changed):
-        return None
+    then, in_order = found
+    changed = sorted(in_order)
     sources = _Summarised(root, cache, settings, summary, stamps)
     changes: list[Checked] = []
     for rel in changed:
@@ -532,7 +567,7 @@ def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: l
         if slug not in sources.slugs or summary.file_of(slug) != rel or slug in summary.invalid:
             return None  # a file the load did not check (a duplicate slug), or an invalid one
         old = cache.entry(rel)
-        if old is None or old[0] != summary.stamps[rel]:
+        if old is None or old[0] != then[rel]:
             return None  # the parse cache's entry is not the one summarised (a run in between)
         hit = check_path(os.path.join(str(root), *rel.split("/")), rel, slug, settings)
         if _unreadable(hit) or not (old[1].valid and hit.valid) or hit.name != old[1].name:
@@ -555,8 +590,7 @@ def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: l
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
     loaded = Loaded(root, settings, sources, problems, summary.count, summary.invalid, summary.order)
     loaded.stamps = stamps
-    in_order = changed if len(changed) < 2 else [rel for rel in stamps if rel in gone]
-    loaded.before = Before(summary.digest, summary.stamps, in_order)
+    loaded.before = Before(summary.digest, then, in_order)
     if store is not None and cache.autosave:
         if changed:
             _Summary(stamps, summary.order, summary.moved, summary.count, summary.walk, items, refs,
@@ -584,10 +618,10 @@ def load(
     misses: list[tuple[int, cachefile.Stamp, tuple[str, str, str]]] = []
     entries, recheck = _walk(root, cache, changed)
     known = cache.primed[1] if cache.primed is not None and cache.walk is cache.primed[0] else None
-    cache.primed = None
+    delta, cache.primed, cache.primed_delta = cache.primed_delta, None, None
     last = cache.last
     if known is not None and recheck is None and last is None and cache.store is not None:
-        summarised = _by_summary(root, cache, settings, list(problems), known)
+        summarised = _by_summary(root, cache, settings, list(problems), known, delta)
         if summarised is not None:
             return summarised
     if recheck is not None and last is not None and last.entries is entries and last.settings == settings:

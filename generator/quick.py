@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from . import __version__
 from .gitlog import head
-from .paths import builtin_templates, contact_entries, tree_files
+from .paths import CACHE_DIR, SUMMARY, SUMMARY_LIMIT, builtin_templates, contact_entries, tree_files
 from .write import MANIFEST, STATE_DIR, UnsafePath, Writer
 
 RECORD = f"{STATE_DIR}/quick.json"
@@ -56,6 +56,8 @@ class Fingerprint(NamedTuple):
     settled: bool  # no input changed in the last RACY_NS: the stamps can be trusted next time
     walk: Sequence[tuple[str, str]]  # the contact files (absolute path, relative path), as load walks them
     stamps: dict[str, tuple[int, int, int]]  # relative path → stamp, as load's cache takes them
+    # What changed since the load summary (`summary_delta`), when `take` was asked
+    delta: tuple[str, list[tuple[str, tuple[int, int, int]]]] | None = None
 
 
 def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
@@ -94,13 +96,35 @@ def take(root: Path, out: Path, today: dt.date | None, survey: bool = True) -> I
     record has that very fingerprint (nothing to build, most likely), the files' part of the
     site key, and with `survey` whether the last build's pages are all there."""
     found = fingerprint(root, out, today)
-    yield pack(found, root)
+    yield pack(found._replace(delta=summary_delta(root, found.stamps)), root)
     record = Writer(out).read_json(RECORD)
     if isinstance(record, dict) and record.get("fingerprint") == found.digest:
         files_key = None
     else:
         files_key = sum(file_key(rel, stamp) for rel, stamp in found.stamps.items())
     yield (files_key, pages_there(out) if survey else None)
+
+
+def summary_delta(
+    root: Path, stamps: dict[str, tuple[int, int, int]]
+) -> tuple[str, list[tuple[str, tuple[int, int, int]]]] | None:
+    """Which contact files changed since the last full command-line load, by the stamps its
+    summary saved (paths.py's SUMMARY; load.py's `_by_summary` says what the rest holds):
+    (their digest, [(file, its stamp then)] in walk order). None when there is no such summary,
+    the files are not the same, or more than SUMMARY_LIMIT changed. Asked in `crm build`'s
+    child process, which has the stamps: the parent then never decodes ten thousand of them."""
+    try:
+        with open(os.path.join(root, CACHE_DIR, SUMMARY), "rb") as handle:
+            digest, data = marshal.load(handle)
+        then = marshal.loads(data)
+        changed = {rel for rel, _ in stamps.items() - then.items()}  # in C
+    except (OSError, ValueError, EOFError, TypeError, AttributeError):
+        return None
+    if type(digest) is not str or len(then) != len(stamps) or len(changed) > SUMMARY_LIMIT:
+        return None
+    if any(rel not in then for rel in changed):  # as many files, all there then: the same files
+        return None
+    return digest, [(rel, then[rel]) for rel in stamps if rel in changed] if changed else []
 
 
 def recorded(found: Fingerprint, seen: Seen | None) -> bool:
@@ -125,16 +149,17 @@ def pack(found: Fingerprint, root: Path) -> tuple[Any, ...]:
     contact file's absolute path is the root's joined with its relative one."""
     prefix = str(root) + os.sep
     if os.sep != "/" or any(path != prefix + rel for path, rel in found.walk):
-        return (found.digest, found.settled, found.walk, None, found.stamps)
+        return (found.digest, found.settled, found.walk, None, found.stamps, found.delta)
     rels = [rel for _, rel in found.walk]
-    return (found.digest, found.settled, None, rels, [found.stamps[rel] for rel in rels])
+    return (found.digest, found.settled, None, rels, [found.stamps[rel] for rel in rels], found.delta)
 
 
 def unpack(packed: tuple[Any, ...], root: Path) -> Fingerprint:
-    digest, settled, walk, rels, stamps = packed
+    digest, settled, walk, rels, stamps, delta = packed
     if walk is not None:
-        return Fingerprint(digest, settled, walk, stamps)
-    return Fingerprint(digest, settled, _Walk(str(root) + os.sep, rels), dict(zip(rels, stamps, strict=True)))
+        return Fingerprint(digest, settled, walk, stamps, delta)
+    found = dict(zip(rels, stamps, strict=True))
+    return Fingerprint(digest, settled, _Walk(str(root) + os.sep, rels), found, delta)
 
 
 class _Walk(Sequence[tuple[str, str]]):

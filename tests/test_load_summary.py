@@ -19,17 +19,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from generate import generate  # noqa: E402
 
 
+def stamp_of(path: str) -> tuple[int, int, int]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (-1, -1, -1)
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
 def primed_load(root: Path) -> Loaded:
     """A load as `crm build` makes it: a fresh persistent cache, primed with a walk of the
     contact files and every file's stamp taken just before."""
     walk = list(contact_entries(root))
-    stamps = {}
-    for path, rel in walk:
-        try:
-            info = os.stat(path)
-            stamps[rel] = (info.st_size, info.st_mtime_ns, info.st_ino)
-        except OSError:
-            stamps[rel] = (-1, -1, -1)
+    stamps = {rel: stamp_of(path) for path, rel in walk}
     cache = ContactCache(persist=root)
     cache.prime(walk, stamps)
     return load(root, cache)
@@ -185,3 +187,59 @@ def test_a_contact_in_a_folder_of_its_own_is_found_by_a_load_from_the_summary(tm
     assert loaded.sources()[moved.stem].file == f"contacts/team/{moved.name}"
     assert any(p.file == f"contacts/team/{moved.name}" for p in loaded.warnings)
     same_as_full(loaded, root)
+
+
+def test_the_child_of_crm_build_finds_what_changed_since_the_summary(root):
+    from generator import quick
+
+    files = sorted((root / "contacts").glob("*.md"))
+    walk = list(contact_entries(root))
+    stamps = {rel: stamp_of(path) for path, rel in walk}
+    found = quick.summary_delta(root, stamps)
+    assert found is not None and found[1] == []
+    digest = found[0]
+    before = {f"contacts/{p.name}": stamps[f"contacts/{p.name}"] for p in (files[7], files[2])}
+    append(files[7], "\nx\n")
+    append(files[2], "\ny\n")
+    stamps = {rel: stamp_of(path) for path, rel in contact_entries(root)}
+    assert quick.summary_delta(root, stamps) == (digest, [(rel, before[rel]) for rel in stamps if rel in before])
+    # another file set, too many changes, no summary: nothing to say
+    assert quick.summary_delta(root, {**stamps, "contacts/new.md": (1, 2, 3)}) is None
+    many = {rel: (0, 0, 0) for rel in stamps}
+    assert quick.summary_delta(root, many) is None
+    (root / ".tipscale" / cachefile.SUMMARY).write_bytes(b"garbage")
+    assert quick.summary_delta(root, stamps) is None
+
+
+def test_crm_build_after_an_edit_loads_from_the_summary_without_decoding_its_stamps(root, cli, monkeypatch, tmp_path):
+    from generator.site import SiteBuilder
+
+    cli(root, "build")
+    path = sorted((root / "contacts").glob("*.md"))[9]
+    append(path, "\nSee [[nobody-at-all]].\n")
+    decoded: list[bool] = []
+    stamps_of = load_module._Summary.stamps.fget
+
+    def stamps(self):
+        decoded.append(isinstance(self._stamps, bytes))  # as read: decoded now
+        return stamps_of(self)
+
+    monkeypatch.setattr(load_module._Summary, "stamps", property(stamps))
+    summarised: list[bool] = []
+    real = load_module._by_summary
+
+    def spy(*args):
+        result = real(*args)
+        summarised.append(result is not None)
+        return result
+
+    monkeypatch.setattr(load_module, "_by_summary", spy)
+    result = cli(root, "build", "--verbose")
+    assert result.exit_code == 0, result.output
+    assert "[[nobody-at-all]] links to no contact" in result.output
+    assert summarised == [True] and not any(decoded)
+    clean = tmp_path / "clean"
+    SiteBuilder(root, clean).build(clean=True)
+    built = {p.relative_to(root / "site").as_posix(): p.read_bytes() for p in (root / "site").rglob("*") if p.is_file() and ".tipscale" not in p.parts}
+    expected = {p.relative_to(clean).as_posix(): p.read_bytes() for p in clean.rglob("*") if p.is_file() and ".tipscale" not in p.parts}
+    assert built == expected
