@@ -197,9 +197,9 @@ class Store:
         stamps' digest, the stamps as marshal bytes, the rest); None when missing, unreadable or
         not ours."""
         try:
-            with open(self.folder / SUMMARY, "rb") as handle:
-                head = marshal.load(handle)
-                doc = marshal.load(handle)
+            data = (self.folder / SUMMARY).read_bytes()
+            size = int.from_bytes(data[:8], "big")  # marshal.load from a file reads a few bytes at a time
+            head, doc = marshal.loads(data[8 : 8 + size]), marshal.loads(data[8 + size :])
         except (OSError, ValueError, EOFError, TypeError):
             return None
         if type(head) is not tuple or len(head) != 2 or type(doc) is not dict or doc.get("key") != self.key:
@@ -214,10 +214,12 @@ class Store:
 
     def write_summary(self, digest: str, stamps: bytes, summary: Any) -> None:
         """Save a load's summary (after the index shards it describes: best effort, atomic): the
-        stamps first, alone in a record of their own (paths.py's SUMMARY), then the rest."""
+        stamps first, alone in a record of their own after its size (paths.py's SUMMARY), then
+        the rest."""
         try:
             self._folder()
-            data = marshal.dumps((digest, stamps)) + marshal.dumps({"key": self.key, "summary": summary})
+            head = marshal.dumps((digest, stamps))
+            data = len(head).to_bytes(8, "big") + head + marshal.dumps({"key": self.key, "summary": summary})
             replace_with(str(self.folder / SUMMARY), data)
         except (OSError, ValueError):  # ValueError: a value marshal does not keep (never made here)
             return

@@ -21,8 +21,9 @@ def builtin_templates() -> Path:
 CONTACTS_DIR = "contacts"
 CACHE_DIR = ".tipscale"  # the parse cache, in the CRM root (cachefile.py)
 # In CACHE_DIR: what the last full command-line load found (load.py's `_by_summary`). It starts
-# with a marshal record (digest, the file stamps as marshal bytes), which `crm build`'s child
-# process reads alone (quick.py's `summary_delta`); the rest follows.
+# with the size (8 bytes, big-endian) of a marshal record (digest, the file stamps as marshal
+# bytes), which `crm build`'s child process reads alone (quick.py's `summary_delta`); the rest
+# follows.
 SUMMARY = "load.bin"
 SUMMARY_LIMIT = 64  # changed files a load from the summary takes; more: a full load
 

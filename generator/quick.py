@@ -115,7 +115,10 @@ def summary_delta(
     child process, which has the stamps: the parent then never decodes ten thousand of them."""
     try:
         with open(os.path.join(root, CACHE_DIR, SUMMARY), "rb") as handle:
-            digest, data = marshal.load(handle)
+            size = int.from_bytes(handle.read(8), "big")
+            if size > os.fstat(handle.fileno()).st_size:
+                return None  # not a summary this program wrote
+            digest, data = marshal.loads(handle.read(size))
         then = marshal.loads(data)
         changed = {rel for rel, _ in stamps.items() - then.items()}  # in C
     except (OSError, ValueError, EOFError, TypeError, AttributeError):
