@@ -35,7 +35,7 @@ VERSION = 1
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def _stamp(path: str) -> tuple[int, int, int]:
+def stamp(path: str) -> tuple[int, int, int]:
     try:
         info = os.stat(path)
     except OSError:
@@ -45,7 +45,7 @@ def _stamp(path: str) -> tuple[int, int, int]:
 
 def _tree(folder: Path) -> list[tuple[str, tuple[int, int, int]]]:
     """Every file under `folder` (templates, code, through linked folders) with its stamp."""
-    return [(path, _stamp(path)) for path in tree_files(folder)]
+    return [(path, stamp(path)) for path in tree_files(folder)]
 
 
 RACY_NS = 2_000_000_000  # a file changed this recently may change again within its mtime's tick
@@ -63,11 +63,11 @@ class Fingerprint(NamedTuple):
 def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
     """The digest of every input of a build of `root` into `out` (see the module's text)."""
     now = time.time_ns()
-    files = [(str(root / "crm.yaml"), _stamp(str(root / "crm.yaml")))]
+    files = [(str(root / "crm.yaml"), stamp(str(root / "crm.yaml")))]
     for folder in (root / "templates", builtin_templates(), _PACKAGE):
         files.extend(_tree(folder))
     walk = list(contact_entries(root))
-    stamps = {rel: _stamp(path) for path, rel in walk}
+    stamps = {rel: stamp(path) for path, rel in walk}
     files.extend(stamps.items())
     context = (
         VERSION, __version__, str(root), os.path.abspath(out), today.isoformat() if today else None,
@@ -140,11 +140,11 @@ def pages_there(out: Path) -> tuple[tuple[int, int, int], bool] | None:
     """(the manifest's stamp, is every page it lists there?), or None when the manifest changed
     while it was read. Asked in the child process of `crm build`: looking for ten thousand
     pages is tens of milliseconds the parent spends on imports instead (see `settle`)."""
-    before = _stamp(os.path.join(out, MANIFEST))
+    before = stamp(os.path.join(out, MANIFEST))
     writer = Writer(out)
     pages, _ = writer.load_manifest_all()
     complete = bool(pages) and not writer.missing(pages)
-    return (before, complete) if _stamp(os.path.join(out, MANIFEST)) == before else None
+    return (before, complete) if stamp(os.path.join(out, MANIFEST)) == before else None
 
 
 def pack(found: Fingerprint, root: Path) -> tuple[Any, ...]:
@@ -202,7 +202,7 @@ def save(out: Path, fingerprint: Fingerprint, report: dict[str, Any]) -> None:
     effort: without a record (a read-only folder, say) the next run just builds."""
     if not fingerprint.settled:
         return
-    manifest = _stamp(os.path.join(out, MANIFEST))
+    manifest = stamp(os.path.join(out, MANIFEST))
     if manifest[0] < 0:
         return
     record = {"version": VERSION, "fingerprint": fingerprint.digest, "manifest": manifest, **report}
@@ -239,7 +239,7 @@ def survey(out: Path) -> Seen:
     Whether every page is there is `settle`'s to say."""
     writer = Writer(out)
     record = writer.read_json(RECORD)
-    manifest_stamp = _stamp(os.path.join(out, MANIFEST))
+    manifest_stamp = stamp(os.path.join(out, MANIFEST))
     pages, meta = writer.load_manifest_all()
     return Seen(record if isinstance(record, dict) else None, manifest_stamp, pages, meta, None)
 

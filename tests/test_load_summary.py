@@ -4,14 +4,13 @@ load takes, it must find exactly what a full load of the same files finds."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 import generator.load as load_module
-from generator import cachefile
+from generator import cachefile, quick
 from generator.load import ContactCache, Loaded, load
 from generator.paths import contact_entries
 
@@ -19,19 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from generate import generate  # noqa: E402
 
 
-def stamp_of(path: str) -> tuple[int, int, int]:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return (-1, -1, -1)
-    return (info.st_size, info.st_mtime_ns, info.st_ino)
-
-
 def primed_load(root: Path) -> Loaded:
     """A load as `crm build` makes it: a fresh persistent cache, primed with a walk of the
     contact files and every file's stamp taken just before."""
     walk = list(contact_entries(root))
-    stamps = {rel: stamp_of(path) for path, rel in walk}
+    stamps = {rel: quick.stamp(path) for path, rel in walk}
     cache = ContactCache(persist=root)
     cache.prime(walk, stamps)
     return load(root, cache)
@@ -190,18 +181,17 @@ def test_a_contact_in_a_folder_of_its_own_is_found_by_a_load_from_the_summary(tm
 
 
 def test_the_child_of_crm_build_finds_what_changed_since_the_summary(root):
-    from generator import quick
 
     files = sorted((root / "contacts").glob("*.md"))
     walk = list(contact_entries(root))
-    stamps = {rel: stamp_of(path) for path, rel in walk}
+    stamps = {rel: quick.stamp(path) for path, rel in walk}
     found = quick.summary_delta(root, stamps)
     assert found is not None and found[1] == []
     digest = found[0]
     before = {f"contacts/{p.name}": stamps[f"contacts/{p.name}"] for p in (files[7], files[2])}
     append(files[7], "\nx\n")
     append(files[2], "\ny\n")
-    stamps = {rel: stamp_of(path) for path, rel in contact_entries(root)}
+    stamps = {rel: quick.stamp(path) for path, rel in contact_entries(root)}
     assert quick.summary_delta(root, stamps) == (digest, [(rel, before[rel]) for rel in stamps if rel in before])
     # another file set, too many changes, no summary: nothing to say
     assert quick.summary_delta(root, {**stamps, "contacts/new.md": (1, 2, 3)}) is None

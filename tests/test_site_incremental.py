@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import marshal
-import os
 import random
 import re
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from generator import ics as ics_module
+from generator import quick
 from generator import site as site_module
 from generator.load import ContactCache, load
 from generator.paths import contact_entries
@@ -74,9 +74,6 @@ def edit(path: Path, rng: random.Random, slugs: list[str]) -> str:
     return choice
 
 
-def stamp_of(path: str) -> tuple[int, int, int]:
-    info = os.stat(path)
-    return (info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 def cli_builder(root: Path, out: Path, primed: bool = False) -> SiteBuilder:
@@ -87,7 +84,7 @@ def cli_builder(root: Path, out: Path, primed: bool = False) -> SiteBuilder:
     builder.cache = ContactCache(persist=root)
     if primed:
         walk = list(contact_entries(root))
-        builder.cache.prime(walk, {rel: stamp_of(path) for path, rel in walk})
+        builder.cache.prime(walk, {rel: quick.stamp(path) for path, rel in walk})
     return builder
 
 
