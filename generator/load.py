@@ -558,8 +558,7 @@ def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: l
     found = _changed_since(summary, stamps, delta) if summary is not None else None
     if summary is None or found is None or len(found[1]) > SUMMARY_LIMIT:
         return None
-    then, in_order = found
-    changed = sorted(in_order)
+    then, changed = found
     sources = _Summarised(root, cache, settings, summary, stamps)
     changes: list[Checked] = []
     for rel in changed:
@@ -590,7 +589,7 @@ def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: l
     problems.sort(key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
     loaded = Loaded(root, settings, sources, problems, summary.count, summary.invalid, summary.order)
     loaded.stamps = stamps
-    loaded.before = Before(summary.digest, then, in_order)
+    loaded.before = Before(summary.digest, then, changed)
     if store is not None and cache.autosave:
         if changed:
             _Summary(stamps, summary.order, summary.moved, summary.count, summary.walk, items, refs,
