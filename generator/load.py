@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import cachefile, parallel
+from . import cachefile, parallel, quick
 from .model import Contact, HasProblems, Problem, Settings
 from .paths import CONTACTS_DIR, SUMMARY_LIMIT, contact_entries
 from .settings import load_settings
@@ -61,10 +61,9 @@ class Loaded(HasProblems):
         # The caller's stamps (`ContactCache.prime`), when this load took every file's from there
         # and so checked every file it holds against exactly those.
         self.stamps: dict[str, cachefile.Stamp] | None = None
-        # `stamps` as the load summary saved them (marshal), and their digest: the plan keeps the
+        # (digest, bytes) of `stamps` as the load summary saved them (marshal): the plan keeps the
         # same stamps (site.py), and writes these very bytes.
-        self.stamps_bytes: bytes | None = None
-        self.stamps_digest: str | None = None
+        self.saved_stamps: tuple[str, bytes] | None = None
         # For a load from the summary: the stamps it was made with, and the files changed since.
         self.before: Before | None = None
         self._contacts: list[Contact] | None = None
@@ -445,8 +444,8 @@ class _Summary:
     def save(self, store: cachefile.Store, loaded: Loaded) -> None:
         """Save it; `loaded` keeps its stamps' bytes and digest, for the plan (site.py)."""
         data = marshal.dumps(self.stamps)
-        loaded.stamps_bytes, loaded.stamps_digest = data, cachefile.digest_of(data)
-        store.write_summary(loaded.stamps_digest, data, {
+        loaded.saved_stamps = (cachefile.digest_of(data), data)
+        store.write_summary(loaded.saved_stamps[0], data, {
             "order": self.order, "moved": self.moved, "count": self.count, "walk": _plain(self.walk),
             "items": _plain(self.items), "refs": _plain(self.refs), "names": self.names,
             "invalid": {slug: _plain(errors) for slug, errors in self.invalid.items()},
@@ -536,13 +535,10 @@ def _changed_since(summary: _Summary, stamps: dict[str, cachefile.Stamp],
         return then, [rel for rel, _ in delta[1]]
     try:
         then = summary.stamps
-        changed = {rel for rel, _ in stamps.items() - then.items()}  # in C
-    except (ValueError, TypeError):  # not as saved; a stamp that is not hashable (never so)
+    except ValueError:  # not as saved
         return None
-    # As many files as then, each of them there then (else it is among the changed): the same files.
-    if len(then) != len(stamps) or len(changed) > SUMMARY_LIMIT or any(rel not in then for rel in changed):
-        return None
-    return then, [rel for rel in stamps if rel in changed] if changed else []
+    changed = quick.changed_since(then, stamps)
+    return None if changed is None else (then, changed)
 
 
 def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: list[Problem],
@@ -590,12 +586,9 @@ def _by_summary(root: Path, cache: ContactCache, settings: Settings, problems: l
     loaded = Loaded(root, settings, sources, problems, summary.count, summary.invalid, summary.order)
     loaded.stamps = stamps
     loaded.before = Before(summary.digest, then, changed)
-    if store is not None and cache.autosave:
-        if changed:
-            _Summary(stamps, summary.order, summary.moved, summary.count, summary.walk, items, refs,
-                     summary.names, summary.invalid).save(store, loaded)  # fmt: skip
-        else:  # saved as it is
-            loaded.stamps_digest = summary.digest
+    if changed and store is not None and cache.autosave:
+        _Summary(stamps, summary.order, summary.moved, summary.count, summary.walk, items, refs,
+                 summary.names, summary.invalid).save(store, loaded)  # fmt: skip
     return loaded
 
 

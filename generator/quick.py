@@ -120,14 +120,25 @@ def summary_delta(
                 return None  # not a summary this program wrote
             digest, data = marshal.loads(handle.read(size))
         then = marshal.loads(data)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    changed = changed_since(then, stamps) if type(digest) is str and type(then) is dict else None
+    return None if changed is None else (digest, [(rel, then[rel]) for rel in changed])
+
+
+def changed_since(
+    then: dict[str, tuple[int, int, int]], stamps: dict[str, tuple[int, int, int]]
+) -> list[str] | None:
+    """The files whose stamp in `stamps` is not the one in `then`, in the order of `stamps`; None
+    when they are not the same files or more than SUMMARY_LIMIT changed."""
+    try:
         changed = {rel for rel, _ in stamps.items() - then.items()}  # in C
-    except (OSError, ValueError, EOFError, TypeError, AttributeError):
+    except TypeError:  # a stamp that is not hashable (never one this program saves)
         return None
-    if type(digest) is not str or len(then) != len(stamps) or len(changed) > SUMMARY_LIMIT:
+    # As many files as then, each of them there then (else it is among the changed): the same files.
+    if len(then) != len(stamps) or len(changed) > SUMMARY_LIMIT or any(rel not in then for rel in changed):
         return None
-    if any(rel not in then for rel in changed):  # as many files, all there then: the same files
-        return None
-    return digest, [(rel, then[rel]) for rel in stamps if rel in changed] if changed else []
+    return [rel for rel in stamps if rel in changed] if changed else []
 
 
 def recorded(found: Fingerprint, seen: Seen | None) -> bool:

@@ -802,11 +802,12 @@ class SiteBuilder:
         loaded = self.loaded
         for name in plan.SECTIONS:
             kept = self._plan_files.get(name)
-            if name == "versions" and loaded is not None and snapshot.versions is loaded.stamps and loaded.stamps_bytes:
+            saved = loaded.saved_stamps if loaded is not None and snapshot.versions is loaded.stamps else None
+            if name == "versions" and saved is not None:
                 # The stamps the load summary saved: the same bytes (and no 10,000 to compare).
-                files[name] = plan.part_name(name, loaded.stamps_digest or "")
+                files[name] = plan.part_name(name, saved[0])
                 if kept is None or kept[0] != files[name]:
-                    self.writer.write(f"{STATE_DIR}/{files[name]}", loaded.stamps_bytes)
+                    self.writer.write(f"{STATE_DIR}/{files[name]}", saved[1])
                 continue
             if kept is not None:
                 value = plan.section_value(snapshot, name)
