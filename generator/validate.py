@@ -12,8 +12,6 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-import yaml
-
 from . import yamlnodes
 from .dates import parse_period
 from .frontmatter import FrontMatterError, decode, split
@@ -130,7 +128,7 @@ class _Validator:
         self.yaml_line = yaml_line
         self.problems: list[Problem] = []
         self.references: list[Reference] = []
-        self.info: yamlnodes.NodeIndex | dict[tuple[str | int, ...], yaml.Node] = {}
+        self.info: yamlnodes.Index = {}
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -138,9 +136,9 @@ class _Validator:
         """File line and column of the node at `path` (or of its nearest parent)."""
         probe = path
         while True:
-            node = self.info.get(probe)
-            if node is not None:
-                return node.start_mark.line + self.yaml_line, node.start_mark.column + 1
+            found = yamlnodes.position(self.info, probe)
+            if found is not None:
+                return found[0] + self.yaml_line, found[1] + 1
             if not probe:
                 return self.yaml_line, 1
             probe = probe[:-1]
@@ -420,9 +418,6 @@ class _Validator:
         out: list[Interaction] = []
         ok = True
         types, known_types = _type_names(self.settings)
-        # The file line of each item, straight from the list's node (what `self.at` would find).
-        seq = self.info.get(("interactions",))
-        nodes = seq.value if isinstance(seq, yaml.SequenceNode) and len(seq.value) == len(value) else None
         # The common case (a date, a known type, text or nothing, a date or skip) is checked
         # inline; anything else goes through the general readers, which report what is wrong.
         for i, item in enumerate(value):
@@ -484,7 +479,7 @@ class _Validator:
             ):
                 ok = False
                 continue
-            line = nodes[i].start_mark.line + self.yaml_line if nodes is not None else self.at(path)[0]
+            line = self.at(path)[0]
             out.append(
                 Interaction(
                     i, line, when[0], when[1], str(kind), summary.strip(), gained.strip(), with_,

@@ -9,6 +9,7 @@ than MAX_DEPTH is an error. Every value's position can be found by its path for 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import yaml
@@ -83,19 +84,25 @@ _MappingNode = yaml.MappingNode
 _plain_tags: dict[str, str] = {}
 
 
+def _plain_tag(value: str) -> str:
+    """The tag YAML gives a plain (unquoted, untagged) scalar written `value`."""
+    tag = _plain_tags.get(value)
+    if tag is None:
+        if value and value[0] not in _IMPLICIT_FIRST:
+            return _STR  # no implicit type (bool, int, date, null…) starts with this character
+        if len(_plain_tags) > 100_000:
+            _plain_tags.clear()
+        tag = _plain_tags[value] = str(_resolver.resolve(_ScalarNode, value, (True, False)))
+    return tag
+
+
 def _resolve(self: Any, kind: type, value: Any, implicit: Any) -> str:
     """The tag of a node written without one (libyaml asks Python for every such node)."""
     if kind is _ScalarNode:
         if not implicit[0]:
             return _STR  # quoted, or the non-specific tag '!': always a string
         tag = _plain_tags.get(value)
-        if tag is None:
-            if value and value[0] not in _IMPLICIT_FIRST:
-                return _STR  # no implicit type (bool, int, date, null…) starts with this character
-            if len(_plain_tags) > 100_000:
-                _plain_tags.clear()
-            tag = _plain_tags[value] = str(_resolver.resolve(kind, value, implicit))
-        return tag
+        return tag if tag is not None else _plain_tag(value)
     if kind is _SequenceNode:
         return _SEQ
     if kind is _MappingNode:
@@ -172,9 +179,14 @@ def load(text: str) -> tuple[Any, dict[Path, yaml.Node], list[tuple[Path, str]]]
     return value, builder.info, builder.duplicates
 
 
-def load_indexed(text: str) -> tuple[Any, NodeIndex | dict[Path, yaml.Node], list[tuple[Path, str]]]:
-    """`load`, faster: the same value and duplicates, and the same answers from `.get(path)`,
-    but the nodes are found from their path only when asked (most files never ask)."""
+def load_indexed(text: str) -> tuple[Any, Index, list[tuple[Path, str]]]:
+    """`load`, faster: the same value and duplicates, and the same answers from `.get(path)`
+    and `position`, but the nodes are found from their path only when asked (most files never
+    ask). Text of the shape contact files nearly always have is read without libyaml
+    (`quick_load`); anything else, or anything it is unsure of, is composed by libyaml."""
+    quick = quick_load(text)
+    if quick is not None:
+        return quick[0], quick[1], []
     node = compose(text)
     if node is None:
         return None, {}, []
@@ -185,6 +197,15 @@ def load_indexed(text: str) -> tuple[Any, NodeIndex | dict[Path, yaml.Node], lis
         value = builder.build(node, (), 0)
         return value, builder.info, builder.duplicates
     return value, NodeIndex(node), []
+
+
+def position(index: Index, path: Path) -> tuple[int, int] | None:
+    """(line, column), 0-based in the YAML text, of the node at `path` in a `load_indexed`
+    index (a key node at `(*path, key, "<key>")`), or None when there is none."""
+    if type(index) is QuickIndex:
+        return index.position(path)
+    node = index.get(path)
+    return None if node is None else (node.start_mark.line, node.start_mark.column)
 
 
 class NodeIndex:
@@ -232,6 +253,276 @@ class NodeIndex:
 
 class _DuplicateKey(Exception):
     pass
+
+
+# --- the usual shape, read without libyaml ---------------------------------------------------
+#
+# Contact files are nearly always block mappings and sequences of `key: value` lines whose values
+# are one-line plain or simply quoted scalars, or one-line flow lists of plain words. Reading
+# those line by line in Python takes a third of what libyaml's composer (a Python object and two
+# marks for every node) and the value building after it take. Everything else — comments after
+# a value, multi-line or escaped scalars, flow mappings, anchors, tags, tabs, duplicate keys,
+# unusual characters — makes `quick_load` give up (None), and libyaml reads the text as before.
+# tests/test_yaml_quick.py checks every value and every node's position against libyaml's on
+# generated contacts and on thousands of mutations of them.
+
+
+class _Unsure(Exception):
+    """The text is outside what `quick_load` reads: libyaml reads it."""
+
+
+_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +|$)")
+# Printable characters but the tab, the BOM and the characters YAML 1.1 reads as line breaks.
+_AWKWARD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_AWKWARD = re.compile(r"[\[\]{}#\"':]")
+_QUICK_LIMIT = 100_000  # characters: longer texts go to libyaml, which counts nodes and depth
+
+
+def quick_load(text: str) -> tuple[Any, QuickIndex] | None:
+    """The value of `text` and an index of its nodes' positions, when the text has the usual
+    shape (see above); None otherwise. Equal to what libyaml's composer and `_build_fast` make."""
+    if len(text) > _QUICK_LIMIT or _AWKWARD.search(text) is not None:
+        return None
+    rows = []
+    for number, line in enumerate(text.split("\n")):
+        content = line.lstrip(" ")
+        if content and content[0] != "#":  # not blank, not a comment line
+            rows.append((number, len(line) - len(content), content.rstrip(" ")))
+    if not rows or rows[0][1] != 0:
+        return None
+    rows.append((-1, -1, ""))  # the end: indented less than anything
+    reader = _QuickReader(rows)
+    try:
+        value = reader.mapping(0, rows[0][2], 1)
+    except _Unsure:
+        return None
+    if reader.at != len(rows) - 1:  # a line indented less than the top level's keys: libyaml says why
+        return None
+    return value, QuickIndex(text, value, reader.marks, (rows[0][0], 0))
+
+
+def _plain(text: str) -> Any:
+    """The value of a plain scalar written `text` to the end of its line (a comment after it
+    left out), when it is one."""
+    cut = text.find(" #")
+    if cut >= 0:
+        text = text[:cut].rstrip(" ")
+    if ": " in text or text[-1] == ":":
+        raise _Unsure  # a mapping where a scalar was expected: libyaml says what is wrong
+    return text if text[0] not in _IMPLICIT_FIRST else _plain_value(text)
+
+
+def _comment_or_nothing(text: str, at: int) -> bool:
+    """Is `text` from `at` on empty, or spaces and a comment?"""
+    return at == len(text) or (text[at] == " " and text[at:].lstrip(" ")[0] == "#")
+
+
+def _plain_value(text: str) -> Any:
+    """A plain scalar's value, as `_scalar` makes it."""
+    if text[0] not in _IMPLICIT_FIRST:
+        return text  # no implicit type (bool, int, date, null…) starts with this character
+    tag = _plain_tags.get(text)
+    if tag is None:
+        tag = _plain_tag(text)
+    if tag == _STR:
+        return text
+    if tag == _TIMESTAMP and len(text) == 10:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    return _scalar(_ScalarNode(tag, text, None, None))
+
+
+class _QuickReader:
+    """`quick_load`'s reader: rows are (line number, indent, content without the indent and
+    trailing spaces), comment and blank lines left out, and a last row (-1, -1, "") that ends
+    every block. Raises _Unsure outside the subset."""
+
+    def __init__(self, rows: list[tuple[int, int, str]]) -> None:
+        self.rows = rows
+        self.at = 0  # the next row to read
+        # Positions, by id() of each mapping and list made: key → (key line, key column, value
+        # line, value column) for a mapping, [(line, column)] for a list.
+        self.marks: dict[int, Any] = {}
+
+    def mapping(self, indent: int, content: str, depth: int) -> dict[str, Any]:
+        """The block mapping whose keys are at column `indent`, from the current row (whose
+        text from that column on is `content`)."""
+        if depth > MAX_DEPTH // 2:
+            raise _Unsure
+        rows, match_key, indicators = self.rows, _KEY.match, _INDICATORS
+        result: dict[str, Any] = {}
+        marks: dict[str, tuple[int, int, int, int]] = {}
+        at = self.at
+        while True:
+            number = rows[at][0]
+            match = match_key(content)
+            if match is None:
+                raise _Unsure
+            key = match.group(1)
+            if key in result:
+                raise _Unsure  # libyaml's path reports it, and where
+            end = match.end()
+            rest = content[end:]
+            if rest and rest[0] == "#":
+                rest = ""  # `key:  # a comment`
+            at += 1
+            below = rows[at][1]
+            if rest:
+                if below > indent:
+                    raise _Unsure  # a plain scalar going on over lines, or a block under a value
+                if rest[0] in indicators:
+                    self.at = at
+                    value = self.special(rest, number, indent + end)
+                else:
+                    value = _plain(rest)
+                marks[key] = (number, indent, number, indent + end)
+            elif below > indent:
+                marks[key] = (number, indent, rows[at][0], below)
+                self.at = at
+                value = self.sequence(below, depth + 1) if rows[at][2][0] == "-" else self.mapping(below, rows[at][2], depth + 1)
+                at = self.at
+                below = rows[at][1]
+                if below > indent:
+                    raise _Unsure
+            else:
+                if below == indent and rows[at][2][0] == "-":
+                    raise _Unsure  # a list at its key's indent
+                value = None
+                marks[key] = (number, indent, number, indent + len(key) + 1)
+            result[key] = value
+            if below != indent:
+                break
+            content = rows[at][2]
+        self.at = at
+        self.marks[id(result)] = marks
+        return result
+
+    def sequence(self, indent: int, depth: int) -> list[Any]:
+        """The block sequence whose dashes are at column `indent`, from the current row."""
+        if depth > MAX_DEPTH // 2:
+            raise _Unsure
+        rows = self.rows
+        items: list[Any] = []
+        marks: list[tuple[int, int]] = []
+        while True:
+            number, _, content = rows[self.at]
+            if len(content) < 3 or content[1] != " ":
+                raise _Unsure  # "-" alone (the item on the next lines), or "-x"
+            rest = content[1:].lstrip(" ")
+            column = indent + len(content) - len(rest)
+            if rest[0] == "-":
+                raise _Unsure  # a list in a list
+            if _KEY.match(rest) is not None:
+                items.append(self.mapping(column, rest, depth + 1))
+            else:
+                self.at += 1
+                if rows[self.at][1] > indent:
+                    raise _Unsure
+                if rest[0] in _INDICATORS:
+                    items.append(self.special(rest, number, column))
+                else:
+                    items.append(_plain(rest))
+            marks.append((number, column))
+            below = rows[self.at][1]
+            if below != indent:
+                if below > indent:
+                    raise _Unsure
+                break
+            if rows[self.at][2][0] != "-":
+                raise _Unsure  # a key at the dashes' indent: not valid YAML
+        self.marks[id(items)] = marks
+        return items
+
+    def special(self, text: str, number: int, column: int) -> Any:
+        """A value starting with an indicator character: a simply quoted scalar or a flow list
+        (anything else is not in the subset)."""
+        first = text[0]
+        if first == '"' or first == "'":
+            close = text.find(first, 1)
+            inner = text[1:close]
+            if close < 0 or "\\" in inner or not _comment_or_nothing(text, close + 1):
+                raise _Unsure  # escapes, doubled quotes, text after the closing quote
+            return inner
+        if first != "[":
+            raise _Unsure
+        # A one-line flow list of plain scalars, `[a, b]`.
+        close = text.find("]")
+        inner = text[1:close]
+        if close < 0 or _FLOW_AWKWARD.search(inner) is not None or not _comment_or_nothing(text, close + 1):
+            raise _Unsure
+        items: list[Any] = []
+        marks: list[tuple[int, int]] = []
+        if inner.strip(" "):
+            offset = column + 1
+            for part in inner.split(","):
+                item = part.strip(" ")
+                if not item or item[0] in _INDICATORS:
+                    raise _Unsure
+                items.append(_plain_value(item))
+                marks.append((number, offset + len(part) - len(part.lstrip(" "))))
+                offset += len(part) + 1
+        self.marks[id(items)] = marks
+        return items
+
+
+class QuickIndex:
+    """Where `quick_load`'s nodes are (`position`), and the nodes themselves (`get`), composed
+    by libyaml from the text when first asked for (to quote a value as written, say)."""
+
+    __slots__ = ("_text", "_value", "_marks", "_root", "_nodes")
+
+    def __init__(self, text: str, value: dict[str, Any], marks: dict[int, Any], root: tuple[int, int]) -> None:
+        self._text = text
+        self._value = value
+        self._marks = marks
+        self._root = root
+        self._nodes: NodeIndex | None = None
+
+    def position(self, path: Path) -> tuple[int, int] | None:
+        if len(path) >= 2 and path[-1] == "<key>":
+            found = self._walk(path[:-2])
+            key = path[-2]
+            if found is None or type(found[0]) is not dict or key not in found[0]:
+                return None
+            number, column, _, _ = self._marks[id(found[0])][key]
+            return number, column
+        found = self._walk(path)
+        return None if found is None else (found[1], found[2])
+
+    def _walk(self, path: Path) -> tuple[Any, int, int] | None:
+        value: Any = self._value
+        line, column = self._root
+        for part in path:
+            kind = type(value)
+            if kind is dict:
+                if type(part) is not str or part not in value:
+                    return None
+                _, _, line, column = self._marks[id(value)][part]
+            elif kind is list:
+                if type(part) is not int or not 0 <= part < len(value):
+                    return None
+                line, column = self._marks[id(value)][part]
+            else:
+                return None
+            value = value[part]
+        return value, line, column
+
+    def get(self, path: Path) -> yaml.Node | None:
+        if self._nodes is None:
+            try:
+                root = compose(self._text)
+            except YamlError:  # pragma: no cover - what quick_load reads, libyaml reads
+                return None
+            if root is None:  # pragma: no cover - likewise
+                return None
+            self._nodes = NodeIndex(root)
+        return self._nodes.get(path)
+
+
+Index = NodeIndex | dict[Path, yaml.Node] | QuickIndex  # what `load_indexed` returns beside the value
 
 
 def _build_fast(root: yaml.Node) -> Any:
