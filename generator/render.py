@@ -188,6 +188,27 @@ class _KeptTemplates(jinja2.FileSystemBytecodeCache):
             pass
 
 
+class _Environment(jinja2.Environment):
+    """Jinja's environment, keeping loaded templates in a plain dict too: every `extends` and
+    `include` of every page asks for one by name, and Jinja's own cache answers with a lock
+    around an LRU queue and a weak reference made per question. Cleared with that cache
+    (`Renderer.refresh`)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.by_name: dict[str, jinja2.Template] = {}
+
+    def _load_template(self, name: str, globals: Any) -> jinja2.Template:
+        if not globals:
+            found = self.by_name.get(name)
+            if found is not None:
+                return found
+        template = super()._load_template(name, globals)
+        if not globals:
+            self.by_name[name] = template
+        return template
+
+
 class Renderer:
     """Jinja environment (user's `templates/` first, then the built-in ones) and Markdown.
 
@@ -198,7 +219,7 @@ class Renderer:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self.dirs = _template_dirs(root)
-        self.env = jinja2.Environment(
+        self.env = _Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -261,6 +282,7 @@ class Renderer:
         cache = self.env.cache
         if cache is not None and (seen != self._seen or not all(t.is_up_to_date for t in cache.values())):
             cache.clear()  # the files not listed above (a user's sub-folder of partials) too
+            self.env.by_name.clear()
         self._seen = seen
 
     def sources_digest(self, extra: Iterable[str] = ()) -> str:
