@@ -230,6 +230,7 @@ class Renderer:
             bytecode_cache=_bytecode_cache(root),
         )
         self._seen: list[tuple[str, str, int, int]] | None = None
+        self.effective: list[tuple[str, Path]] = []  # `sources()` as the last `sources_digest` found them
         self.env.template_class = _Template
         self.env.filters["url"] = url_path
         self._md: MarkdownIt | None = None
@@ -287,7 +288,7 @@ class Renderer:
 
     def sources_digest(self, extra: Iterable[str] = ()) -> str:
         digest = hashlib.sha256()
-        sources = self.sources()
+        sources = self.effective = self.sources()
         self.refresh(sources)
         for rel, path in sources:
             digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
