@@ -121,6 +121,11 @@ def page(base: str, page_title: Any, nav: Any, content: str) -> str:
     )
 
 
+def _count(items: list[Any]) -> str:
+    """A section heading's count (`{% if items %}<span class="count">{{ items|length }}</span>`)."""
+    return f'<span class="count">{len(items)}</span>' if items else ""
+
+
 def contact_page(ctx: dict[str, Any]) -> str:
     """`contact.html.j2` rendered with the context `SiteBuilder._render_contact` makes."""
     contact = ctx["contact"]
@@ -158,9 +163,7 @@ def contact_page(ctx: dict[str, Any]) -> str:
         '    <h2 id="followups-h">Pending follow-ups '
     )
     followups = ctx["followups"]
-    if followups:
-        out.append(f'<span class="count">{_e(len(followups))}</span>')
-    out.append("</h2>\n")
+    out.append(f"{_count(followups)}</h2>\n")
     if followups:
         out.append('    <div class="fu-list">\n')
         out.extend(followup(f, False, True) for f in followups)
@@ -177,9 +180,7 @@ def contact_page(ctx: dict[str, Any]) -> str:
         )
     out.append('  </section>\n\n  <section class="section" aria-labelledby="timeline-h">\n    <h2 id="timeline-h">Interactions ')
     timeline = ctx["timeline"]
-    if timeline:
-        out.append(f'<span class="count">{_e(len(timeline))}</span>')
-    out.append("</h2>\n")
+    out.append(f"{_count(timeline)}</h2>\n")
     if timeline:
         out.append('    <ol class="timeline">\n')
         for t in timeline:
