@@ -63,7 +63,14 @@ def spoken_date(day: dt.date, today: dt.date) -> str:
     if delta == 1:
         return "yesterday"
     if 1 < delta < 7:
-        return f"on {day.strftime('%A')}"
+        return f"on {_WEEKDAYS[day.weekday()]}"
     if day.year == today.year:
-        return f"on {day.day} {day.strftime('%B')}"
-    return f"on {day.day} {day.strftime('%B')} {day.year}"
+        return f"on {day.day} {_MONTHS[day.month - 1]}"
+    return f"on {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+# English names, as strftime's %A and %B give them in Python's default (C) time locale, without
+# asking the C library for each of thousands of drafts.
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")  # fmt: skip

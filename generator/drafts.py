@@ -46,10 +46,12 @@ class NoteRenderer:
     def __init__(self, root: Path | None) -> None:
         import jinja2  # only commands that render notes pay for it
 
+        from .render import KeptEnvironment
+
         self.user_dir = root / "templates" / "notes" if root is not None else None
         self.builtin_dir = builtin_templates() / "notes"
         search = [str(d) for d in (self.user_dir, self.builtin_dir) if d is not None and d.is_dir()]
-        self.env = jinja2.Environment(
+        self.env = KeptEnvironment(
             loader=jinja2.FileSystemLoader(search),
             autoescape=False,  # plain text; the site escapes drafts when it shows them
             undefined=jinja2.StrictUndefined,

@@ -188,11 +188,11 @@ class _KeptTemplates(jinja2.FileSystemBytecodeCache):
             pass
 
 
-class _Environment(jinja2.Environment):
+class KeptEnvironment(jinja2.Environment):
     """Jinja's environment, keeping loaded templates in a plain dict too: every `extends` and
-    `include` of every page asks for one by name, and Jinja's own cache answers with a lock
-    around an LRU queue and a weak reference made per question. Cleared with that cache
-    (`Renderer.refresh`)."""
+    `include` of every page (and every note draft) asks for one by name, and Jinja's own cache
+    answers with a lock around an LRU queue and a weak reference made per question. Cleared
+    with that cache (`Renderer.refresh`)."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -219,7 +219,7 @@ class Renderer:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self.dirs = _template_dirs(root)
-        self.env = _Environment(
+        self.env = KeptEnvironment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,

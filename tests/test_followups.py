@@ -275,3 +275,13 @@ def test_relative_and_spoken_days():
     assert spoken_date(day("2026-11-19"), TODAY) == "on Thursday"
     assert spoken_date(day("2026-11-03"), TODAY) == "on 3 November"
     assert spoken_date(day("2025-12-03"), TODAY) == "on 3 December 2025"
+
+
+def test_spoken_dates_name_days_and_months_as_strftime_does() -> None:
+    for offset in range(2, 800):
+        when = TODAY - dt.timedelta(days=offset)
+        said = spoken_date(when, TODAY)
+        if offset < 7:
+            assert said == f"on {when.strftime('%A')}"
+        else:
+            assert said.startswith(f"on {when.day} {when.strftime('%B')}")
