@@ -272,8 +272,6 @@ class _Unsure(Exception):
 
 
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +|$)")
-# Printable characters but the tab, the BOM and the characters YAML 1.1 reads as line breaks.
-_AWKWARD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_AWKWARD = re.compile(r"[\[\]{}#\"':]")
 _QUICK_LIMIT = 100_000  # characters: longer texts go to libyaml, which counts nodes and depth
@@ -282,10 +280,14 @@ _QUICK_LIMIT = 100_000  # characters: longer texts go to libyaml, which counts n
 def quick_load(text: str) -> tuple[Any, QuickIndex] | None:
     """The value of `text` and an index of its nodes' positions, when the text has the usual
     shape (see above); None otherwise. Equal to what libyaml's composer and `_build_fast` make."""
-    if len(text) > _QUICK_LIMIT or _AWKWARD.search(text) is not None:
+    if len(text) > _QUICK_LIMIT:
         return None
     rows = []
     for number, line in enumerate(text.split("\n")):
+        # Python's printable characters are some of YAML's: no tab, no control character, no BOM,
+        # none of the characters YAML 1.1 reads as line breaks (`\x85`, `\u2028`, `\u2029`).
+        if not line.isprintable():
+            return None
         content = line.lstrip(" ")
         if content and content[0] != "#":  # not blank, not a comment line
             rows.append((number, len(line) - len(content), content.rstrip(" ")))
