@@ -383,6 +383,23 @@ def serve_numbers(result: dict[str, Any] | None) -> dict[str, float]:
     return out
 
 
+# A fixed pure-Python loop, timed in a fresh interpreter: this machine's speed moves by 1.5-2x
+# within the hour (docs/performance.md, "The machine"), and runs far apart compare only beside it.
+PROBE = "import time\nt = time.perf_counter()\nx = 0\nfor i in range(3_000_000): x += i\nprint(time.perf_counter() - t)"
+
+
+def speed_probe(tries: int = 3) -> float | None:
+    """The loop's best time of `tries` (seconds; lower is faster), or None if it could not run."""
+    times = []
+    for _ in range(tries):
+        try:
+            done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True)
+            times.append(float(done.stdout))
+        except (OSError, subprocess.SubprocessError, ValueError):
+            return None
+    return min(times)
+
+
 def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     root = work / f"crm-{n}"
     if root.exists():
@@ -393,6 +410,7 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         make_history(root, slugs, args.git, args.seed)
     generated = time.perf_counter() - started
     bench = Bench(root, args.runs, args.crm, args.budget)
+    probe_before = speed_probe()
     stages: dict[str, Stage] = {}
     wanted = set(args.stages)
     history = f" with {args.git} git commits" if args.git else ""
@@ -434,9 +452,12 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             note("hugo", Stage("n/a", "skipped (--skip-hugo)"))
         else:
             note("hugo", bench.hugo(work))
+    probe = (probe_before, speed_probe())
+    print(f"  speed probe     {_probe_text(probe)}", flush=True)
     result: dict[str, Any] = {
         "n": n,
         "generate_seconds": generated,
+        "speed_probe_s": probe,
         "stages": {name: stage.summary() for name, stage in stages.items()},
         "serve": {"raw": serve_raw, "ms": serve_numbers(serve_raw)},
     }
@@ -446,6 +467,12 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(work / "hugo-site", ignore_errors=True)
     return result
+
+
+def _probe_text(probe: tuple[float | None, float | None] | list[Any] | None) -> str:
+    if not probe or None in probe:
+        return "n/a"
+    return f"{probe[0]:.3f} s before the stages, {probe[1]:.3f} s after (a fixed Python loop; lower is faster)"
 
 
 def ratios(result: dict[str, Any]) -> dict[str, float]:
@@ -549,6 +576,8 @@ def markdown(report: dict[str, Any]) -> str:
     for size in report["sizes"]:
         lines += [
             f"## N = {size['n']:,}",
+            "",
+            f"Speed probe: {_probe_text(size.get('speed_probe_s'))}.",
             "",
             "| stage | median s | min s | max s | peak MiB | note |",
             "| --- | ---: | ---: | ---: | ---: | --- |",

@@ -63,4 +63,7 @@ def test_quick_bench_run_writes_results(tmp_path: Path) -> None:
     stages = report["sizes"][0]["stages"]
     assert stages["check-cold"]["status"] == "ok" and stages["check-cold"]["median_s"] > 0
     assert stages["hugo"]["status"] == "n/a"
-    assert (out / "latest.md").read_text(encoding="utf-8").startswith("# Benchmark results")
+    before, after = report["sizes"][0]["speed_probe_s"]  # the machine's speed, beside the numbers
+    assert 0 < before < 60 and 0 < after < 60
+    text = (out / "latest.md").read_text(encoding="utf-8")
+    assert text.startswith("# Benchmark results") and f"Speed probe: {before:.3f} s before" in text
