@@ -94,6 +94,20 @@ def _both(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[
     return fast, slow
 
 
+def test_a_build_with_the_built_in_templates_writes_them_in_python(
+    crm_root: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without this, every comparison below could pass with Jinja on both sides."""
+    written: list[str] = []
+    real_page, real_card = contactpage.contact_page, contactpage.followup
+    monkeypatch.setattr(contactpage, "contact_page", lambda ctx: written.append(ctx["contact"].slug) or real_page(ctx))
+    monkeypatch.setattr(contactpage, "followup", lambda *a: written.append("card") or real_card(*a))
+    root = crm_root({"contacts/quinn.md": EMPTY_NOTES, "contacts/plain-pat.md": PLAIN})
+    _pages(root, tmp_path / "out")
+    assert sorted(w for w in written if w != "card") == ["plain-pat", "quinn"]
+    assert written.count("card") == 2  # Quinn's thank-you: on her page and on the dashboard
+
+
 def test_the_sources_digest_is_the_built_in_templates() -> None:
     assert contactpage.sources_digest(builtin_templates()) == contactpage.SOURCES_DIGEST, (
         "A built-in template changed: update generator/contactpage.py to write the same bytes, "
