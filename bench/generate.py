@@ -413,6 +413,12 @@ def make_history(root: Path | str, slugs: list[str], commits: int, seed: int = 1
     root = Path(root)
     rng = random.Random(seed + 1)
     _git(root, "init", "-q", "-b", "main")
+    # No automatic `git gc`: after the first commit's 10,000 loose objects, `git commit` would
+    # start one detached in the background, packing them and then deleting 10,000 files while
+    # the bench's first stages run (ours; Hugo's run last), taking CPU and leaving ext4 freshly
+    # freed inodes to scan past (docs/performance.md, "The machine").
+    _git(root, "config", "gc.auto", "0")
+    _git(root, "config", "maintenance.auto", "false")
     base = dt.datetime(2025, 1, 1, 9, 0, tzinfo=dt.UTC)
 
     def commit(i: int, message: str) -> None:

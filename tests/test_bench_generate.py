@@ -8,12 +8,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-from generate import generate  # noqa: E402
+from generate import generate, make_history  # noqa: E402
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
@@ -30,6 +31,18 @@ def test_generator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
     assert len(a) == 121  # 120 contacts + crm.yaml
     generate(tmp_path / "c", 120, seed=8)
     assert tree_bytes(tmp_path / "c") != a  # another seed, other contacts
+
+
+def test_the_generated_history_starts_no_git_gc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gc that `git commit` starts would pack and delete objects while the bench measures."""
+    eager = tmp_path / "gitconfig"
+    eager.write_text("[gc]\n\tauto = 1\n\tautoDetach = false\n", encoding="utf-8")  # gc at every commit
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(eager))
+    root = tmp_path / "crm"
+    make_history(root, generate(root, 1500, seed=3), 4)  # enough objects for git to count (it samples one folder)
+    assert not list((root / ".git" / "objects" / "pack").glob("*.pack"))
+    log = subprocess.run(["git", "-C", str(root), "log", "--oneline"], capture_output=True, text=True, check=True)
+    assert len(log.stdout.splitlines()) == 4
 
 
 def test_generated_contacts_have_the_realistic_shape(tmp_path: Path) -> None:
