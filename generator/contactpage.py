@@ -14,25 +14,15 @@ templates changed without this module.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import markupsafe
+from .render import output_escape as _e  # what Jinja's autoescaping writes for `{{ value }}`
 
 TEMPLATES = ("base.html.j2", "contact.html.j2", "_followup.html.j2")
 # sha256 of the three built-in templates' bytes, each followed by a NUL, in TEMPLATES' order.
 SOURCES_DIGEST = "55bb082d47fdfa8eade500cad296e5c05d59f6e3bbbaba9785e244f60f0e68e6"
-
-_escape_inner: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
-
-
-def _e(value: Any) -> str:
-    """What Jinja's autoescaping writes for `{{ value }}`."""
-    if type(value) is str and _escape_inner is not None:
-        return _escape_inner(value)
-    return str(markupsafe.escape(value))
-
 
 def sources_digest(folder: Path) -> str:
     digest = hashlib.sha256()

@@ -129,7 +129,7 @@ def _template_dirs(root: Path | None) -> list[Path]:
 _escape_inner: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
 
 
-def _output_escape(value: Any) -> Any:
+def output_escape(value: Any) -> Any:
     """What a template's `{{ value }}` writes: the same text as `markupsafe.escape`, faster for
     plain strings (most values). `escape` wraps its result in `Markup` (two Python-level calls);
     here the result is only written out, so a plain `str` does."""
@@ -139,7 +139,7 @@ def _output_escape(value: Any) -> Any:
 
 
 class _Template(jinja2.Template):
-    """Templates whose `{{ … }}` output uses `_output_escape`. Compiled template code looks up
+    """Templates whose `{{ … }}` output uses `output_escape`. Compiled template code looks up
     the name `escape` in its module's globals; it only calls it on values being written out."""
 
     @classmethod
@@ -151,7 +151,7 @@ class _Template(jinja2.Template):
         template.globals = dict(template.globals)
         namespace = template.root_render_func.__globals__
         if _escape_inner is not None and namespace.get("escape") is escape:
-            namespace["escape"] = _output_escape
+            namespace["escape"] = output_escape
         return template
 
 

@@ -8,25 +8,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from generator.render import Renderer, _output_escape
+from generator.render import Renderer, output_escape
 
 NASTY = "<script>alert('x')</script> & \"quoted\" {{ 7*7 }} Agnès"
 
 
 @given(st.text())
 def test_output_escape_writes_what_markupsafe_escape_writes(text: str) -> None:
-    assert _output_escape(text) == str(escape(text))
+    assert output_escape(text) == str(escape(text))
 
 
 @pytest.mark.parametrize("value", [NASTY, Markup("<b>kept</b>"), 3, 2.5, None, True, ["<a>"]])
 def test_output_escape_other_values(value: object) -> None:
-    assert _output_escape(value) == str(escape(value))
+    assert output_escape(value) == str(escape(value))
 
 
 def test_templates_use_the_fast_escape_and_render_the_same(tmp_path) -> None:
     renderer = Renderer(None)
     template = renderer.env.get_template("_followup.html.j2")
-    assert template.root_render_func.__globals__["escape"] is _output_escape
+    assert template.root_render_func.__globals__["escape"] is output_escape
     context = {
         "f": {
             "id": "f-x",
