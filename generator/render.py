@@ -1,4 +1,4 @@
-"""Page rendering: Jinja2 for pages, markdown-it-py for the notes.
+"""Page rendering: Jinja2 for pages, markdown-it (markdown-it-pyrs, the Rust port) for the notes.
 
 Everything the user wrote is data, never markup or template code: the Jinja environment
 autoescapes and uses `StrictUndefined`, user text is passed in as context values (so `{{ 7*7 }}`
@@ -12,24 +12,21 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable
+from html import unescape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import jinja2
 import markupsafe
 from markupsafe import Markup, escape
 
-if TYPE_CHECKING:  # markdown-it is imported when a note needs it (most take the fast path)
-    from markdown_it import MarkdownIt
-    from markdown_it.rules_inline import StateInline
-
 from .paths import builtin_templates, tree_files
 
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
-WIKI_LINK = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]\n]+?))?\]\]")
+WIKI_LINK = re.compile(r"\[\[([^\[\]\n|`]+?)(?:\|([^\[\]\n`]+?))?\]\]")
 
 
 def safe_url(url: str) -> str | None:
@@ -71,47 +68,127 @@ def url_path(path: str) -> str:
 
 Resolver = Callable[[str], tuple[str, str] | None]  # wiki target → (href, contact name) or None
 
+# markdown-it's CommonMark rules, without raw HTML (shown as text) and images (they would load
+# from the internet; `![x](url)` stays "!" and a link), with tables and strikethrough.
+_RULES = [
+    "blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph", "reference",
+    "autolink", "backticks", "emphasis", "entity", "escape", "link", "newline", "table", "strikethrough",
+]  # fmt: skip
 
-def _wiki_rule(state: StateInline, silent: bool) -> bool:
-    src, pos = state.src, state.pos
-    if not src.startswith("[[", pos):
-        return False
-    match = WIKI_LINK.match(src, pos)
-    if match is None:
-        return False
-    if not silent:
-        target = match.group(1).strip()
-        label = (match.group(2) or "").strip()
-        resolver: Resolver | None = state.env.get("wiki_resolver") if isinstance(state.env, dict) else None
-        found = resolver(target) if resolver is not None else None
-        if found is None:
-            token = state.push("wiki_missing", "", 0)
-            token.content = match.group(0)
-        else:
-            href, name = found
-            token = state.push("link_open", "a", 1)
-            token.attrs = {"href": href, "class": "wiki"}
-            text = state.push("text", "", 0)
-            text.content = label or name
-            state.push("link_close", "a", -1)
-    state.pos = match.end()
-    return True
+# A wiki link is set aside before the Markdown is read, so that it wins over emphasis and links as
+# it always did, and put back in the HTML: a link in text, its own text again inside code or an
+# attribute. The placeholder is a number between private-use characters (letters to Markdown)
+# inside `%` (punctuation, like the brackets it stands for, to the rules of emphasis).
+_MARK, _END = "\ue000", "\ue001"
+_PLACEHOLDER = re.compile(f"%{_MARK}(\\d+){_END}%")
+_ENCODED_PLACEHOLDER = re.compile(r"%25%EE%80%80(\d+)%EE%80%81%25")
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+# The renderer writes every link as `<a href="…">` (raw HTML in notes is escaped text).
+_LINK = re.compile(r'<a href="([^"]*)"(?: title="[^"]*")?>(.*?)</a>', re.DOTALL)
 
 
-def _render_wiki_missing(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
-    return f'<span class="wiki-missing" title="No contact with this name">{escape(tokens[idx].content)}</span>'
+class Markdown:
+    """markdown-it with Tipscale's rules. The Rust port (markdown-it-pyrs, ~15x faster) renders
+    the notes; markdown-it-py, the same algorithm in Python and byte for byte the same HTML,
+    renders the few the port 0.4 cannot: it panics on a `[` followed by a backtick that is never
+    closed (markdown-it.rs 0.6 code_pair.rs), so a text with both characters goes to the Python
+    one, and so would any other panic of the port."""
+
+    def __init__(self) -> None:
+        import markdown_it
+        import markdown_it_pyrs
+
+        self._fast = markdown_it_pyrs.MarkdownIt("zero").enable_many(_RULES)  # type: ignore[arg-type]
+        self._python = markdown_it.MarkdownIt("zero", {"xhtmlOut": True}).enable(_RULES)
+
+    def render(self, text: str) -> str:
+        if "[" in text and "`" in text:
+            return str(self._python.render(text))
+        try:
+            return str(self._fast.render(text))
+        except BaseException as error:  # pyo3's PanicException derives from BaseException only
+            if type(error).__name__ != "PanicException":
+                raise
+            return str(self._python.render(text))
 
 
-def make_markdown() -> MarkdownIt:
-    from markdown_it import MarkdownIt
+def make_markdown() -> Markdown:
+    return Markdown()
 
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.disable("image")  # images would load from the internet; `![x](url)` stays text + link
-    md.enable(["table", "strikethrough"])
-    md.validateLink = lambda url: safe_url(url) is not None  # type: ignore[method-assign]
-    md.inline.ruler.before("link", "wiki_link", _wiki_rule)
-    md.add_render_rule("wiki_missing", _render_wiki_missing)
-    return md
+
+def _safe_links(html: str) -> str:
+    """Links whose URL is not http(s), mailto, tel or relative keep their text only (markdown-it
+    itself already refuses javascript:, vbscript:, file: and most data: URLs)."""
+
+    def keep(match: re.Match[str]) -> str:
+        return match.group(0) if safe_url(unescape(match.group(1))) is not None else match.group(2)
+
+    return _LINK.sub(keep, html)
+
+
+def _set_aside_wiki_links(text: str) -> tuple[str, list[re.Match[str]]]:
+    found: list[re.Match[str]] = []
+
+    def hold(match: re.Match[str]) -> str:
+        found.append(match)
+        return f"%{_MARK}{len(found) - 1}{_END}%"
+
+    text = text.replace(_MARK, "\ufffd").replace(_END, "\ufffd")
+    return WIKI_LINK.sub(hold, text), found
+
+
+def _escape_html(text: str) -> str:
+    """markdown-it's escaping of text and attributes (`'` stays as it is)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _wiki_html(match: re.Match[str], resolver: Resolver | None) -> str:
+    target = match.group(1).strip()
+    label = (match.group(2) or "").strip()
+    found = resolver(target) if resolver is not None else None
+    if found is None:
+        return f'<span class="wiki-missing" title="No contact with this name">{escape(match.group(0))}</span>'
+    href, name = found
+    return f'<a href="{_escape_html(href)}" class="wiki">{_escape_html(label or name)}</a>'
+
+
+def _put_back_wiki_links(html: str, links: list[re.Match[str]], resolver: Resolver | None) -> str:
+    pieces = _TAG_OR_TEXT.split(html)
+    in_code = in_link = 0
+    for i, piece in enumerate(pieces):
+        if i % 2:  # a tag
+            if piece.startswith("<code"):
+                in_code += 1
+            elif piece == "</code>":
+                in_code -= 1
+            elif piece.startswith("<a "):
+                in_link += 1
+            elif piece == "</a>":
+                in_link -= 1
+            if _MARK in piece or "%EE%80%80" in piece:
+                piece = _PLACEHOLDER.sub(lambda m: _escape_html(links[int(m.group(1))].group(0)), piece)
+                pieces[i] = _ENCODED_PLACEHOLDER.sub(lambda m: quote(links[int(m.group(1))].group(0)), piece)
+        elif _MARK in piece:
+            if in_code or in_link:
+                pieces[i] = _PLACEHOLDER.sub(lambda m: _escape_html(links[int(m.group(1))].group(0)), piece)
+            else:
+                pieces[i] = _PLACEHOLDER.sub(lambda m: _wiki_html(links[int(m.group(1))], resolver), piece)
+    return "".join(pieces)
+
+
+def render_markdown(md: Markdown, text: str, resolver: Resolver | None = None) -> str:
+    """A note's HTML: markdown-it's (the Rust port), wiki links resolved, unsafe links dropped."""
+    links: list[re.Match[str]] = []
+    if "\r" in text:  # as markdown-it reads it, so that a wiki link never spans a line
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "[[" in text:
+        text, links = _set_aside_wiki_links(text)
+    html: str = md.render(text)
+    if "<a " in html:
+        html = _safe_links(html)
+    if links:
+        html = _put_back_wiki_links(html, links, resolver)
+    return html
 
 
 # --- Jinja --------------------------------------------------------------------------------------
@@ -233,32 +310,15 @@ class Renderer:
         self.effective: list[tuple[str, Path]] = []  # `sources()` as the last `sources_digest` found them
         self.env.template_class = _Template
         self.env.filters["url"] = url_path
-        self._md: MarkdownIt | None = None
-
-    @property
-    def md(self) -> MarkdownIt:
-        """markdown-it, made when first wanted (notes the fast path does not take)."""
-        if self._md is None:
-            self._md = make_markdown()
-        return self._md
-
-    @md.setter
-    def md(self, value: MarkdownIt) -> None:
-        self._md = value
+        self._md: Markdown | None = None
 
     def page(self, name: str, context: dict[str, Any]) -> str:
         return self.env.get_template(name).render(context)
 
     def markdown(self, text: str, resolver: Resolver | None = None) -> Markup:
-        # Ordinary notes take the fast path (same HTML, several times faster); it returns None
-        # for anything outside its small subset of Markdown, which markdown-it then renders.
-        from .fastmd import render as fast_render
-
-        html = fast_render(text, resolver)
-        if html is not None:
-            return Markup(html)
-        env: dict[str, Any] = {"wiki_resolver": resolver}
-        return Markup(self.md.render(text, env))
+        if self._md is None:
+            self._md = make_markdown()
+        return Markup(render_markdown(self._md, text, resolver))
 
     def sources(self) -> list[tuple[str, Path]]:
         """Every page template and static asset in effect (the user's override wins)."""

@@ -29,7 +29,7 @@ _REMINDER_KEY_SET = frozenset(REMINDER_KEYS)
 _Date = dt.date
 
 _DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-WIKI_LINK = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]\n]+?))?\]\]")
+WIKI_LINK = re.compile(r"\[\[([^\[\]\n|`]+?)(?:\|([^\[\]\n`]+?))?\]\]")
 SAFE_URL_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
 
