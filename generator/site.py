@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from . import __version__, collector, contactpage, gitlog, parallel, plan, quick
+from . import __version__, collector, gitlog, parallel, plan, quick
 from .cachefile import Stamp
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
@@ -45,7 +45,6 @@ from .followups import FollowUpRate, contact_followups, describe, followup_rate,
 from .gitlog import Commit, PendingHistories, file_histories
 from .load import Before, ContactCache, Loaded, load, name_index, resolve_link
 from .model import Contact, FollowUp, HasProblems, Interaction, Problem, Settings
-from .paths import builtin_templates
 from .render import Renderer, external_url, url_path
 from .settings import resolve_today
 from .slugs import slugify as _slugify
@@ -63,7 +62,7 @@ KIND_LABEL = {
 }
 STATUS_TITLE = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later"}
 PAGE_TEMPLATES = ("contact.html.j2", "contacts.html.j2", "dashboard.html.j2", "group.html.j2", "_row.html.j2")
-_CODE_FILES = ("site.py", "render.py", "write.py", "drafts.py", "ics.py", "dates.py", "followups.py", "contactpage.py")
+_CODE_FILES = ("site.py", "render.py", "write.py", "drafts.py", "ics.py", "dates.py", "followups.py")
 
 
 @dataclass
@@ -555,7 +554,6 @@ class SiteBuilder:
         self.renderer: Renderer | None = None
         self.drafts: _DraftCache | None = None
         self._notes_digest = ""  # of the note templates `drafts` was made with
-        self._contact_fast = False  # contact pages written by contactpage.py (set by _base_digest)
         self.stamps: dict[str, str] = {}
         self.loaded: Loaded | None = None
         self.preloaded: Loaded | None = None  # a Loaded the caller already has, used by the next build
@@ -1357,7 +1355,6 @@ class SiteBuilder:
     def _base_digest(self, settings: Settings, renderer: Renderer) -> str:
         """What every page depends on: templates, note templates, settings, this code."""
         templates = renderer.sources_digest(extra=(__version__, _code_digest()))
-        self._contact_fast = contactpage.usable(renderer.effective, builtin_templates())
         drafts = self.drafts if self.drafts is not None else _DraftCache(self.root, self.stamps)
         notes = drafts.sources_digest()
         if drafts is self.drafts and notes != self._notes_digest:
@@ -1601,8 +1598,6 @@ class SiteBuilder:
                 p.format() for p in model.file_problems.get(contact.path, []) if p.severity == "warning"
             ],
         }
-        if self._contact_fast:  # the built-in templates: the same bytes, written in Python
-            return contactpage.contact_page(context)
         return renderer.page("contact.html.j2", context)
 
     def _invalid_page(self, model: Model, renderer: Renderer, slug: str, base: str) -> Page:
@@ -1685,10 +1680,7 @@ class SiteBuilder:
             html = self._cards.get(self.writer, key)
             if html is None:
                 view = self._followup_view(model, item, "")
-                if self._contact_fast:  # the built-in template: the same bytes, written in Python
-                    html = contactpage.followup(view, True, item.status != "upcoming")
-                else:
-                    html = renderer.page("_followup.html.j2", {"f": view, "show_name": True, "open": item.status != "upcoming"})
+                html = renderer.page("_followup.html.j2", {"f": view, "show_name": True, "open": item.status != "upcoming"})
                 if not view["draft_error"]:
                     self._cards.put(self.writer, key, html)
             return Markup(html)

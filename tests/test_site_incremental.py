@@ -500,15 +500,8 @@ def test_a_notes_edit_rewrites_the_contact_page_and_one_search_part_only(demo_ro
         made.append("followups.ics")
         return real_calendar(*args, **kwargs)
 
-    real_contact_page = site_module.contactpage.contact_page
-
-    def contact_page(context):  # the built-in contact page, written in Python
-        made.append("contact.html.j2")
-        return real_contact_page(context)
-
     monkeypatch.setattr(site_module.Renderer, "page", page)
     monkeypatch.setattr(ics_module, "calendar", calendar)
-    monkeypatch.setattr(site_module.contactpage, "contact_page", contact_page)
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and ".tipscale" not in p.parts}
     path = demo_root / "contacts" / "priya-raman.md"  # she has follow-ups on the dashboard and in the feed
     assert "priya-raman" in (out / "index.html").read_text(encoding="utf-8")
