@@ -1,4 +1,4 @@
-"""The benchmark's contact generator and runner (bench/generate.py, bench/run.py)."""
+"""The benchmark's contact generators and runner (bench/generate.py, bench/shapes.py, bench/run.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
 from generate import generate, make_history  # noqa: E402
+from shapes import generate_shape  # noqa: E402
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
@@ -72,7 +73,8 @@ def test_quick_bench_run_writes_results(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((out / "latest.json").read_text(encoding="utf-8"))
-    assert [size["n"] for size in report["sizes"]] == [50]
+    assert [(size["shape"], size["n"]) for size in report["sizes"]] == [("generated", 50), ("network", 50), ("history", 50)]
+    assert all(size["stages"]["build-cold"]["status"] == "ok" for size in report["sizes"])
     stages = report["sizes"][0]["stages"]
     assert stages["check-cold"]["status"] == "ok" and stages["check-cold"]["median_s"] > 0
     assert stages["hugo"]["status"] == "n/a"
@@ -80,3 +82,34 @@ def test_quick_bench_run_writes_results(tmp_path: Path) -> None:
     assert 0 < before < 60 and 0 < after < 60
     text = (out / "latest.md").read_text(encoding="utf-8")
     assert text.startswith("# Benchmark results") and f"Speed probe: {before:.3f} s before" in text
+    assert "## history, N = 50" in text
+
+
+@pytest.mark.parametrize("shape", ["network", "history"])
+def test_the_other_shapes_are_deterministic_and_valid(shape: str, tmp_path: Path, cli: Callable[..., Result]) -> None:
+    slugs = generate_shape(tmp_path / "a", shape, 300, seed=5)
+    assert len(set(slugs)) == 300 and slugs == generate_shape(tmp_path / "b", shape, 300, seed=5)
+    assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
+    result = cli(tmp_path / "a", "check", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["contacts"] == 300 and doc["problems"] == []
+
+
+def test_a_network_is_mostly_imported_with_a_small_active_core(tmp_path: Path) -> None:
+    generate_shape(tmp_path, "network", 1000, seed=2)
+    texts = [p.read_text(encoding="utf-8") for p in (tmp_path / "contacts").glob("*.md")]
+    active = [t for t in texts if "interactions:" in t]
+    assert all("linkedin: https://www.linkedin.com/in/" in t and "connected_on: " in t for t in texts)
+    assert 20 <= len(active) <= 90  # about 5 %
+
+
+def test_a_history_root_has_years_of_ordinary_markdown_in_every_yaml_style(tmp_path: Path) -> None:
+    generate_shape(tmp_path, "history", 400, seed=3)
+    files = [p.read_bytes() for p in (tmp_path / "contacts").glob("*.md")]
+    text = b"".join(files).decode("utf-8-sig", errors="replace")
+    assert sum(f.startswith(b"\xef\xbb\xbf") for f in files) >= 20  # BOMs
+    assert sum(b"\r\n" in f for f in files) >= 30  # CRLF line endings
+    for sign in ("  - {date: 2019-", "\n- date: ", "summary: >-", "gained: |", "# logged by hand",  # YAML styles
+                 "](https://", "## ", "\n> ", "```", "Team | Size", "snake_case_names", "&& 5 > 2", "[["):  # Markdown
+        assert sign in text, sign
