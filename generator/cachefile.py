@@ -21,9 +21,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
-from .paths import CACHE_DIR, SUMMARY
+from .paths import CACHE_DIR, SUMMARY, code_digest
 from .validate import Checked
 from .write import replace_with
 
@@ -38,7 +37,7 @@ def digest_of(data: bytes) -> str:
 
 
 def settings_key(settings: Settings) -> str:
-    return hashlib.sha256(repr((FORMAT, __version__, settings)).encode()).hexdigest()
+    return hashlib.sha256(repr((FORMAT, code_digest(), settings)).encode()).hexdigest()
 
 
 def _day(value: str | None) -> dt.date | None:

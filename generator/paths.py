@@ -3,6 +3,7 @@ only, so a command that needs no more (a no-change `crm build`) starts quickly."
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from functools import cache
@@ -16,6 +17,22 @@ def builtin_templates() -> Path:
     if (checkout / "notes").is_dir() and (here.parent / "pyproject.toml").is_file():
         return checkout
     return here / "_templates"
+
+
+@cache
+def code_digest() -> str:
+    """One digest of the code in use: every module of this package and every built-in template
+    and asset, by name and bytes. Every cache and record a build or check keeps is keyed by it,
+    so after an upgrade, or any edit of the code, nothing made by the old code is reused."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for folder in (package, builtin_templates()):
+        for path in tree_files(folder):
+            with open(path, "rb") as handle:
+                data = handle.read()
+            digest.update(f"{os.path.relpath(path, folder)}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
+            digest.update(data)
+    return digest.hexdigest()
 
 
 CONTACTS_DIR = "contacts"

@@ -2,9 +2,9 @@
 changed, say so without loading a contact or importing the parser, Jinja or Markdown.
 
 The inputs of a build, as cheap stamps (size, mtime_ns, inode): every contact file (the same
-walk as `load`), `crm.yaml`, the user's `templates/` folder, the built-in templates and this
-package's code; plus the day (`--today`, `$CRM_TODAY` and the real date), git's HEAD, the
-program version and the output folder. Their digest is the build's *fingerprint*.
+walk as `load`), `crm.yaml` and the user's `templates/` folder; plus the code in use
+(`paths.code_digest`: every module and built-in template), the day (`--today`, `$CRM_TODAY` and
+the real date), git's HEAD and the output folder. Their digest is the build's *fingerprint*.
 
 After a command-line build, `save` keeps in `.tipscale/quick.json` of the output folder the
 fingerprint taken *before* that build read anything (a file saved during the build changes its
@@ -25,14 +25,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import __version__
 from .gitlog import head
-from .paths import CACHE_DIR, SUMMARY, SUMMARY_LIMIT, builtin_templates, contact_entries, tree_files
+from .paths import CACHE_DIR, SUMMARY, SUMMARY_LIMIT, code_digest, contact_entries, tree_files
 from .write import MANIFEST, STATE_DIR, UnsafePath, Writer
 
 RECORD = f"{STATE_DIR}/quick.json"
 VERSION = 1
-_PACKAGE = Path(__file__).resolve().parent
 
 
 def stamp(path: str) -> tuple[int, int, int]:
@@ -64,13 +62,12 @@ def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
     """The digest of every input of a build of `root` into `out` (see the module's text)."""
     now = time.time_ns()
     files = [(str(root / "crm.yaml"), stamp(str(root / "crm.yaml")))]
-    for folder in (root / "templates", builtin_templates(), _PACKAGE):
-        files.extend(_tree(folder))
+    files.extend(_tree(root / "templates"))
     walk = list(contact_entries(root))
     stamps = {rel: stamp(path) for path, rel in walk}
     files.extend(stamps.items())
     context = (
-        VERSION, __version__, str(root), os.path.abspath(out), today.isoformat() if today else None,
+        VERSION, code_digest(), str(root), os.path.abspath(out), today.isoformat() if today else None,
         os.environ.get("CRM_TODAY"), dt.date.today().isoformat(), head(root),
     )  # fmt: skip
     # As git's "racily clean" files: an edit in the same clock tick as the build, keeping the

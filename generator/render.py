@@ -21,7 +21,7 @@ import jinja2
 import markupsafe
 from markupsafe import Markup, escape
 
-from .paths import builtin_templates, tree_files
+from .paths import builtin_templates, code_digest, tree_files
 
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
@@ -238,8 +238,8 @@ def _bytecode_cache(root: Path | None) -> jinja2.BytecodeCache | None:
     against its template's source, so an edited template is compiled afresh."""
     if root is None or not (root / ".tipscale").is_dir():
         return None
-    # Named by this module's code and Jinja's version too: the environment's options live here.
-    code = hashlib.sha256(Path(__file__).read_bytes() + jinja2.__version__.encode()).hexdigest()[:16]
+    # Named by the code in use and Jinja's version too: the environment's options live here.
+    code = hashlib.sha256((code_digest() + jinja2.__version__).encode()).hexdigest()[:16]
     folder = root / ".tipscale" / "jinja" / code
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from . import __version__, collector, gitlog, parallel, plan, quick
+from . import collector, gitlog, parallel, plan, quick
 from .cachefile import Stamp
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
@@ -45,6 +45,7 @@ from .followups import FollowUpRate, contact_followups, describe, followup_rate,
 from .gitlog import Commit, PendingHistories, file_histories
 from .load import Before, ContactCache, Loaded, load, name_index, resolve_link
 from .model import Contact, FollowUp, HasProblems, Interaction, Problem, Settings
+from .paths import code_digest
 from .render import Renderer, external_url, url_path
 from .settings import resolve_today
 from .slugs import slugify as _slugify
@@ -62,7 +63,6 @@ KIND_LABEL = {
 }
 STATUS_TITLE = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later"}
 PAGE_TEMPLATES = ("contact.html.j2", "contacts.html.j2", "dashboard.html.j2", "group.html.j2", "_row.html.j2")
-_CODE_FILES = ("site.py", "render.py", "write.py", "drafts.py", "ics.py", "dates.py", "followups.py")
 
 
 @dataclass
@@ -1354,7 +1354,7 @@ class SiteBuilder:
 
     def _base_digest(self, settings: Settings, renderer: Renderer) -> str:
         """What every page depends on: templates, note templates, settings, this code."""
-        templates = renderer.sources_digest(extra=(__version__, _code_digest()))
+        templates = renderer.sources_digest(extra=(code_digest(),))
         drafts = self.drafts if self.drafts is not None else _DraftCache(self.root, self.stamps)
         notes = drafts.sources_digest()
         if drafts is self.drafts and notes != self._notes_digest:
@@ -1941,21 +1941,3 @@ def _search_text(contact: Contact) -> str:
     for interaction in contact.interactions:
         parts += [interaction.summary, interaction.gained]
     return " ".join(" ".join(parts).split()).casefold()
-
-
-_code_digest_value: str | None = None
-
-
-def _code_digest() -> str:
-    """Changes when the code that shapes pages changes, so a new version re-renders everything."""
-    global _code_digest_value
-    if _code_digest_value is None:
-        here = Path(__file__).resolve().parent
-        digest = hashlib.sha256()
-        for name in _CODE_FILES:
-            try:
-                digest.update(name.encode() + b"\0" + (here / name).read_bytes())
-            except OSError:
-                pass
-        _code_digest_value = digest.hexdigest()
-    return _code_digest_value
