@@ -1,0 +1,1 @@
+window.TIPSCALE_SEARCH=Object.assign(window.TIPSCALE_SEARCH||{},{});

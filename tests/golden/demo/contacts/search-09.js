@@ -1,0 +1,1 @@
+window.TIPSCALE_SEARCH=Object.assign(window.TIPSCALE_SEARCH||{},{"ravi-patel":"ravi patel brightwave staff engineer austin, tx alumni brightwave staff engineer at brightwave. runs their internal architecture review. joined the coffee with sofia \u00e1lvarez hearing how brightwave's staff engineers split their time between projects and mentoring"});

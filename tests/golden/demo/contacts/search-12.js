@@ -1,0 +1,1 @@
+window.TIPSCALE_SEARCH=Object.assign(window.TIPSCALE_SEARCH||{},{"grace-liu":"grace liu quanta analytics vp of engineering san francisco, ca alumni quanta alumna, class of 2009. said quanta opens data-platform roles every january. alumni mixer at the downtown campus your invitation to apply in q1, and the name of the hiring manager"});
