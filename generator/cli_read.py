@@ -55,7 +55,10 @@ def check(fmt: str, strict: bool, quiet: bool) -> None:
 
 # --- followups --------------------------------------------------------------------------------
 
-STATUS_HEADING = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later"}
+STATUS_HEADING = {
+    "overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later",
+    "missed": "Missed (consider a reconnect note)",
+}  # fmt: skip
 
 
 @main.command()
@@ -64,29 +67,37 @@ STATUS_HEADING = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcomin
 )
 @click.option("--overdue", "overdue_only", is_flag=True, help="Only overdue follow-ups.")
 @click.option("--within", type=click.IntRange(min=0), metavar="DAYS", help="Everything due within DAYS days.")
-@click.option("--all", "include_all", is_flag=True, help="Every pending follow-up, however far off.")
+@click.option("--all", "include_all", is_flag=True, help="Every pending follow-up, however far off, missed ones too.")
+@click.option(
+    "--missed", is_flag=True, help="Only missed ones: thank-yous and check-ins past their late_after (14 and 21 days)."
+)
 @click.option("--tag", help="Only contacts with this tag.")
-def followups(fmt: str, overdue_only: bool, within: int | None, include_all: bool, tag: str | None) -> None:
+def followups(
+    fmt: str, overdue_only: bool, within: int | None, include_all: bool, missed: bool, tag: str | None
+) -> None:
     """List the follow-ups you owe (default: overdue, due today and upcoming).
 
     \b
     Examples:
       crm followups                     overdue, due today, and the next 7 days
       crm followups --overdue           only what is late
+      crm followups --missed            too late to send: a reconnect note instead
       crm followups --within 30 --tag acme
       crm followups --format ics > followups.ics
     """
-    if sum([overdue_only, within is not None, include_all]) > 1:
-        raise click.UsageError("choose one of --overdue, --within and --all")
+    if sum([overdue_only, within is not None, include_all, missed]) > 1:
+        raise click.UsageError("choose one of --overdue, --within, --all and --missed")
     app = get_app()
     loaded = app.load()
     today = app.today()
     contacts = loaded.by_slug()
     items = pending_followups(loaded.contacts, loaded.settings, today)
     shown = select(
-        items, overdue_only=overdue_only, within=within, include_all=include_all or fmt == "ics" and not (
-            overdue_only or within is not None or tag), tag=tag, contacts=contacts,
+        items, overdue_only=overdue_only, within=within, missed=missed, tag=tag, contacts=contacts,
+        include_all=include_all or fmt == "ics" and not (overdue_only or within is not None or tag or missed),
     )  # fmt: skip
+    if fmt == "ics" and not missed:  # a calendar holds what is still worth doing
+        shown = [f for f in shown if f.status != "missed"]
     if fmt == "json":
         doc = {"today": today.isoformat(), "followups": [f.as_json() for f in shown]}
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
@@ -97,6 +108,9 @@ def followups(fmt: str, overdue_only: bool, within: int | None, include_all: boo
         click.echo(calendar(shown, contacts, loaded.settings, today, notes), nl=False)
     else:
         _print_followups(shown, today, app.today_is_fixed())
+        hidden = 0 if missed or include_all else len(select(items, missed=True, tag=tag, contacts=contacts))
+        if hidden:
+            click.echo(f"\n{hidden} missed, too late to send (see them: crm followups --missed)")
         rate = followup_rate(loaded.contacts, loaded.settings, today)
         if rate.percent is not None:
             click.echo(
@@ -113,7 +127,7 @@ def _print_followups(items: list[FollowUp], today: Any, fixed: bool) -> None:
         click.echo("Nothing to follow up. Nice work.")
         return
     name_width = min(28, max(len(i.name) for i in items))
-    colours = {"overdue": "red", "due": "yellow", "upcoming": "cyan", "later": None}
+    colours = {"overdue": "red", "due": "yellow", "upcoming": "cyan", "later": None, "missed": None}
     current = None
     for item in items:
         if item.status != current:

@@ -17,6 +17,7 @@ from .paths import builtin_templates
 PLACEHOLDER = "[what you specifically gained]"
 MISSING_GAINED_FLAG = "add what you gained to make it personal"
 CHECK_IN_NOTE = "check-in"
+RECONNECT_NOTE = "reconnect"  # for a thank-you or check-in gone past its late_after
 
 
 class DraftError(Exception):
@@ -83,11 +84,14 @@ class NoteRenderer:
         return digest.hexdigest()
 
     def draft(self, contact: Contact, followup: FollowUp, settings: Settings, today: dt.date) -> Draft | None:
-        """The draft of a thank-you or check-in; None for other kinds."""
+        """The draft of a thank-you or check-in (a reconnect note once it is missed); None for
+        other kinds."""
         interaction = followup.interaction
         if interaction is None or followup.kind not in ("thank-you", "check-in"):
             return None
-        if followup.kind == "check-in":
+        if followup.status == "missed":
+            note = RECONNECT_NOTE
+        elif followup.kind == "check-in":
             note = CHECK_IN_NOTE
         else:
             note = settings.rule(interaction.type).note or "networking"

@@ -9,8 +9,12 @@ from dataclasses import dataclass
 from .dates import add_period
 from .model import Contact, FollowUp, FollowUpKind, Interaction, Settings, Status
 
-STATUS_ORDER: dict[Status, int] = {"overdue": 0, "due": 1, "upcoming": 2, "later": 3}
+STATUS_ORDER: dict[Status, int] = {"overdue": 0, "due": 1, "upcoming": 2, "later": 3, "missed": 4}
 RATE_WINDOW_DAYS = 90
+# Days past due after which a note is no longer worth sending late (a reconnect note is the move):
+# career advice gives a late thank-you about two weeks. A type's `late_after` overrides both.
+LATE_AFTER = {"thank-you": 14, "check-in": 21}
+LISTED = ("overdue", "due", "upcoming")  # what the dashboard and the default list show
 
 
 def status_of(due: dt.date, today: dt.date, upcoming_days: int) -> Status:
@@ -36,14 +40,17 @@ def contact_followups(contact: Contact, settings: Settings, today: dt.date) -> l
     """Every pending follow-up of one contact, unsorted."""
     out: list[FollowUp] = []
 
-    def add(kind: FollowUpKind, due: dt.date, **extra: object) -> None:
+    def add(kind: FollowUpKind, due: dt.date, late_after: int | None = None, **extra: object) -> None:
+        status = status_of(due, today, settings.upcoming_days)
+        if late_after is not None and (today - due).days > late_after:
+            status = "missed"
         out.append(
             FollowUp(
                 contact=contact.slug,
                 name=contact.name,
                 kind=kind,
                 due=due,
-                status=status_of(due, today, settings.upcoming_days),
+                status=status,
                 days=(due - today).days,
                 **extra,  # type: ignore[arg-type]
             )
@@ -57,6 +64,7 @@ def contact_followups(contact: Contact, settings: Settings, today: dt.date) -> l
             add(
                 "thank-you",
                 interaction.date + dt.timedelta(days=rule.thank_you),
+                LATE_AFTER["thank-you"] if rule.late_after is None else rule.late_after,
                 interaction=interaction,
                 note_missing_gained=not interaction.gained,
             )
@@ -68,6 +76,7 @@ def contact_followups(contact: Contact, settings: Settings, today: dt.date) -> l
             add(
                 "check-in",
                 interaction.followed_up + dt.timedelta(days=rule.check_in),
+                LATE_AFTER["check-in"] if rule.late_after is None else rule.late_after,
                 interaction=interaction,
             )
     if contact.keep_in_touch is not None:
@@ -92,20 +101,24 @@ def select(
     overdue_only: bool = False,
     within: int | None = None,
     include_all: bool = False,
+    missed: bool = False,
     tag: str | None = None,
     contacts: dict[str, Contact] | None = None,
 ) -> list[FollowUp]:
-    """The `crm followups` filters. Default: overdue, due and upcoming."""
+    """The `crm followups` filters. Default: overdue, due and upcoming; `missed`: only the
+    missed; `include_all`: everything, missed too."""
     if tag is not None and contacts is not None:
         wanted = tag.casefold()
         items = [f for f in items if any(t.casefold() == wanted for t in contacts[f.contact].tags)]
     if include_all:
         return items
+    if missed:
+        return [f for f in items if f.status == "missed"]
     if overdue_only:
         return [f for f in items if f.status == "overdue"]
     if within is not None:
-        return [f for f in items if f.days <= within]
-    return [f for f in items if f.status != "later"]
+        return [f for f in items if f.days <= within and f.status != "missed"]
+    return [f for f in items if f.status in LISTED]
 
 
 @dataclass(frozen=True)

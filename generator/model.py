@@ -12,7 +12,7 @@ from typing import Literal
 
 Severity = Literal["error", "warning"]
 FollowUpKind = Literal["thank-you", "check-in", "reconnect", "reminder"]
-Status = Literal["overdue", "due", "upcoming", "later"]
+Status = Literal["overdue", "due", "upcoming", "later", "missed"]
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,7 @@ class TypeRule:
     thank_you: int | None = None
     check_in: int | None = None
     note: str | None = None  # note template name under templates/notes/
+    late_after: int | None = None  # days past due after which a thank-you or check-in is missed
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ DEFAULT_TYPES: tuple[tuple[str, TypeRule], ...] = (
 )
 
 KNOWN_KEYS = ("me", "upcoming_days", "today", "types")
-RULE_KEYS = ("thank_you", "check_in", "note")
+RULE_KEYS = ("thank_you", "check_in", "note", "late_after")
 ME_KEYS = ("name", "email", "signature")
 
 

@@ -41,7 +41,7 @@ from . import collector, gitlog, parallel, plan, quick
 from .cachefile import Stamp
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
-from .followups import FollowUpRate, contact_followups, describe, followup_rate, sort_key
+from .followups import LISTED, FollowUpRate, contact_followups, describe, followup_rate, sort_key
 from .gitlog import Commit, PendingHistories, file_histories
 from .load import Before, ContactCache, Loaded, load, name_index, resolve_link
 from .model import Contact, FollowUp, HasProblems, Interaction, Problem, Settings
@@ -61,7 +61,7 @@ KIND_LABEL = {
     "reconnect": "Reconnect",
     "reminder": "Reminder",
 }
-STATUS_TITLE = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later"}
+STATUS_TITLE = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later", "missed": "Missed"}
 PAGE_TEMPLATES = ("contact.html.j2", "contacts.html.j2", "dashboard.html.j2", "group.html.j2", "_row.html.j2")
 
 
@@ -1669,7 +1669,7 @@ class SiteBuilder:
         stamps, today_text = model.stamps, str(model.today)
 
         def shown() -> list[FollowUp]:
-            return [f for f in model.all_followups if f.status != "later"]
+            return [f for f in model.all_followups if f.status in LISTED]
 
         def key_of(item: FollowUp, stamp: str) -> str:
             return f"{base}|{stamp}|{item.uid_key}|{item.status}|{item.days}|{today_text}"
@@ -1687,14 +1687,16 @@ class SiteBuilder:
 
         previous = update.previous if update is not None else None
         cards = self._cards_now = _Fragments.of(
-            model, lambda item: item.status != "later", lambda item: _token(card(item)), update,
+            model, lambda item: item.status in LISTED, lambda item: _token(card(item)), update,
             (previous.card_tokens, previous.card_sum) if previous is not None else None, key_of, self._cards,
         )  # fmt: skip
+
+        missed = sum(1 for items in model.followups.values() for f in items if f.status == "missed")
 
         def digest() -> str:
             return _hash(
                 base, "dashboard", model.today, as_of, cards.total(), (rate.on_time, rate.counted), recent,
-                problem_files, len(model.contacts),
+                problem_files, len(model.contacts), missed,
             )  # fmt: skip
 
         def make() -> bytes:
@@ -1716,6 +1718,7 @@ class SiteBuilder:
                 "warning_count": sum(1 for p in loaded.problems if p.severity == "warning"),
                 "contact_count": len(model.contacts),
                 "upcoming_days": loaded.settings.upcoming_days,
+                "missed_count": missed,
             }
             return renderer.page("dashboard.html.j2", context).encode("utf-8")
 
@@ -1840,7 +1843,7 @@ class SiteBuilder:
 
         previous = update.previous if update is not None else None
         events = self._events_now = _Fragments.of(
-            model, lambda item: True, lambda item: _token(text(item)), update,
+            model, lambda item: item.status != "missed", lambda item: _token(text(item)), update,
             (previous.event_tokens, previous.event_sum) if previous is not None else None, key_of, self._events,
         )  # fmt: skip
 
@@ -1848,7 +1851,7 @@ class SiteBuilder:
             return _hash(base, "ics", model.today, events.total())
 
         def make() -> bytes:
-            items = model.all_followups
+            items = [item for item in model.all_followups if item.status != "missed"]
             keys = [key_of(item, stamps[item.contact]) for item in items]
             self._events.live.update(keys)
             view = _ShelfView(self._events, self.writer)
