@@ -17,7 +17,8 @@ from pathlib import Path
 
 from click.testing import Result
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "demo"
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = REPO / "tests" / "golden" / "demo"  # the pages; `static/` is the templates' own, compared with them
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -38,6 +39,8 @@ def test_the_demo_site_is_the_golden_one(demo_root: Path, tmp_path: Path, cli: C
     result = cli(demo_root, "build", "--clean", "--out", str(out), env={"CRM_TODAY": "2026-11-25"})
     assert result.exit_code == 0, result.output
     built = _tree(out)
+    static = {name: built.pop(name) for name in [n for n in built if n.startswith("static/")]}
+    assert static == {f"static/{name}": data for name, data in _tree(REPO / "templates" / "static").items()}
     if os.environ.get("UPDATE_GOLDEN"):
         shutil.rmtree(GOLDEN, ignore_errors=True)
         for name, data in built.items():
@@ -50,4 +53,4 @@ def test_the_demo_site_is_the_golden_one(demo_root: Path, tmp_path: Path, cli: C
     # And a clean build again, elsewhere, is the same bytes (nothing of the path or the clock).
     again = tmp_path / "again"
     assert cli(demo_root, "build", "--clean", "--out", str(again), env={"CRM_TODAY": "2026-11-25"}).exit_code == 0
-    assert _tree(again) == built
+    assert _tree(again) == {**built, **static}
