@@ -89,27 +89,33 @@ _LINK = re.compile(r'<a href="([^"]*)"(?: title="[^"]*")?>(.*?)</a>', re.DOTALL)
 
 class Markdown:
     """markdown-it with Tipscale's rules. The Rust port (markdown-it-pyrs, ~15x faster) renders
-    the notes; markdown-it-py, the same algorithm in Python and byte for byte the same HTML,
-    renders the few the port 0.4 cannot: it panics on a `[` followed by a backtick that is never
-    closed (markdown-it.rs 0.6 code_pair.rs), so a text with both characters goes to the Python
-    one, and so would any other panic of the port."""
+    the notes; markdown-it-py, the same algorithm in Python (the same HTML but for the corner
+    cases tests/test_markdown.py names), renders those the port 0.4 cannot: it panics on a `[`
+    followed by a backtick that is never closed (markdown-it.rs 0.6, code_pair.rs), so a text
+    with both characters goes to the Python one, and so would any other panic of the port."""
 
     def __init__(self) -> None:
-        import markdown_it
         import markdown_it_pyrs
 
         self._fast = markdown_it_pyrs.MarkdownIt("zero").enable_many(_RULES)  # type: ignore[arg-type]
-        self._python = markdown_it.MarkdownIt("zero", {"xhtmlOut": True}).enable(_RULES)
+        self._python: Any = None  # made when first needed
 
     def render(self, text: str) -> str:
         if "[" in text and "`" in text:
-            return str(self._python.render(text))
+            return self._render_in_python(text)
         try:
             return str(self._fast.render(text))
         except BaseException as error:  # pyo3's PanicException derives from BaseException only
             if type(error).__name__ != "PanicException":
                 raise
-            return str(self._python.render(text))
+            return self._render_in_python(text)
+
+    def _render_in_python(self, text: str) -> str:
+        if self._python is None:
+            import markdown_it
+
+            self._python = markdown_it.MarkdownIt("zero", {"xhtmlOut": True}).enable(_RULES)
+        return str(self._python.render(text))
 
 
 def make_markdown() -> Markdown:

@@ -1413,13 +1413,14 @@ class SiteBuilder:
 
     # --- pieces shared by several pages --------------------------------------------------
 
-    def _followup_view(self, model: Model, item: FollowUp, prefix: str) -> dict[str, Any]:
+    def _followup_view(self, model: Model, item: FollowUp, prefix: str, draft: bool = True) -> dict[str, Any]:
+        """A follow-up card's context; `draft=False`: without its note."""
         contact = model.contacts[item.contact]
         assert self.drafts is not None
-        draft: Draft | None = None
+        note: Draft | None = None
         error = ""
         try:
-            draft = self.drafts.draft(contact, item, model.loaded.settings, model.today)
+            note = self.drafts.draft(contact, item, model.loaded.settings, model.today) if draft else None
         except DraftError as exc:
             error = str(exc)
             file = str(exc).split(":", 1)[0].replace("(built-in) ", "")
@@ -1434,8 +1435,8 @@ class SiteBuilder:
             "about": describe(item, detailed=True),
             "missing_gained": item.note_missing_gained,
             "missing_flag": MISSING_GAINED_FLAG,
-            "draft": draft.text.rstrip("\n") if draft is not None else "",
-            "mailto": mailto(contact.emails, draft) if draft is not None else "",
+            "draft": note.text.rstrip("\n") if note is not None else "",
+            "mailto": mailto(contact.emails, note) if note is not None else "",
             "draft_error": error,
             "name": contact.name,
             "href": prefix + "contacts/" + url_path(contact.slug) + ".html",
@@ -1526,6 +1527,8 @@ class SiteBuilder:
         history: list[Commit],
         backlinks: list[tuple[str, str, str]],
     ) -> str:
+        latest_missed = max((f for f in items if f.status == "missed"), key=lambda f: f.due, default=None)
+
         def resolver(target: str) -> tuple[str, str] | None:
             found = resolve_link(target, model.slugs, model.names)
             if found is None:
@@ -1574,7 +1577,10 @@ class SiteBuilder:
             "keep_in_touch": contact.keep_in_touch.describe() if contact.keep_in_touch else "",
             "notes": notes,
             "timeline": timeline,
-            "followups": [self._followup_view(model, f, "../") for f in items],
+            # One reconnect note covers all a contact's missed notes: drafted on the latest.
+            "followups": [
+                self._followup_view(model, f, "../", draft=f.status != "missed" or f is latest_missed) for f in items
+            ],
             "reminders_done": [r for r in contact.reminders if r.done],
             "backlinks": [
                 {

@@ -142,3 +142,18 @@ def test_the_site_counts_them_and_suggests_a_reconnect_note(
                     "    gained: a tip on the platform team\n    followed_up: skip\n"), encoding="utf-8")  # fmt: skip
     assert cli(root, "build", env={"CRM_TODAY": "2026-11-25"}).exit_code == 0
     assert "stat-missed" not in (root / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_one_reconnect_draft_covers_all_of_a_contacts_missed_notes(
+    crm_root: Callable[..., Path], cli: Callable[..., Result]
+) -> None:
+    older = JANE.replace("interactions:\n", "interactions:\n  - date: 2026-03-02\n    type: networking\n    summary: Meetup\n    gained: the meetup's organisers\n")  # fmt: skip
+    root = crm_root({"contacts/jane.md": older})
+    assert cli(root, "build", env={"CRM_TODAY": "2026-11-25"}).exit_code == 0
+    page = (root / "site" / "contacts" / "jane.html").read_text(encoding="utf-8")
+    cards = [c[: c.index("</article>")] for c in page.split('class="fu fu-missed"')[1:]]
+    assert len(cards) == 2 and page.count("Draft note") == 2  # the interview's thank-you, one reconnect
+    march, september = sorted(cards, key=lambda c: "2026-09-01" in c)
+    assert "networking on 2026-03-02" in march and "drafted on the latest missed one" in march
+    assert "Draft note" not in march
+    assert "I never properly thanked you for a tip on the platform team" in september
