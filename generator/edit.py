@@ -133,7 +133,11 @@ def write_contact(path: Path, text: str, settings: Settings, file: str | None = 
 
 def read_text(path: Path) -> str:
     """A contact file's text exactly as stored (BOM and CRLF kept), or EditError."""
-    data = path.read_bytes()
+    from .load import read_contact_file
+
+    data = read_contact_file(str(path))
+    if isinstance(data, str):
+        raise EditError(f"{path.name}: cannot read the file: {data}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

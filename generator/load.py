@@ -10,6 +10,7 @@ import difflib
 import functools
 import marshal
 import os
+import stat
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -248,12 +249,31 @@ class ContactCache:
 UNREADABLE = "cannot read the file"
 
 
-def check_path(path: str, rel: str, slug: str, settings: Settings) -> Checked:
+MAX_FILE_BYTES = 5 * 1024 * 1024  # a contact file beyond this is an error, never read whole
+
+
+def read_contact_file(path: str) -> bytes | str:
+    """The bytes of a contact file, or why they cannot be had: only a regular file is read (a
+    FIFO would wait for a writer forever, a link to /dev/zero never end), and only up to
+    MAX_FILE_BYTES."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        # O_NONBLOCK: a FIFO opens at once instead of waiting for a writer (no effect on files).
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return "not a regular file (a FIFO, device or socket); a contact must be a plain .md file"
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return Checked(rel, None, (Problem(rel, 1, 1, "error", "", f"{UNREADABLE}: {exc.strerror}"),), ())
+        return str(exc.strerror)
+    if len(data) > MAX_FILE_BYTES:
+        return f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; a contact file is a page of text: split or trim it"
+    return data
+
+
+def check_path(path: str, rel: str, slug: str, settings: Settings) -> Checked:
+    data = read_contact_file(path)
+    if isinstance(data, str):
+        return Checked(rel, None, (Problem(rel, 1, 1, "error", "", f"{UNREADABLE}: {data}"),), ())
     return check_file(data, rel, slug, settings)
 
 

@@ -1,0 +1,57 @@
+"""Files that are not contact files must not hang or flood a command: a FIFO named `x.md`, a link
+to /dev/zero, a file of more than 5 MB. Each is an error naming the file; the rest is checked and
+built as usual. Run as subprocesses with a timeout, since the failure being tested is a hang."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.load import MAX_FILE_BYTES
+
+ANN = "---\nname: Ann Lee\n---\nNotes.\n"
+
+
+def crm(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CRM_TODAY": "2026-11-25", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", "from generator.cli import run; run()", "--root", str(root), *args],
+        capture_output=True, text=True, timeout=60, env=env, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def hostile_root(crm_root: Callable[..., Path]) -> Path:
+    root = crm_root({"contacts/ann.md": ANN})
+    os.mkfifo(root / "contacts" / "pipe.md")
+    (root / "contacts" / "zero.md").symlink_to("/dev/zero")
+    with open(root / "contacts" / "huge.md", "wb") as handle:
+        handle.write(b"---\nname: Huge\n---\n" + b"x" * MAX_FILE_BYTES)
+    return root
+
+
+def test_check_names_each_and_goes_on(hostile_root: Path) -> None:
+    result = crm(hostile_root, "check")
+    assert result.returncode == 1
+    out = result.stdout + result.stderr
+    assert "contacts/pipe.md:1:1: error: cannot read the file: not a regular file" in out
+    assert "contacts/zero.md:1:1: error: cannot read the file: not a regular file" in out
+    assert "contacts/huge.md:1:1: error: cannot read the file: larger than 5 MB" in out
+    assert "4 contact files, 3 errors" in out
+
+
+def test_build_writes_the_others(hostile_root: Path) -> None:
+    result = crm(hostile_root, "build")
+    assert "3 files with errors" in result.stdout + result.stderr
+    assert (hostile_root / "site" / "contacts" / "ann.html").is_file()
+
+
+def test_an_edit_of_a_fifo_is_refused(hostile_root: Path) -> None:
+    result = crm(hostile_root, "done", "pipe")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "pipe" in result.stdout + result.stderr
