@@ -20,15 +20,21 @@ TITLES = {"thank-you": "Send a thank-you to", "check-in": "Check in with", "reco
           "reminder": "Reminder:"}  # fmt: skip
 
 
+# RFC 5545 allows no control character in TEXT but the tab: line breaks of every kind become an
+# escaped newline, the other control characters go.
+_LINE_BREAKS = {ord(c): "\n" for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+_CONTROLS = {c: None for c in [*range(0x00, 0x09), *range(0x0E, 0x1C), 0x1F, 0x7F, *range(0x80, 0xA0)] if c != 0x85}
+
+
 def escape_text(value: str) -> str:
     """RFC 5545 TEXT escaping."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\n")
-        .replace("\n", "\\n")
-    )
+    value = value.replace("\r\n", "\n").translate(_LINE_BREAKS).translate(_CONTROLS)
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _date(day: dt.date) -> str:
+    """DATE as RFC 5545 writes it: always four digits of year (strftime writes 999 as '999')."""
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def fold(line: str) -> str:
@@ -104,13 +110,13 @@ def event(
         description.append(draft.text.rstrip("\n"))
     if item.reminder is not None:
         description.append(item.reminder.note)
-    end = item.due + dt.timedelta(days=1)
+    end = item.due + dt.timedelta(days=1) if item.due < dt.date.max else item.due
     lines = [
         "BEGIN:VEVENT",
         f"UID:{item.uid_key}@tipscale",
-        f"DTSTAMP:{today.strftime('%Y%m%dT000000Z')}",
-        f"DTSTART;VALUE=DATE:{item.due.strftime('%Y%m%d')}",
-        f"DTEND;VALUE=DATE:{end.strftime('%Y%m%d')}",
+        f"DTSTAMP:{_date(today)}T000000Z",
+        f"DTSTART;VALUE=DATE:{_date(item.due)}",
+        f"DTEND;VALUE=DATE:{_date(end)}",
         f"SUMMARY:{escape_text(summary_of(item))}",
         f"DESCRIPTION:{escape_text(chr(10).join(description))}",
         f"CATEGORIES:{escape_text(item.kind)}",
