@@ -49,7 +49,7 @@ from .paths import code_digest
 from .render import Renderer, external_url, url_path
 from .settings import resolve_today
 from .slugs import slugify as _slugify
-from .validate import Checked
+from .validate import PLAIN_ADDRESS, Checked
 from .write import STATE_DIR, Writer
 
 PLAN = plan.HEAD
@@ -120,9 +120,15 @@ def _hash(*parts: object) -> str:
     return digest.hexdigest()
 
 
+def email_href(email: str) -> str:
+    """`mailto:` for one plain address; "" for anything else (it would add recipients or headers)."""
+    return "mailto:" + quote(email, safe="@+.") if PLAIN_ADDRESS.fullmatch(email) else ""
+
+
 def mailto(emails: tuple[str, ...], draft: Draft) -> str:
-    """`mailto:` with subject and body filled in (RFC 6068: UTF-8, percent-encoded, CRLF)."""
-    to = ",".join(quote(e, safe="@+.") for e in emails[:1])
+    """`mailto:` with subject and body filled in (RFC 6068: UTF-8, percent-encoded, CRLF), to the
+    first plain address."""
+    to = next((quote(e, safe="@+.") for e in emails if PLAIN_ADDRESS.fullmatch(e)), "")
     body = draft.body.rstrip("\n").replace("\r\n", "\n").replace("\n", "\r\n")
     return f"mailto:{to}?subject={quote(draft.subject, safe='')}&body={quote(body, safe='')}"
 
@@ -1569,6 +1575,7 @@ class SiteBuilder:
             "page_title": contact.name,
             "nav": "contacts",
             "contact": contact,
+            "emails": [(email, email_href(email)) for email in contact.emails],
             "company_href": "../companies/" + url_path(slugify(contact.company)) + ".html"
             if contact.company
             else "",

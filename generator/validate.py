@@ -29,6 +29,8 @@ _REMINDER_KEY_SET = frozenset(REMINDER_KEYS)
 _Date = dt.date
 
 _DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+# One address, nothing a mailto: link would read as more recipients or headers (`?bcc=`, `,`).
+PLAIN_ADDRESS = re.compile(r"[^@\s?&,;:<>()\[\]\\\"/%]+@[^@\s?&,;:<>()\[\]\\\"/%]+\.[^@\s?&,;:<>()\[\]\\\"/%.]+")
 WIKI_LINK = re.compile(r"\[\[([^\[\]\n|`]+?)(?:\|([^\[\]\n`]+?))?\]\]")
 SAFE_URL_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
@@ -280,11 +282,15 @@ class _Validator:
         name = self.text(("name",), data.get("name"), required=True)
         emails = self.text_list(("email",), data.get("email"), "an email address")
         for i, email in enumerate(emails or ()):
-            if "@" not in email or " " in email.strip():
+            if PLAIN_ADDRESS.fullmatch(email.strip()) is None:
                 path: tuple[str | int, ...] = (
                     ("email", i) if isinstance(data.get("email"), list) else ("email",)
                 )
-                self.report(path, f"{email!r} does not look like an email address", "warning")
+                self.report(
+                    path,
+                    f"{email!r} does not look like one email address (name@example.com); it is shown, not linked",
+                    "warning",
+                )
         phones = self.text_list(("phone",), data.get("phone"), "a phone number")
         texts = {}
         for key in TEXT_FIELDS:
