@@ -111,6 +111,9 @@ def run() -> None:
     nothing left to do but free what it made (after a build of 10,000 contacts, about 0.3 s of
     freeing objects one by one), so the process ends at once, its output flushed. Files are all
     written and closed by then: every write is atomic and finished before the command returns."""
+    from .terminal import SafeStream
+
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)  # type: ignore[assignment]
     try:
         main()
         code: Any = 0
