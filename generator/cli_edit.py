@@ -371,10 +371,15 @@ upcoming_days: 7
 """
 
 
+# The built site, and what an edit killed half-way leaves beside a contact file (its temporary
+# copy and its lock; the file itself is never half-written).
+IGNORED = ("site/", ".*.tmp", ".*.lock")
+
+
 @main.command()
-@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False))
 @click.option("--hook", is_flag=True, help="Also install a pre-commit hook that runs `crm check`.")
-def init(directory: Path, hook: bool) -> None:
+def init(directory: str, hook: bool) -> None:
     """Make DIR a new, private CRM: contacts/ with an example, crm.yaml, .gitignore, a git repository.
 
     \b
@@ -382,8 +387,10 @@ def init(directory: Path, hook: bool) -> None:
       crm init ~/crm
       crm init ~/crm --hook          block commits of invalid contact files
     """
+    if not directory.strip():
+        raise CrmError("DIR is empty: name the folder to make, e.g. crm init ~/crm (or crm init . for this one)")
     app = get_app()
-    root = directory
+    root = Path(directory)
     if root.exists() and not root.is_dir():
         raise CrmError(f"{root} exists and is not a folder")
     if (root / "crm.yaml").exists() or any(contact_files(root)):
@@ -409,9 +416,10 @@ def init(directory: Path, hook: bool) -> None:
     edit.atomic_write(contact, example.encode("utf-8"))
     edit.atomic_write(settings_file, SETTINGS_TEMPLATE.encode("utf-8"))
     ignore_text = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
-    if "site/" not in ignore_text.split():
+    missing = [line for line in IGNORED if line not in ignore_text.split()]
+    if missing:
         sep = "" if not ignore_text or ignore_text.endswith("\n") else "\n"
-        edit.atomic_write(gitignore, (ignore_text + sep + "site/\n").encode("utf-8"))
+        edit.atomic_write(gitignore, (ignore_text + sep + "\n".join(missing) + "\n").encode("utf-8"))
     click.echo(f"Created {root}: contacts/{EXAMPLE_SLUG}.md, crm.yaml, .gitignore")
     try:
         if gitops.init_repository(root):

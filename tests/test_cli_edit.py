@@ -367,7 +367,7 @@ def test_init_makes_a_private_crm(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in (root / "contacts").iterdir()) == ["jane-doe-example.md"]
     assert "me:" in (root / "crm.yaml").read_text(encoding="utf-8")
-    assert (root / ".gitignore").read_text(encoding="utf-8") == "site/\n"
+    assert (root / ".gitignore").read_text(encoding="utf-8") == "site/\n.*.tmp\n.*.lock\n"
     assert git(root, "log", "--format=%s").strip() == "Start a Tipscale CRM"
     assert git(root, "status", "--porcelain") == ""
     check = cli(root, "check", "--strict")
@@ -386,8 +386,24 @@ def test_init_in_an_existing_non_empty_folder_without_contacts(cli, tmp_path):
     (root / "README.txt").write_text("mine\n", encoding="utf-8")
     (root / ".gitignore").write_text("*.bak", encoding="utf-8")
     assert cli(None, "init", str(root)).exit_code == 0
-    assert (root / ".gitignore").read_text(encoding="utf-8") == "*.bak\nsite/\n"
+    assert (root / ".gitignore").read_text(encoding="utf-8") == "*.bak\nsite/\n.*.tmp\n.*.lock\n"
     assert "?? README.txt" in git(root, "status", "--porcelain")
+
+
+def test_init_refuses_an_empty_name_and_leaves_this_folder_alone(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("", "  "):
+        result = cli(None, "init", name)
+        assert result.exit_code == 1 and "DIR is empty" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_leftovers_of_a_killed_edit_are_ignored_by_git(cli, tmp_path):
+    root = tmp_path / "c"
+    assert cli(None, "init", str(root)).exit_code == 0
+    (root / "contacts" / ".jane-doe-example.md.k3j9.tmp").write_text("half", encoding="utf-8")
+    (root / "contacts" / ".jane-doe-example.md.lock").write_text("", encoding="utf-8")
+    assert git(root, "status", "--porcelain") == ""
 
 
 def test_init_refuses_a_folder_with_contacts(cli, crm_root):
