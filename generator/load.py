@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from . import cachefile, parallel, quick
 from .model import Contact, HasProblems, Problem, Settings
-from .paths import CONTACTS_DIR, SUMMARY_LIMIT, contact_entries
+from .paths import CONTACTS_DIR, SUMMARY_LIMIT, contact_entries, contacts_folder_problem
 from .settings import load_settings
 from .slugs import RESERVED
 from .validate import Checked, Reference, check_file
@@ -623,6 +623,9 @@ def load(
     `meanwhile`, if given, may run in this process while workers parse (optional work: a load
     that parses nothing may skip it)."""
     settings, problems = load_settings(root)
+    folder_problem = contacts_folder_problem(root)
+    if folder_problem is not None:
+        problems = [*problems, Problem(CONTACTS_DIR, 1, 1, "error", "", folder_problem)]
     cache = cache if cache is not None else ContactCache()
     seen: dict[str, str] = {}
     cache.use_settings(settings)

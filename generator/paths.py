@@ -80,11 +80,26 @@ def contact_files(root: Path) -> Iterator[Path]:
         yield Path(path)
 
 
+def contacts_folder_problem(root: Path) -> str | None:
+    """Why root/contacts cannot be walked, if it cannot: it is not a folder, or it is a link to
+    `/` or to a folder holding the CRM itself (the walk would read the whole disk, or loop)."""
+    base = root / CONTACTS_DIR
+    if not os.path.lexists(base):
+        return None
+    if not base.is_dir():
+        return f"{CONTACTS_DIR} is not a folder: contact files go in a {CONTACTS_DIR}/ folder (move or rename it)"
+    if base.is_symlink():
+        target = base.resolve()
+        if target == Path(target.anchor) or root.resolve().is_relative_to(target):
+            return f"{CONTACTS_DIR} links to {target}, which holds this CRM itself: link it to a folder of contact files"
+    return None
+
+
 def contact_entries(root: Path) -> Iterator[tuple[str, str]]:
     """(absolute path, path relative to root) of every contact file under root/contacts, sorted,
     skipping ignored files and folders. Plain strings: this runs for every file on every build."""
     base = root / CONTACTS_DIR
-    if not base.is_dir():
+    if not base.is_dir() or (base.is_symlink() and contacts_folder_problem(root) is not None):
         return
     prefix = len(str(root)) + 1
     stack = [str(base)]

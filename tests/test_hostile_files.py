@@ -55,3 +55,36 @@ def test_an_edit_of_a_fifo_is_refused(hostile_root: Path) -> None:
     result = crm(hostile_root, "done", "pipe")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "pipe" in result.stdout + result.stderr
+
+
+def test_a_contacts_that_is_a_file_is_an_error(tmp_path: Path) -> None:
+    root = tmp_path / "crm"
+    root.mkdir()
+    (root / "crm.yaml").write_text("today: 2026-11-25\n", encoding="utf-8")
+    (root / "contacts").write_text("not a folder\n", encoding="utf-8")
+    result = crm(root, "check")
+    assert result.returncode == 1
+    assert "contacts:1:1: error: contacts is not a folder" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("target", ["/", ".."])
+def test_a_contacts_link_to_the_disk_or_the_crm_itself_is_not_walked(tmp_path: Path, target: str) -> None:
+    root = tmp_path / "crm"
+    root.mkdir()
+    (root / "crm.yaml").write_text("today: 2026-11-25\n", encoding="utf-8")
+    (root / "contacts").symlink_to(target)
+    result = crm(root, "check")
+    assert result.returncode == 1
+    assert "contacts:1:1: error: contacts links to" in result.stdout + result.stderr
+    assert "0 contact files" in result.stdout + result.stderr
+
+
+def test_a_contacts_link_to_another_folder_is_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "synced" / "people"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "ann.md").write_text(ANN, encoding="utf-8")
+    root = tmp_path / "crm"
+    root.mkdir()
+    (root / "contacts").symlink_to(elsewhere)
+    result = crm(root, "check")
+    assert result.returncode == 0 and "1 contact file, 0 errors" in result.stdout + result.stderr
