@@ -120,15 +120,21 @@ def _hash(*parts: object) -> str:
     return digest.hexdigest()
 
 
+def _address(email: str) -> str:
+    """One plain address, percent-encoded for a URL; "" for anything else (it would add
+    recipients or headers to a mailto: link)."""
+    return quote(email, safe="@+.") if PLAIN_ADDRESS.fullmatch(email) else ""
+
+
 def email_href(email: str) -> str:
-    """`mailto:` for one plain address; "" for anything else (it would add recipients or headers)."""
-    return "mailto:" + quote(email, safe="@+.") if PLAIN_ADDRESS.fullmatch(email) else ""
+    address = _address(email)
+    return "mailto:" + address if address else ""
 
 
 def mailto(emails: tuple[str, ...], draft: Draft) -> str:
     """`mailto:` with subject and body filled in (RFC 6068: UTF-8, percent-encoded, CRLF), to the
     first plain address."""
-    to = next((quote(e, safe="@+.") for e in emails if PLAIN_ADDRESS.fullmatch(e)), "")
+    to = next(filter(None, map(_address, emails)), "")
     body = draft.body.rstrip("\n").replace("\r\n", "\n").replace("\n", "\r\n")
     return f"mailto:{to}?subject={quote(draft.subject, safe='')}&body={quote(body, safe='')}"
 

@@ -30,7 +30,8 @@ _Date = dt.date
 
 _DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 # One address, nothing a mailto: link would read as more recipients or headers (`?bcc=`, `,`).
-PLAIN_ADDRESS = re.compile(r"[^@\s?&,;:<>()\[\]\\\"/%]+@[^@\s?&,;:<>()\[\]\\\"/%]+\.[^@\s?&,;:<>()\[\]\\\"/%.]+")
+_ADDRESS_CHAR = r"[^@\s?&,;:<>()\[\]\\\"/%]"  # none of what ends an address or starts a header
+PLAIN_ADDRESS = re.compile(rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.(?:(?!\.){_ADDRESS_CHAR})+")
 WIKI_LINK = re.compile(r"\[\[([^\[\]\n|`]+?)(?:\|([^\[\]\n`]+?))?\]\]")
 SAFE_URL_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
