@@ -1,14 +1,7 @@
 """`crm serve`: serve the built site, rebuild on every save, reload the browser (SPEC §6, §8).
 
-The shape follows MkDocs' live-reload server (DESIGN §3):
+The shape follows MkDocs' live-reload server (DESIGN §3). The HTTP side is `httpd.py`; here:
 
-- `SiteServer` is a `ThreadingHTTPServer` that serves only regular files inside the output
-  folder. Every request path is checked segment by segment (no `..`, no encoded slashes, no
-  backslashes or NUL bytes, no hidden files) and the resolved file must still lie inside the
-  folder, so a symlink pointing out of it is refused too. No directory listings; `/dir/` serves
-  `dir/index.html`. Every response carries `Cache-Control: no-store`. While bound to a loopback
-  address, requests whose `Host` header names another machine are refused (DNS rebinding would
-  otherwise let a web page read the private site).
 - `ChangeWatcher` (watchdog, inotify on Linux) watches `contacts/`, `templates/` and `crm.yaml`.
   Its callback does no work: it only records that something relevant changed. Editor leftovers
   (`*.swp`, `*~`, `.#x`, `#x#`, vim's `4913`, hidden files) are ignored; creations, deletions,
@@ -17,10 +10,7 @@ The shape follows MkDocs' live-reload server (DESIGN §3):
   runs one incremental build with the long-lived builder, and bumps the *epoch* when the site
   changed. It survives any exception: the error is logged, pushed to open pages as a banner,
   and the last complete site stays served.
-- Live reload: HTML responses get one `<script src="/__tipscale/reload.js">` tag before
-  `</body>` at serve time (files on disk stay clean). The script listens on the server-sent
-  events endpoint `/__tipscale/events`, which pushes the epoch; when it differs from the
-  page's, the page saves its scroll position in `sessionStorage` and reloads.
+- `DevServer` puts the two together with the HTTP server.
 
 Consistency while building: the builder writes each file atomically (temporary file, then
 `os.replace`), so a request made during a build gets either the old or the new version of each
@@ -32,107 +22,24 @@ is the complete new site.
 from __future__ import annotations
 
 import errno
-import html
-import ipaddress
-import json
-import mimetypes
 import os
-import re
 import socket
 import threading
 import time
 import traceback
-import urllib.parse
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
+from .httpd import LiveState, SiteServer, is_loopback
 from .paths import is_ignored
 
 SETTLE_SECONDS = 0.04  # quiet time after the last change before a rebuild starts
 PENDING_LIMIT = 1000  # changed paths remembered for one rebuild; beyond it, every file is looked at
 MAX_SETTLE_SECONDS = 2.0  # build anyway when changes never stop coming for this long
-KEEPALIVE_SECONDS = 15.0  # an SSE comment line this often finds closed connections
-PREFIX = "/__tipscale/"
-EVENTS_PATH = PREFIX + "events"
-SCRIPT_PATH = PREFIX + "reload.js"
 WATCHED_DIRS = ("contacts", "templates")
 WATCHED_FILES = ("crm.yaml",)
-
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".ics": "text/calendar; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".md": "text/plain; charset=utf-8",
-    ".xml": "application/xml",
-    ".vcf": "text/vcard; charset=utf-8",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".ico": "image/x-icon",
-    ".woff2": "font/woff2",
-    ".woff": "font/woff",
-    ".webmanifest": "application/manifest+json",
-}
-
-RELOAD_SCRIPT = """\
-(function () {
-  "use strict";
-  var me = document.currentScript;
-  var epoch = me ? me.getAttribute("data-epoch") : null;
-  var key = "tipscale:scroll:" + location.pathname + location.search;
-  function restore() {
-    var saved = null;
-    try { saved = sessionStorage.getItem(key); sessionStorage.removeItem(key); } catch (e) { return; }
-    if (saved === null) { return; }
-    var xy = saved.split(",");
-    window.scrollTo(Number(xy[0]) || 0, Number(xy[1]) || 0);
-  }
-  if (document.readyState === "complete") { restore(); } else { window.addEventListener("load", restore); }
-  if (!window.EventSource) { return; }
-  var banner = null;
-  function showProblem(text) {
-    if (!banner) {
-      banner = document.createElement("div");
-      banner.setAttribute("role", "alert");
-      banner.style.cssText = "position:fixed;left:0;right:0;bottom:0;z-index:2147483647;margin:0;" +
-        "padding:.75em 1em;background:#7a1212;color:#fff;font:14px/1.4 monospace;white-space:pre-wrap;" +
-        "max-height:40vh;overflow:auto";
-      document.body.appendChild(banner);
-    }
-    banner.textContent = text;
-    banner.hidden = !text;
-  }
-  function connect() {
-    var source = new EventSource("/__tipscale/events");
-    source.addEventListener("epoch", function (event) {
-      if (epoch === null) { epoch = event.data; return; }
-      if (event.data === epoch) { return; }
-      source.close();
-      try { sessionStorage.setItem(key, window.scrollX + "," + window.scrollY); } catch (e) { /* private mode */ }
-      location.reload();
-    });
-    source.addEventListener("problem", function (event) {
-      var data = JSON.parse(event.data);
-      showProblem(data.message ? "Tipscale: the last rebuild failed; showing the previous site.\\n" +
-        data.message : "");
-    });
-  }
-  // after "load": an open event stream would otherwise hold the page's load event back
-  if (document.readyState === "complete") { connect(); } else { window.addEventListener("load", connect); }
-})();
-"""
 
 
 class Builder(Protocol):
@@ -150,320 +57,6 @@ Log = Callable[[str], None]
 
 def _silent(message: str) -> None:
     pass
-
-
-# --- shared state ------------------------------------------------------------------------------
-
-
-class LiveState:
-    """The build epoch and the last build error, shared by the build thread and the request threads."""
-
-    def __init__(self, reload: bool) -> None:
-        self.reload = reload
-        self.epoch = 1
-        self.problem = ""  # the last build's exception, "" when the last build succeeded
-        self.builds = 0  # builds run by the build loop (not counting the first one)
-        self.stopping = False
-        self.changed = threading.Condition()
-
-    def publish(self, *, bump: bool, problem: str) -> None:
-        with self.changed:
-            if bump:
-                self.epoch += 1
-            self.problem = problem
-            self.changed.notify_all()
-
-    def stop(self) -> None:
-        with self.changed:
-            self.stopping = True
-            self.changed.notify_all()
-
-    def snapshot(self) -> tuple[int, str, bool]:
-        with self.changed:
-            return self.epoch, self.problem, self.stopping
-
-    def wait_for_change(self, epoch: int, problem: str, timeout: float) -> tuple[int, str, bool]:
-        with self.changed:
-            self.changed.wait_for(
-                lambda: self.stopping or self.epoch != epoch or self.problem != problem, timeout
-            )
-            return self.epoch, self.problem, self.stopping
-
-
-# --- request paths -----------------------------------------------------------------------------
-
-
-class BadPath(Exception):
-    """A request path that is refused; `status` is 400 (malformed) or 404 (not served)."""
-
-    def __init__(self, status: HTTPStatus, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a request path resolved to: a file to send, or a redirect to add a trailing slash."""
-
-    file: Path | None = None
-    redirect: str | None = None
-
-
-_ENCODED_SEPARATOR = re.compile(r"%(2f|5c|00)", re.IGNORECASE)
-
-
-def request_segments(raw: str) -> tuple[list[str], bool]:
-    """The decoded path segments of a raw request target, and whether it ended in `/`.
-
-    Refuses (BadPath 400) anything that is not a plain origin-form path: no `..` or `.`
-    segments (raw or percent-encoded), no encoded `/` or `\\`, no backslashes, NUL or other
-    control characters, no invalid UTF-8.
-    """
-    path = raw.split("?", 1)[0].split("#", 1)[0]
-    if not path.startswith("/"):
-        raise BadPath(HTTPStatus.BAD_REQUEST, "the request target must be a path starting with /")
-    if "\\" in path or _ENCODED_SEPARATOR.search(path):
-        raise BadPath(HTTPStatus.BAD_REQUEST, "encoded separators and backslashes are not allowed")
-    try:
-        decoded = urllib.parse.unquote(path, errors="strict")
-    except UnicodeDecodeError:
-        raise BadPath(HTTPStatus.BAD_REQUEST, "the path is not valid UTF-8") from None
-    if any(ord(ch) < 0x20 or ch in "\x7f\\" for ch in decoded):
-        raise BadPath(HTTPStatus.BAD_REQUEST, "control characters are not allowed")
-    segments = decoded.split("/")[1:]
-    trailing = decoded.endswith("/")
-    segments = [s for s in segments if s != ""]
-    for segment in segments:
-        if segment in (".", ".."):
-            raise BadPath(HTTPStatus.BAD_REQUEST, "relative segments are not allowed")
-        if segment.startswith("."):
-            raise BadPath(HTTPStatus.NOT_FOUND, "hidden files are not served")
-    return segments, trailing
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or path.is_relative_to(folder)
-
-
-def resolve_target(out: Path, raw: str) -> Target:
-    """Map a raw request target to a regular file inside `out` (already resolved), or refuse.
-
-    Symlinks are followed, but the final file must lie inside `out`. Directories serve their
-    `index.html` (a path without the trailing slash is redirected to it); there is no listing.
-    """
-    segments, trailing = request_segments(raw)
-    candidate = out.joinpath(*segments)
-    try:
-        real = candidate.resolve(strict=True)
-    except (OSError, RuntimeError):
-        raise BadPath(HTTPStatus.NOT_FOUND, "no such file") from None
-    if not _inside(real, out):
-        raise BadPath(HTTPStatus.NOT_FOUND, "outside the site folder")
-    if real.is_dir():
-        if not trailing and segments:
-            location = "/" + "/".join(urllib.parse.quote(s) for s in segments) + "/"
-            query = raw.partition("?")[2].split("#", 1)[0]
-            return Target(redirect=location + (f"?{query}" if query else ""))
-        try:
-            real = (real / "index.html").resolve(strict=True)
-        except (OSError, RuntimeError):
-            raise BadPath(HTTPStatus.NOT_FOUND, "no index.html in this folder") from None
-        if not _inside(real, out):
-            raise BadPath(HTTPStatus.NOT_FOUND, "outside the site folder")
-    if not real.is_file():
-        raise BadPath(HTTPStatus.NOT_FOUND, "not a regular file")
-    return Target(file=real)
-
-
-def content_type(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in CONTENT_TYPES:
-        return CONTENT_TYPES[suffix]
-    guessed, _ = mimetypes.guess_type(path.name)
-    return guessed or "application/octet-stream"
-
-
-_BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
-
-
-def inject_reload(page: bytes, epoch: int) -> bytes:
-    """The page with the live-reload script tag before its last `</body>` (or at the end)."""
-    tag = f'<script src="{SCRIPT_PATH}" data-epoch="{epoch}"></script>'.encode()
-    ends = list(_BODY_END.finditer(page))
-    if not ends:
-        return page + tag
-    at = ends[-1].start()
-    return page[:at] + tag + page[at:]
-
-
-# --- HTTP --------------------------------------------------------------------------------------
-
-
-def is_loopback(host: str) -> bool:
-    if host.casefold() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-class SiteServer(ThreadingHTTPServer):
-    """Serves `out` (and the live-reload endpoints when `state.reload`)."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, host: str, port: int, out: Path, state: LiveState) -> None:
-        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.out = out.resolve()
-        self.state = state
-        self.loopback_only = is_loopback(host)
-        self._streams: set[threading.Thread] = set()
-        self._streams_lock = threading.Lock()
-        super().__init__((host.strip("[]"), port), SiteRequestHandler)
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    def track_stream(self, thread: threading.Thread, active: bool) -> None:
-        with self._streams_lock:
-            (self._streams.add if active else self._streams.discard)(thread)
-
-    def join_streams(self, timeout: float) -> None:
-        with self._streams_lock:
-            threads = list(self._streams)
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-
-
-class SiteRequestHandler(BaseHTTPRequestHandler):
-    server: SiteServer
-    server_version = "Tipscale"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # one line per rebuild is enough; per-request logs would drown it
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
-        super().end_headers()
-
-    def do_GET(self) -> None:
-        self._respond(head=False)
-
-    def do_HEAD(self) -> None:
-        self._respond(head=True)
-
-    def _host_allowed(self) -> bool:
-        """Refuse requests for other host names while bound to loopback (DNS rebinding)."""
-        if not self.server.loopback_only:
-            return True
-        host = self.headers.get("Host")
-        if host is None:
-            return True
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return is_loopback(name)
-
-    def _respond(self, head: bool) -> None:
-        if not self._host_allowed():
-            self._send_error(HTTPStatus.FORBIDDEN, "This server only answers to localhost.", head)
-            return
-        path = self.path.split("?", 1)[0]
-        state = self.server.state
-        if path.startswith(PREFIX):
-            if state.reload and path == SCRIPT_PATH:
-                self._send_bytes(RELOAD_SCRIPT.encode(), CONTENT_TYPES[".js"], head)
-            elif state.reload and path == EVENTS_PATH and not head:
-                self._stream_events()
-            else:
-                self._send_error(HTTPStatus.NOT_FOUND, "Not found.", head)
-            return
-        try:
-            target = resolve_target(self.server.out, self.path)
-        except BadPath as exc:
-            self._send_error(exc.status, str(exc), head)
-            return
-        if target.redirect is not None:
-            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-            self.send_header("Location", target.redirect)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        assert target.file is not None
-        try:
-            body = target.file.read_bytes()
-        except OSError:  # removed by a rebuild between resolving and reading
-            self._send_error(HTTPStatus.NOT_FOUND, "no such file", head)
-            return
-        kind = content_type(target.file)
-        if state.reload and kind.startswith("text/html"):
-            body = inject_reload(body, state.snapshot()[0])
-        self._send_bytes(body, kind, head)
-
-    def _send_bytes(self, body: bytes, kind: str, head: bool, status: HTTPStatus = HTTPStatus.OK) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
-
-    def _send_error(self, status: HTTPStatus, reason: str, head: bool) -> None:
-        """A small HTML error page; it carries the reload script so a 404 tab recovers by itself."""
-        page = (
-            "<!doctype html><html lang=en><meta charset=utf-8>"
-            f"<title>{status.value} {status.phrase}</title>"
-            f"<body><h1>{status.value} {status.phrase}</h1><p>{html.escape(reason)}</p>"
-            '<p><a href="/">Dashboard</a></p></body></html>'
-        ).encode()
-        if self.server.state.reload and status == HTTPStatus.NOT_FOUND:
-            page = inject_reload(page, self.server.state.snapshot()[0])
-        self.close_connection = True
-        self._send_bytes(page, CONTENT_TYPES[".html"], head, status)
-
-    def _stream_events(self) -> None:
-        """Server-sent events: the epoch now and after every change, and build problems."""
-        state = self.server.state
-        me = threading.current_thread()
-        self.server.track_stream(me, True)
-        self.close_connection = True
-        try:
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            epoch, problem, stopping = state.snapshot()
-            self._event("epoch", str(epoch), retry=True)
-            if problem:
-                self._event("problem", json.dumps({"message": problem}))
-            while not stopping:
-                new_epoch, new_problem, stopping = state.wait_for_change(epoch, problem, KEEPALIVE_SECONDS)
-                if stopping:
-                    break
-                if new_problem != problem:
-                    self._event("problem", json.dumps({"message": new_problem}))
-                if new_epoch != epoch:
-                    self._event("epoch", str(new_epoch))
-                if new_epoch == epoch and new_problem == problem:
-                    self.wfile.write(b": keep-alive\n\n")
-                    self.wfile.flush()
-                epoch, problem = new_epoch, new_problem
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
-            pass  # the page went away
-        finally:
-            self.server.track_stream(me, False)
-
-    def _event(self, name: str, data: str, retry: bool = False) -> None:
-        lines = ["retry: 300"] if retry else []
-        lines.append(f"event: {name}")
-        lines.extend(f"data: {line}" for line in data.split("\n"))
-        self.wfile.write(("\n".join(lines) + "\n\n").encode())
-        self.wfile.flush()
 
 
 # --- watching ----------------------------------------------------------------------------------
@@ -815,12 +408,8 @@ __all__ = [
     "Builder",
     "ChangeWatcher",
     "DevServer",
-    "LiveState",
     "Rebuilder",
     "ServeError",
-    "SiteServer",
-    "inject_reload",
     "is_relevant",
     "public_host_warning",
-    "resolve_target",
 ]

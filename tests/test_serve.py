@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from generator.serve import DevServer, LiveState, Rebuilder, is_relevant, resolve_target
+from generator.httpd import LiveState, resolve_target
+from generator.serve import DevServer, Rebuilder, is_relevant
 
 REPO = Path(__file__).resolve().parent.parent
 CRM = REPO / ".venv" / "bin" / "crm"
