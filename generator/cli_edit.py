@@ -21,7 +21,7 @@ from .gitlog import file_history, is_repository
 from .model import Contact, Settings
 from .paths import CONTACTS_DIR, contact_files
 from .settings import load_settings
-from .slugs import RESERVED, is_valid_slug, slugify
+from .slugs import MAX_SLUG_BYTES, RESERVED, is_valid_slug, slugify
 from .validate import check_file
 
 COMMIT_HELP = "Commit exactly the changed file with git (other staged or unstaged work is left alone)."
@@ -101,7 +101,8 @@ def new(
         raise click.BadParameter("the name is empty", param_hint="NAME")
     if slug is not None and not is_valid_slug(slug):
         raise click.BadParameter(
-            f"{slug!r} cannot be a file name (no '/', no leading '.', '_' or '-')", param_hint="--slug"
+            f"{slug!r} cannot be a file name (no '/', no leading '.', '_' or '-', at most {MAX_SLUG_BYTES} bytes)",
+            param_hint="--slug",
         )
     chosen = slug or slugify(name)
     existing = {p.name[:-3]: p for p in contact_files(app.root)}

@@ -21,7 +21,7 @@ from . import cachefile, parallel, quick
 from .model import Contact, HasProblems, Problem, Settings
 from .paths import CONTACTS_DIR, SUMMARY_LIMIT, contact_entries, contacts_folder_problem
 from .settings import load_settings
-from .slugs import RESERVED
+from .slugs import MAX_SLUG_BYTES, RESERVED, long_name_problem
 from .validate import Checked, Reference, check_file
 
 Delta = tuple[str, list[tuple[str, cachefile.Stamp]]]  # see quick.summary_delta
@@ -654,6 +654,9 @@ def load(
         if not all_utf8 and not _utf8(rel):
             shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
             problems.append(Problem(shown, 1, 1, "error", "", "the file name is not valid UTF-8; rename the file"))
+            continue
+        if len(slug) > MAX_SLUG_BYTES // 4 and (too_long := long_name_problem(slug)):
+            problems.append(Problem(rel, 1, 1, "error", "", too_long))
             continue
         if slug in RESERVED:
             message = f"'{slug}' is the name of the contact list's page; rename the file (e.g. {slug}-1.md)"

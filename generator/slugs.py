@@ -22,6 +22,7 @@ from collections.abc import Container
 
 FALLBACK = "contact"
 MAX_LENGTH = 80
+MAX_SLUG_BYTES = 200  # a contact's slug, in UTF-8: room for `.slug.md.XXXXXXXX.tmp` and `slug.html`
 _CANONICAL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # what slugify leaves as it is
 
 # Latin letters without a Unicode decomposition into an ASCII base letter.
@@ -110,4 +111,16 @@ def is_valid_slug(slug: str) -> bool:
         and not slug.endswith(("~", ".md"))
         and slug not in (".", "..")
         and slug not in RESERVED
+        and len(slug.encode("utf-8", "surrogateescape")) <= MAX_SLUG_BYTES
+    )
+
+
+def long_name_problem(slug: str) -> str | None:
+    """The message for a contact file whose name is too long to build pages from, or None."""
+    size = len(slug.encode("utf-8", "surrogateescape"))
+    if size <= MAX_SLUG_BYTES:
+        return None
+    return (
+        f"the file name is {size} bytes long; at most {MAX_SLUG_BYTES} are allowed "
+        f"(the page and the temporary files need the rest); rename the file to a shorter slug"
     )

@@ -88,3 +88,43 @@ def test_a_contacts_link_to_another_folder_is_followed(tmp_path: Path) -> None:
     (root / "contacts").symlink_to(elsewhere)
     result = crm(root, "check")
     assert result.returncode == 0 and "1 contact file, 0 errors" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "slug, size",
+    [("a" * 246, 246), ("b" * 201, 201), ("漢" * 67, 201)],  # bytes, not characters, count
+)
+def test_a_file_name_too_long_for_its_page_is_an_error_and_the_rest_builds(
+    crm_root: Callable[..., Path], slug: str, size: int
+) -> None:
+    root = crm_root({"contacts/ann.md": ANN, f"contacts/{slug}.md": ANN})
+    message = f"contacts/{slug}.md:1:1: error: the file name is {size} bytes long; at most 200"
+    for _ in range(2):  # a second run (from the cache) says the same
+        checked = crm(root, "check")
+        assert checked.returncode == 1 and message in checked.stdout + checked.stderr
+        assert "2 contact files, 1 error" in checked.stdout + checked.stderr
+        built = crm(root, "build")
+        assert built.returncode == 1 and "Traceback" not in built.stderr
+        assert "1 file with errors" in built.stdout + built.stderr
+        assert (root / "site" / "contacts" / "ann.html").is_file()
+        assert (root / "site" / "index.html").is_file()
+
+
+def test_the_longest_allowed_file_name_builds_and_edits(crm_root: Callable[..., Path]) -> None:
+    slug = "c" * 100 + "漢" * 33  # 199 bytes
+    root = crm_root({"contacts/ann.md": ANN, f"contacts/{slug}.md": ANN})
+    assert crm(root, "check").returncode == 0
+    assert crm(root, "build").returncode == 0
+    assert (root / "site" / "contacts" / f"{slug}.html").is_file()
+    logged = crm(root, "log", slug, "--type", "coffee", "--date", "2026-11-20")
+    assert logged.returncode == 0, logged.stderr
+    assert "type: coffee" in (root / "contacts" / f"{slug}.md").read_text()
+    assert sorted(p.name for p in (root / "contacts").iterdir()) == sorted(["ann.md", f"{slug}.md"])
+
+
+def test_new_refuses_a_slug_too_long_for_a_file(crm_root: Callable[..., Path]) -> None:
+    root = crm_root({"contacts/ann.md": ANN})
+    result = crm(root, "new", "Dee Long", "--slug", "d" * 201)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "at most 200 bytes" in result.stderr
+    assert sorted(p.name for p in (root / "contacts").iterdir()) == ["ann.md"]
