@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from .cli import main
-from .cliutil import fail, get_app, report_problems, style
+from .cliutil import fail, files_with_errors, get_app, report_problems, style
 from .settings import default_settings, resolve_today
 
 
@@ -137,9 +137,4 @@ def _first_build(builder: Any, quiet: bool) -> None:
         click.echo("Built: " + describe_report(report, getattr(report, "seconds", seconds)))
     errors = sorted({p.file for p in problems if p.severity == "error"})
     if errors:
-        click.echo(
-            style(f"{len(errors)} file{'s' if len(errors) != 1 else ''} with errors: ", err=True, fg="red")
-            + ", ".join(errors)
-            + " (shown on the dashboard too)",
-            err=True,
-        )
+        click.echo(files_with_errors(errors, "shown on the dashboard too"), err=True)

@@ -140,15 +140,22 @@ def finish(loaded: Loaded, *, exit_on_errors: bool = True) -> None:
         finish_files(sorted({p.file for p in loaded.errors}))
 
 
+NAMED_FILES = 10  # files named in the one line that ends a command; `crm check` lists them all
+
+
+def files_with_errors(files: list[str], then: str) -> str:
+    """One line naming the files with errors (the first NAMED_FILES, then how many more)."""
+    named = ", ".join(files[:NAMED_FILES])
+    if len(files) > NAMED_FILES:
+        named += f" and {len(files) - NAMED_FILES} more"
+    heading = f"{len(files)} file{'s' if len(files) != 1 else ''} with errors: "
+    return style(heading, err=True, fg="red") + named + f" ({then})"
+
+
 def finish_files(files: list[str]) -> None:
     """`finish` for a list of the files with errors."""
     if files:
-        click.echo(
-            style(f"{len(files)} file{'s' if len(files) != 1 else ''} with errors: ", err=True, fg="red")
-            + ", ".join(files)
-            + " (run 'crm check' for details)",
-            err=True,
-        )
+        click.echo(files_with_errors(files, "run 'crm check' for details"), err=True)
         raise SystemExit(1)
 
 

@@ -1394,10 +1394,13 @@ class SiteBuilder:
         self._row_keys_now, self._row_tokens_now = row_keys, tokens
         for slug in model.order:
             pages.append(self._contact_page(model, renderer, slug, base))
+        problems_of: dict[str, list[Problem]] = {}
+        for p in model.loaded.problems:  # grouped once: thousands of invalid files are common
+            problems_of.setdefault(p.file.rsplit("/", 1)[-1][:-3], []).append(p)
         for slug in sorted(model.loaded.invalid):
             if slug in model.contacts:
                 continue
-            pages.append(self._invalid_page(model, renderer, slug, base))
+            pages.append(self._invalid_page(renderer, slug, problems_of.get(slug, []), base))
 
         pages.append(self._dashboard(model, renderer, base))
         pages.append(self._contact_list(model, renderer, base, row_keys, tokens))
@@ -1619,8 +1622,7 @@ class SiteBuilder:
         }
         return renderer.page("contact.html.j2", context)
 
-    def _invalid_page(self, model: Model, renderer: Renderer, slug: str, base: str) -> Page:
-        problems = [p for p in model.loaded.problems if Path(p.file).name[:-3] == slug]
+    def _invalid_page(self, renderer: Renderer, slug: str, problems: list[Problem], base: str) -> Page:
         files = sorted({p.file for p in problems})
         digest = _hash(base, "invalid", slug, problems)
 

@@ -128,3 +128,23 @@ def test_new_refuses_a_slug_too_long_for_a_file(crm_root: Callable[..., Path]) -
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "at most 200 bytes" in result.stderr
     assert sorted(p.name for p in (root / "contacts").iterdir()) == ["ann.md"]
+
+
+def test_many_invalid_files_each_get_their_own_page_and_one_short_line(crm_root: Callable[..., Path]) -> None:
+    files: dict[str, str | bytes] = {"contacts/ann.md": ANN}
+    for i in range(30):
+        files[f"contacts/bad-{i:02}.md"] = f"---\nname: Bad {i}\nkeep_in_touch: every {i} fortnights\n---\n"
+    files["contacts/team/bad-00.md"] = "---\nname: [unclosed\n---\n"  # a duplicate slug in a sub-folder
+    root = crm_root(files)
+    result = crm(root, "build")
+    assert result.returncode == 1
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("31 files with errors: contacts/bad-00.md, contacts/bad-01.md")
+    assert line.endswith("and 21 more (run 'crm check' for details)")
+    assert line.count("contacts/") == 10
+    page = (root / "site" / "contacts" / "bad-07.html").read_text()
+    assert "every 7 fortnights" in page
+    assert "every 17 fortnights" not in page and "every 8 fortnights" not in page
+    first = (root / "site" / "contacts" / "bad-00.html").read_text()
+    assert "every 0 fortnights" in first and "duplicate slug" in first  # both files named bad-00
+    assert (root / "site" / "contacts" / "ann.html").is_file()
