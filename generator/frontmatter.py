@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Notes longer than this (in characters) are shown as plain text, not rendered as Markdown:
+# markdown-it's cost on hostile text (a megabyte of `[`) is seconds and hundreds of MB.
+NOTES_MARKDOWN_LIMIT = 256 * 1024
+
 
 @dataclass(frozen=True)
 class Split:

@@ -21,6 +21,7 @@ import jinja2
 import markupsafe
 from markupsafe import Markup, escape
 
+from .frontmatter import NOTES_MARKDOWN_LIMIT
 from .paths import builtin_templates, code_digest, tree_files
 
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
@@ -87,12 +88,53 @@ _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 _LINK = re.compile(r'<a href="([^"]*)"(?: title="[^"]*")?>(.*?)</a>', re.DOTALL)
 
 
+# A line that opens a thousand quotes or lists is shown as plain text: the port has no nesting
+# limit and a few hundred KB of `> > > …` overflow its stack (a crash, not an error), and
+# markdown-it-py drops what lies deeper than 20 levels (maxNesting). From 21 to 999 levels the
+# port nests on (a corner difference from markdown-it-py, tested).
+_DEEP_LEVELS = 1000
+_DEEP = re.compile(
+    r"^[ \t]*(?:(?:>|[*+-](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)" + f"{{{_DEEP_LEVELS}}}", re.MULTILINE
+)
+
+
+def _deep(text: str) -> bool:
+    if len(text) < 2 * _DEEP_LEVELS:
+        return False
+    markers = text.count(">") + text.count("- ") + text.count("* ") + text.count("+ ")
+    markers += text.count(". ") + text.count(") ")  # str.count: a pass at memchr's speed each
+    return markers >= _DEEP_LEVELS and _DEEP.search(text) is not None
+
+
+_PYTHON_BRACKETS = 20_000  # markdown-it-py is quadratic in unmatched `[`: 200,000 take 5 s
+# The port is quadratic where markdown-it-py is linear: in emphasis and strikethrough delimiters
+# (64,000 `*a*` in one paragraph: 13 s against 3 s) and in reference definitions (32,000
+# `[a]: b` lines: 59 s against 1.2 s). Texts with more than these go to markdown-it-py.
+_PORT_DELIMITERS = 2_000
+_PORT_DEFINITIONS = 500
+
+
+def _quadratic_for_the_port(text: str) -> bool:
+    if len(text) < _PORT_DEFINITIONS * 3:
+        return False
+    delimiters = text.count("*") + text.count("_") + text.count("~")
+    return delimiters > _PORT_DELIMITERS or text.count("]:") > _PORT_DEFINITIONS
+
+
+def _plain(text: str) -> str:
+    return f'<pre class="notes-plain">{_escape_html(text)}</pre>\n'
+
+
 class Markdown:
     """markdown-it with Tipscale's rules. The Rust port (markdown-it-pyrs, ~15x faster) renders
     the notes; markdown-it-py, the same algorithm in Python (the same HTML but for the corner
     cases tests/test_markdown.py names), renders those the port 0.4 cannot: it panics on a `[`
     followed by a backtick that is never closed (markdown-it.rs 0.6, code_pair.rs), so a text
-    with both characters goes to the Python one, and so would any other panic of the port."""
+    with both characters goes to the Python one, and so would any other panic of the port, and
+    so do texts on which the port is quadratic and the Python one is not.
+    Bounded: a text nested a thousand levels deep, or one the Python one would take seconds
+    over, is shown as plain text (and `render_markdown` shows notes over NOTES_MARKDOWN_LIMIT
+    characters so)."""
 
     def __init__(self) -> None:
         import markdown_it_pyrs
@@ -101,7 +143,9 @@ class Markdown:
         self._python: Any = None  # made when first needed
 
     def render(self, text: str) -> str:
-        if "[" in text and "`" in text:
+        if _deep(text):
+            return _plain(text)
+        if ("[" in text and "`" in text) or _quadratic_for_the_port(text):
             return self._render_in_python(text)
         try:
             return str(self._fast.render(text))
@@ -111,6 +155,8 @@ class Markdown:
             return self._render_in_python(text)
 
     def _render_in_python(self, text: str) -> str:
+        if text.count("[") > _PYTHON_BRACKETS:
+            return _plain(text)
         if self._python is None:
             import markdown_it
 
@@ -185,11 +231,12 @@ def _put_back_wiki_links(html: str, links: list[re.Match[str]], resolver: Resolv
 def render_markdown(md: Markdown, text: str, resolver: Resolver | None = None) -> str:
     """A note's HTML: markdown-it's (the Rust port), wiki links resolved, unsafe links dropped."""
     links: list[re.Match[str]] = []
+    too_long = len(text) > NOTES_MARKDOWN_LIMIT  # measured before links are set aside, as `crm check` does
     if "\r" in text:  # as markdown-it reads it, so that a wiki link never spans a line
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "[[" in text:
         text, links = _set_aside_wiki_links(text)
-    html: str = md.render(text)
+    html: str = _plain(text) if too_long else md.render(text)
     if "<a " in html:
         html = _safe_links(html)
     if links:

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from . import yamlnodes
 from .dates import parse_period
-from .frontmatter import FrontMatterError, decode, split
+from .frontmatter import NOTES_MARKDOWN_LIMIT, FrontMatterError, decode, split
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
 
 KNOWN_KEYS = (
@@ -263,6 +263,12 @@ class _Validator:
             return self.finish(None)
         contact = self.contact(data, body)
         self.wiki_links(body, body_line)
+        if len(body) > NOTES_MARKDOWN_LIMIT:
+            self.problems.append(Problem(
+                self.file, body_line, 1, "warning", "",
+                f"the notes are {len(body) // 1024:,} KB; notes over {NOTES_MARKDOWN_LIMIT // 1024} KB "
+                "are shown as plain text, not Markdown (split them into another file)",
+            ))  # fmt: skip
         return self.finish(contact)
 
     def finish(self, contact: Contact | None) -> Checked:

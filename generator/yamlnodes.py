@@ -20,6 +20,8 @@ except ImportError:  # pragma: no cover - depends on the platform's wheel
 
 MAX_DEPTH = 64
 MAX_NODES = 100_000
+MAX_BYTES = 1024 * 1024  # front matter beyond this is refused before it is parsed (years of
+# interactions are ~300 bytes each: a megabyte holds thousands; parsing one takes about a second)
 
 Path = tuple[str | int, ...]
 
@@ -141,6 +143,11 @@ _constructor = _Constructor()
 
 
 def compose(text: str) -> yaml.Node | None:
+    if len(text) > MAX_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        size = -(-len(text.encode("utf-8", "surrogatepass")) // 1024)  # rounded up: never "1,024 KB; at most 1,024"
+        raise YamlError(
+            0, 0, f"the front matter is {size:,} KB; at most {MAX_BYTES // 1024:,} KB: move long text into the notes"
+        )
     try:
         loader = _Composer(text)
         try:
