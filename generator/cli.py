@@ -63,8 +63,8 @@ class CrmGroup(click.Group):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more may reach the closed pipe
             raise SystemExit(0) from None
         except OSError as exc:
-            where = f" {exc.filename}" if exc.filename else ""
-            fail(f"cannot access{where}: {exc.strerror or exc}")
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc} (nothing was half-written: fix this and run the command again)")
         except Exception as exc:
             drafts = sys.modules.get(f"{__package__}.drafts")  # imported by the commands that draft
             if drafts is None or not isinstance(exc, drafts.DraftError):

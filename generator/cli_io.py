@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .cli import main
-from .cliutil import CrmError, finish, get_app, progress_enabled, style
+from .cliutil import NAMED_FILES, CrmError, finish, get_app, progress_enabled, style
 from .importers.common import ImportFormatError, Parsed
 
 FORMATS = ("linkedin", "vcard", "google")
@@ -123,11 +123,18 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
     written: list[str] = []
     if not dry_run and plan.texts:
         written, errors = apply_plan(plan, loaded, _Progress("writing", len(plan.texts), show_progress))
-        for message in errors:
+        for message in errors[:NAMED_FILES]:
             click.echo(style("Error: ", err=True, fg="red", bold=True) + message, err=True)
+        if len(errors) > NAMED_FILES:
+            click.echo(f"... and {len(errors) - NAMED_FILES} more files that could not be written", err=True)
+        failed = set(plan.texts) - set(written)
+        plan.actions = [a for a in plan.actions if a.path not in failed]  # the summary counts what was written
     elapsed = time.perf_counter() - started
     verb = "Would import" if dry_run else "Imported"
-    click.echo(f"{verb} {file.name}: {plan.summary()}" + (f" ({elapsed:.1f} s)" if elapsed >= 1 else ""))
+    not_written = f", {len(errors)} not written" if errors else ""
+    click.echo(
+        f"{verb} {file.name}: {plan.summary()}{not_written}" + (f" ({elapsed:.1f} s)" if elapsed >= 1 else "")
+    )
     if dry_run:
         click.echo("Dry run: nothing was written.")
     elif do_commit:

@@ -28,6 +28,7 @@ import functools
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,9 +74,11 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):  # a full disk names no file
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
     with contextlib.suppress(OSError):  # make the rename itself durable
         dir_fd = os.open(folder, os.O_RDONLY)
@@ -83,6 +86,23 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+LEFTOVER_SECONDS = 60.0  # a temporary file this old is no write in progress: a killed edit's
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Remove the temporary files a killed edit of `path` left beside it (`.<name>.*.tmp`).
+    Called with the lock held, so no edit of this file is running; an import creating it
+    uses the same names, hence the age."""
+    prefix = f".{path.name}."
+    now = time.time()
+    with contextlib.suppress(OSError), os.scandir(path.parent) as entries:
+        for entry in entries:
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > LEFTOVER_SECONDS:
+                        os.unlink(entry.path)
 
 
 @contextlib.contextmanager
@@ -108,6 +128,7 @@ def file_lock(path: Path) -> Iterator[None]:
         if same:
             break
         os.close(fd)
+    _remove_leftovers(path)
     try:
         yield
     finally:

@@ -282,5 +282,7 @@ def replace_with(target: str, data: bytes, staging: str | None = None) -> None:
         if staging is not None and isinstance(exc, OSError) and exc.errno == errno.EXDEV:
             replace_with(target, data)  # the staging folder is on another file system after all
             return
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):  # a full disk names no file
+            raise OSError(exc.errno, exc.strerror, target) from None
         raise
 

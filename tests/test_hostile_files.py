@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -148,3 +149,65 @@ def test_many_invalid_files_each_get_their_own_page_and_one_short_line(crm_root:
     first = (root / "site" / "contacts" / "bad-00.html").read_text()
     assert "every 0 fortnights" in first and "duplicate slug" in first  # both files named bad-00
     assert (root / "site" / "contacts" / "ann.html").is_file()
+
+
+def crm_with_a_file_size_limit(root: Path, limit: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """crm where no file may grow past `limit` bytes: a write fails as on a full disk, with an
+    error that names no file (EFBIG; Python ignores SIGXFSZ)."""
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {**os.environ, "CRM_TODAY": "2026-11-25", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", "from generator.cli import run; run()", "--root", str(root), *args],
+        capture_output=True, text=True, timeout=60, env=env, check=False, preexec_fn=limited,
+    )  # fmt: skip
+
+
+def test_a_write_that_fails_like_a_full_disk_names_the_file(crm_root: Callable[..., Path]) -> None:
+    long_notes = "Notes. " * 5000
+    root = crm_root({"contacts/ann.md": ANN, "contacts/bo.md": f"---\nname: Bo Li\n---\n{long_notes}\n"})
+    before = (root / "contacts" / "bo.md").read_bytes()
+    logged = crm_with_a_file_size_limit(root, 20_000, "log", "bo", "--type", "coffee")
+    assert logged.returncode == 1 and "Traceback" not in logged.stderr
+    assert f"Error: {root / 'contacts' / 'bo.md'}: File too large" in logged.stderr
+    assert (root / "contacts" / "bo.md").read_bytes() == before  # untouched
+    assert sorted(p.name for p in (root / "contacts").iterdir()) == ["ann.md", "bo.md"]  # no leftovers
+    built = crm_with_a_file_size_limit(root, 20_000, "build")
+    assert built.returncode == 1 and "Traceback" not in built.stderr
+    assert "Error: " + str(root / "site") in built.stderr and ": File too large" in built.stderr
+
+
+def test_an_import_says_what_it_could_not_write(crm_root: Callable[..., Path], tmp_path: Path) -> None:
+    root = crm_root({"contacts/ann.md": ANN})
+    (root / "contacts" / "bo-li.md").mkdir()  # in the way of one of the two new files
+    csv = tmp_path / "Connections.csv"
+    csv.write_text(
+        "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+        "Bo,Li,https://www.linkedin.com/in/bo,,Acme,Engineer,02 Jan 2024\n"
+        "Cy,Ng,https://www.linkedin.com/in/cy,,Acme,Engineer,03 Jan 2024\n"
+    )
+    result = crm(root, "import", "linkedin", str(csv))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "Error: contacts/bo-li.md: bo-li.md already exists; not overwriting it" in result.stderr
+    assert "Imported Connections.csv: 1 created, 0 merged, 0 unchanged, 0 conflicts, 0 skipped, 1 not written" in (
+        result.stdout
+    )
+    assert (root / "contacts" / "cy-ng.md").is_file() and (root / "contacts" / "bo-li.md").is_dir()
+
+
+def test_an_edit_removes_what_a_killed_edit_of_that_file_left(crm_root: Callable[..., Path]) -> None:
+    root = crm_root({"contacts/ann.md": ANN, "contacts/bo.md": "---\nname: Bo Li\n---\n"})
+    folder = root / "contacts"
+    for name in (".bo.md.k1ll3d.tmp", ".bo.md.fresh1.tmp", ".ann.md.other1.tmp", ".bo.md.lock"):
+        (folder / name).write_text("half a file")
+    an_hour_ago = time.time() - 3600
+    for name in (".bo.md.k1ll3d.tmp", ".ann.md.other1.tmp", ".bo.md.lock"):
+        os.utime(folder / name, (an_hour_ago, an_hour_ago))
+    result = crm(root, "log", "bo", "--type", "coffee")
+    assert result.returncode == 0, result.stderr
+    left = sorted(p.name for p in folder.iterdir())
+    # bo's old temp file and its lock are gone; a fresh one may be a write in progress; ann's is ann's
+    assert left == [".ann.md.other1.tmp", ".bo.md.fresh1.tmp", "ann.md", "bo.md"]

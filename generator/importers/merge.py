@@ -421,6 +421,10 @@ def _create_new(path: Path, text: str) -> None:
             os.link(tmp, path)
         except FileExistsError:
             raise EditError(f"{path.name} already exists; not overwriting it") from None
+    except OSError as exc:
+        if exc.filename in (None, tmp):  # a full disk names no file
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
