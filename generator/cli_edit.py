@@ -16,6 +16,7 @@ import click
 from . import edit, gitops
 from .cli import main
 from .cliutil import App, CrmError, get_app, parse_date_option, style
+from .dates import after
 from .followups import contact_followups
 from .gitlog import file_history, is_repository
 from .model import Contact, Settings
@@ -205,7 +206,7 @@ def log(
     click.echo(f"Logged {what} with {contact.name} on {day.isoformat()} in {contact.path}")
     rule = settings.rule(kind)
     if rule.thank_you is not None:
-        due = day + dt.timedelta(days=rule.thank_you)
+        due = after(day, rule.thank_you)
         click.echo(f"Thank-you due {due.isoformat()}: crm draft {contact.slug}, then crm done {contact.slug}")
     if commit:
         _commit(app, [app.root / contact.path], f"log {what} with {contact.name}")

@@ -9,6 +9,8 @@ import re
 from .model import Period
 
 _PERIOD = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
+MAX_PERIOD_DAYS = 36_600  # a hundred years: a longer keep-in-touch period is a typo
+_UNIT_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
 
 
 def parse_period(value: object) -> Period | None:
@@ -16,27 +18,40 @@ def parse_period(value: object) -> Period | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return Period(value, "d") if value > 0 else None
+        return Period(value, "d") if 0 < value <= MAX_PERIOD_DAYS else None
     if isinstance(value, str):
         match = _PERIOD.match(value)
-        if match and int(match.group(1)) > 0:
-            return Period(int(match.group(1)), match.group(2).lower())  # type: ignore[arg-type]
+        if match and len(match.group(1)) < 10:
+            count, unit = int(match.group(1)), match.group(2).lower()
+            if 0 < count * _UNIT_DAYS[unit] <= MAX_PERIOD_DAYS:
+                return Period(count, unit)  # type: ignore[arg-type]
     return None
+
+
+def after(day: dt.date, days: int) -> dt.date:
+    """`day` plus `days`, held within the calendar (date.min … date.max) instead of raising:
+    a date near 9999-12-31 plus a thank-you window must not break a build."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """Calendar months; the day is clamped to the month's end (Jan 31 + 1 month = Feb 28/29)."""
     index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(index, 12)
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        return dt.date.max if months > 0 else dt.date.min
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last))
 
 
 def add_period(day: dt.date, period: Period) -> dt.date:
     if period.unit == "d":
-        return day + dt.timedelta(days=period.count)
+        return after(day, period.count)
     if period.unit == "w":
-        return day + dt.timedelta(weeks=period.count)
+        return after(day, 7 * period.count)
     if period.unit == "m":
         return add_months(day, period.count)
     return add_months(day, 12 * period.count)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .dates import add_period
+from .dates import add_period, after
 from .model import Contact, FollowUp, FollowUpKind, Interaction, Settings, Status
 
 STATUS_ORDER: dict[Status, int] = {"overdue": 0, "due": 1, "upcoming": 2, "later": 3, "missed": 4}
@@ -63,7 +63,7 @@ def contact_followups(contact: Contact, settings: Settings, today: dt.date) -> l
         if rule.thank_you is not None and interaction.followed_up is None:
             add(
                 "thank-you",
-                interaction.date + dt.timedelta(days=rule.thank_you),
+                after(interaction.date, rule.thank_you),
                 LATE_AFTER["thank-you"] if rule.late_after is None else rule.late_after,
                 interaction=interaction,
                 note_missing_gained=not interaction.gained,
@@ -75,7 +75,7 @@ def contact_followups(contact: Contact, settings: Settings, today: dt.date) -> l
         ):
             add(
                 "check-in",
-                interaction.followed_up + dt.timedelta(days=rule.check_in),
+                after(interaction.followed_up, rule.check_in),
                 LATE_AFTER["check-in"] if rule.late_after is None else rule.late_after,
                 interaction=interaction,
             )
@@ -137,14 +137,14 @@ def followup_rate(contacts: Iterable[Contact], settings: Settings, today: dt.dat
     """Counted: thank-you-worthy interactions dated within the last 90 days (not `skip`) whose
     note was sent, or whose due date has passed. One still within its window and unsent is not
     yet late, so it is left out until it is sent or overdue."""
-    start = today - dt.timedelta(days=RATE_WINDOW_DAYS)
+    start = after(today, -RATE_WINDOW_DAYS)
     on_time = counted = 0
     for contact in contacts:
         for interaction in contact.interactions:
             rule = settings.rule(interaction.type)
             if rule.thank_you is None or interaction.skip or not (start < interaction.date <= today):
                 continue
-            due = interaction.date + dt.timedelta(days=rule.thank_you)
+            due = after(interaction.date, rule.thank_you)
             if interaction.followed_up is None:
                 if due < today:
                     counted += 1

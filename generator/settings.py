@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlnodes
+from .dates import MAX_PERIOD_DAYS
 from .frontmatter import FrontMatterError, decode
 from .model import Me, Problem, Settings, TypeRule
 
@@ -30,6 +31,9 @@ DEFAULT_TYPES: tuple[tuple[str, TypeRule], ...] = (
 KNOWN_KEYS = ("me", "upcoming_days", "today", "types")
 RULE_KEYS = ("thank_you", "check_in", "note", "late_after")
 ME_KEYS = ("name", "email", "signature")
+
+
+DAYS_RANGE = f"0 to {MAX_PERIOD_DAYS:,}"
 
 
 def default_settings() -> Settings:
@@ -100,8 +104,8 @@ def parse_settings(text: str, file: str = FILE_NAME) -> tuple[Settings, list[Pro
 
     upcoming = 7
     raw_upcoming = data.get("upcoming_days", 7)
-    if isinstance(raw_upcoming, bool) or not isinstance(raw_upcoming, int) or raw_upcoming < 0:
-        error(("upcoming_days",), f"expected a whole number of days (0 or more), found {_show(raw_upcoming)}")
+    if isinstance(raw_upcoming, bool) or not isinstance(raw_upcoming, int) or not 0 <= raw_upcoming <= MAX_PERIOD_DAYS:
+        error(("upcoming_days",), f"expected a whole number of days ({DAYS_RANGE}), found {_show(raw_upcoming)}")
     else:
         upcoming = raw_upcoming
 
@@ -158,8 +162,8 @@ def _parse_rule(name: str, raw: Any, error: Any) -> TypeRule | None:
                 ok = False
             else:
                 values[key] = value
-        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            error(("types", name, key), f"expected a whole number of days (0 or more), found {_show(value)}")
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PERIOD_DAYS:
+            error(("types", name, key), f"expected a whole number of days ({DAYS_RANGE}), found {_show(value)}")
             ok = False
         else:
             values[key] = value

@@ -377,7 +377,7 @@ class _Validator:
         if period is None:
             self.report(
                 ("keep_in_touch",),
-                f"{_show(value)} is not a period (expected e.g. 30d, 6w, 3m, 1y or a number of days)",
+                f"{_show(value)} is not a period (expected e.g. 30d, 6w, 3m, 1y or a number of days, at most 100 years)",
             )
             return False
         return period

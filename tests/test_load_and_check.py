@@ -109,9 +109,9 @@ def test_bad_settings_are_reported_like_contact_errors(crm_root, cli):
     result = cli(root, "check")
     assert result.exit_code == 1
     assert [line for line in result.stderr.splitlines() if line.startswith("crm.yaml")] == [
-        "crm.yaml:1:16: error: upcoming_days: expected a whole number of days (0 or more), found 'soon'",
+        "crm.yaml:1:16: error: upcoming_days: expected a whole number of days (0 to 36,600), found 'soon'",
         "crm.yaml:2:8: error: today: '2026-13-01' is not a date (expected YYYY-MM-DD)",
-        "crm.yaml:4:25: error: types.demo-day.thank_you: expected a whole number of days (0 or more), found 'two'",
+        "crm.yaml:4:25: error: types.demo-day.thank_you: expected a whole number of days (0 to 36,600), found 'two'",
         'crm.yaml:5:12: error: me.name: expected text, found an integer; put it in quotes',
     ]
 

@@ -254,7 +254,7 @@ def test_keep_in_touch_forms():
         assert result.contact is not None, value
         assert str(result.contact.keep_in_touch) == expected
     assert formatted("---\nname: A\nkeep_in_touch: sometimes\n---\n") == [
-        "contacts/jane-doe.md:3:16: error: keep_in_touch: 'sometimes' is not a period (expected e.g. 30d, 6w, 3m, 1y or a number of days)"
+        "contacts/jane-doe.md:3:16: error: keep_in_touch: 'sometimes' is not a period (expected e.g. 30d, 6w, 3m, 1y or a number of days, at most 100 years)"
     ]
 
 
