@@ -18,11 +18,19 @@ from generator.load import MAX_FILE_BYTES
 ANN = "---\nname: Ann Lee\n---\nNotes.\n"
 
 
-def crm(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def crm(root: Path, *args: str, file_size_limit: int | None = None) -> subprocess.CompletedProcess[str]:
+    """crm as a user runs it; with `file_size_limit`, no file may grow past that many bytes, so a
+    write fails as on a full disk, with an error that names no file (EFBIG; Python ignores SIGXFSZ)."""
+    import resource
+
+    def limited() -> None:
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
     env = {**os.environ, "CRM_TODAY": "2026-11-25", "NO_COLOR": "1"}
     return subprocess.run(
         [sys.executable, "-c", "from generator.cli import run; run()", "--root", str(root), *args],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
+        capture_output=True, text=True, timeout=60, env=env, check=False, preexec_fn=limited,
     )  # fmt: skip
 
 
@@ -151,31 +159,16 @@ def test_many_invalid_files_each_get_their_own_page_and_one_short_line(crm_root:
     assert (root / "site" / "contacts" / "ann.html").is_file()
 
 
-def crm_with_a_file_size_limit(root: Path, limit: int, *args: str) -> subprocess.CompletedProcess[str]:
-    """crm where no file may grow past `limit` bytes: a write fails as on a full disk, with an
-    error that names no file (EFBIG; Python ignores SIGXFSZ)."""
-    import resource
-
-    def limited() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    env = {**os.environ, "CRM_TODAY": "2026-11-25", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-c", "from generator.cli import run; run()", "--root", str(root), *args],
-        capture_output=True, text=True, timeout=60, env=env, check=False, preexec_fn=limited,
-    )  # fmt: skip
-
-
 def test_a_write_that_fails_like_a_full_disk_names_the_file(crm_root: Callable[..., Path]) -> None:
     long_notes = "Notes. " * 5000
     root = crm_root({"contacts/ann.md": ANN, "contacts/bo.md": f"---\nname: Bo Li\n---\n{long_notes}\n"})
     before = (root / "contacts" / "bo.md").read_bytes()
-    logged = crm_with_a_file_size_limit(root, 20_000, "log", "bo", "--type", "coffee")
+    logged = crm(root, "log", "bo", "--type", "coffee", file_size_limit=20_000)
     assert logged.returncode == 1 and "Traceback" not in logged.stderr
     assert f"Error: {root / 'contacts' / 'bo.md'}: File too large" in logged.stderr
     assert (root / "contacts" / "bo.md").read_bytes() == before  # untouched
     assert sorted(p.name for p in (root / "contacts").iterdir()) == ["ann.md", "bo.md"]  # no leftovers
-    built = crm_with_a_file_size_limit(root, 20_000, "build")
+    built = crm(root, "build", file_size_limit=20_000)
     assert built.returncode == 1 and "Traceback" not in built.stderr
     assert "Error: " + str(root / "site") in built.stderr and ": File too large" in built.stderr
 
