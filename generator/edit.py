@@ -99,10 +99,12 @@ def _remove_leftovers(path: Path) -> None:
     now = time.time()
     with contextlib.suppress(OSError), os.scandir(path.parent) as entries:
         for entry in entries:
-            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
-                with contextlib.suppress(OSError):
-                    if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > LEFTOVER_SECONDS:
-                        os.unlink(entry.path)
+            if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+                continue
+            with contextlib.suppress(OSError):
+                old = now - entry.stat(follow_symlinks=False).st_mtime > LEFTOVER_SECONDS
+                if old and entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
 
 
 @contextlib.contextmanager
