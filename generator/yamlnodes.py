@@ -143,10 +143,10 @@ _constructor = _Constructor()
 
 
 def compose(text: str) -> yaml.Node | None:
-    if len(text) > MAX_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        size = -(-len(text.encode("utf-8", "surrogatepass")) // 1024)  # rounded up: never "1,024 KB; at most 1,024"
+    if len(text) > MAX_BYTES // 4 and (size := len(text.encode("utf-8", "surrogatepass"))) > MAX_BYTES:
+        kb = -(-size // 1024)  # rounded up: never "1,024 KB; at most 1,024"
         raise YamlError(
-            0, 0, f"the front matter is {size:,} KB; at most {MAX_BYTES // 1024:,} KB: move long text into the notes"
+            0, 0, f"the front matter is {kb:,} KB; at most {MAX_BYTES // 1024:,} KB: move long text into the notes"
         )
     try:
         loader = _Composer(text)
