@@ -14,7 +14,8 @@ from .cli import main
 from .cliutil import NAMED_FILES, CrmError, finish, get_app, progress_enabled, style
 from .importers.common import ImportFormatError, Parsed
 
-FORMATS = ("linkedin", "vcard", "google")
+FORMATS = ("linkedin", "vcard", "google", "outlook")
+WARNINGS_SHOWN = 10
 PROGRESS_MIN = 200  # records: smaller files need no progress line
 
 
@@ -27,6 +28,10 @@ def _parser(fmt: str) -> Callable[[bytes], Parsed]:
         from .importers import google
 
         return google.parse
+    if fmt == "outlook":
+        from .importers import outlook
+
+        return outlook.parse
     from .importers import vcard
 
     return vcard.parse
@@ -52,7 +57,7 @@ class _Progress:
 
 
 @main.command("import")
-@click.argument("fmt", metavar="linkedin|vcard|google", type=click.Choice(FORMATS))
+@click.argument("fmt", metavar="linkedin|vcard|google|outlook", type=click.Choice(FORMATS))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
 @click.option("--commit", "do_commit", is_flag=True, help="Commit exactly the files the import changed.")
@@ -60,7 +65,7 @@ class _Progress:
     "-q", "--quiet", is_flag=True, help="Only conflicts, skipped rows and the summary; no progress."
 )
 def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -> None:
-    """Create or merge contacts from a LinkedIn, Google Contacts or vCard export.
+    """Create or merge contacts from a LinkedIn, Google Contacts, Outlook or vCard export.
 
     Contacts are matched by e-mail, then LinkedIn URL, then exact name. A matched contact only
     gets the fields it is missing; different values are listed as conflicts and left alone.
@@ -71,6 +76,7 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
       crm import linkedin ~/Downloads/Connections.csv --dry-run
       crm import google contacts.csv --commit
       crm import vcard iCloud.vcf
+      crm import outlook "Outlook contacts.csv"
 
     \b
       $ crm import linkedin Connections.csv
@@ -78,7 +84,8 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
       conflict  contacts/raj-patel.md  title: yours 'Staff Engineer', theirs 'Principal Engineer' (line 9; not changed)
       Imported Connections.csv: 1 created, 0 merged, 1 unchanged, 1 conflict, 0 skipped
     """
-    from .importers.merge import apply_plan, plan_import
+    from .importers.files import Writer, apply_plan
+    from .importers.merge import plan_import
 
     app = get_app()
     try:
@@ -102,7 +109,10 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
             raise CrmError(str(exc)) from None
     show_progress = progress_enabled(quiet)
     started = time.perf_counter()
-    plan = plan_import(parsed.records, loaded, _Progress("reading", len(parsed.records), show_progress))
+    writer = None if dry_run else Writer(loaded.root, loaded.settings)  # writes while checking
+    plan = plan_import(
+        parsed.records, loaded, lambda label, total: _Progress(label, total, show_progress), parsed.distinct, writer
+    )
     plan.skipped[:0] = parsed.skipped
     plan.skipped.sort()
 
@@ -118,11 +128,15 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
         click.echo(conflict.format())
     for line, reason in plan.skipped:
         click.echo(f"skip      line {line}: {reason}")
+    for line, message in sorted(parsed.warnings)[:WARNINGS_SHOWN]:
+        click.echo(f"warning   line {line}: {message}")
+    if len(parsed.warnings) > WARNINGS_SHOWN:
+        click.echo(f"... and {len(parsed.warnings) - WARNINGS_SHOWN} more warnings")
 
     errors: list[str] = []
     written: list[str] = []
-    if not dry_run and plan.texts:
-        written, errors = apply_plan(plan, loaded, _Progress("writing", len(plan.texts), show_progress))
+    if writer is not None:
+        written, errors = apply_plan(plan, writer, _Progress("writing", len(plan.texts), show_progress))
         for message in errors[:NAMED_FILES]:
             click.echo(style("Error: ", err=True, fg="red", bold=True) + message, err=True)
         if len(errors) > NAMED_FILES:
@@ -132,6 +146,8 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
     elapsed = time.perf_counter() - started
     verb = "Would import" if dry_run else "Imported"
     not_written = f", {len(errors)} not written" if errors else ""
+    if parsed.warnings:
+        not_written += f", {len(parsed.warnings)} warning{'s' if len(parsed.warnings) != 1 else ''}"
     click.echo(
         f"{verb} {file.name}: {plan.summary()}{not_written}" + (f" ({elapsed:.1f} s)" if elapsed >= 1 else "")
     )

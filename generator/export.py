@@ -1,7 +1,7 @@
 """`crm export vcard`: every valid contact as vCard 3.0 (what Apple, Google and Outlook import).
 
-FN, N, EMAIL, TEL, ORG (with a `department` extra as the unit), TITLE, ADR (the location as the
-locality), CATEGORIES (tags), one `itemN.URL` + `itemN.X-ABLabel` per link, how_we_met as
+FN, N, EMAIL, TEL (and a `fax` extra as TEL;TYPE=FAX), BDAY (a `birthday` extra), ORG (with a
+`department` extra as the unit), TITLE, ADR (the location as the locality), CATEGORIES (tags), one `itemN.URL` + `itemN.X-ABLabel` per link, how_we_met as
 `X-TIPSCALE-HOW-WE-MET`, and NOTE (the Markdown notes). CRLF, folded at 75 octets, escaped;
 `crm import vcard` reads it back into the same contacts.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .importers.vcard import write_card
+from .importers.vcard_text import write_card
 from .model import Contact
 
 
@@ -28,6 +28,8 @@ def contact_vcard(contact: Contact) -> str:
         links=contact.links,
         how_we_met=contact.how_we_met,
         note=contact.body,
+        birthday=extra.get("birthday", ""),
+        fax=extra.get("fax", ""),
     )
 
 

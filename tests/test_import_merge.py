@@ -259,7 +259,7 @@ def test_missing_file_and_bad_usage(cli, crm_root, tmp_path):
     assert missing.stderr == f"Error: {tmp_path / 'nope.csv'}: no such file\n"
     folder = cli(root, "import", "vcard", str(tmp_path))
     assert folder.exit_code in (1, 2) and "Traceback" not in folder.stderr
-    assert cli(root, "import", "outlook", str(DATA / "vcard30.vcf")).exit_code == 2
+    assert cli(root, "import", "palm", str(DATA / "vcard30.vcf")).exit_code == 2
     assert cli(root, "import", "linkedin").exit_code == 2
 
 

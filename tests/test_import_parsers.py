@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.importers import google, linkedin, vcard
-from generator.importers.common import ImportFormatError, linkedin_key, parse_export_date, url_key
+from generator.importers import google, linkedin, vcard, vcard_text
+from generator.importers.common import ImportFormatError, linkedin_key, url_key
+from generator.importers.values import parse_export_date
 
 DATA = Path(__file__).parent / "data" / "imports"
 
@@ -92,7 +93,7 @@ def test_google_current_header():
     assert jane.emails == ["jane@acme.example", "jane.doe@mail.example"]  # " ::: " in one cell
     assert jane.phones == ["+1 555 0100", "+1 555 0101"]
     assert (jane.company, jane.title) == ("Acme Corp", "Engineering Manager")
-    assert jane.extra == {"department": "Platform"}
+    assert jane.extra == {"department": "Platform", "birthday": "--12-09"}  # a birthday without a year
     assert jane.tags == ["Job search"]  # * myContacts and * starred dropped
     assert jane.location == "Berlin, Germany"
     assert jane.links == {"linkedin": "https://www.linkedin.com/in/janedoe"}
@@ -100,7 +101,9 @@ def test_google_current_header():
     assert people["Kenji Watanabe"].links == {"blog": "https://kenji.example/blog"}
     assert people["Olu Adeyemi"].tags == ["Mentors", "Job search"]
     assert people["Olu Adeyemi"].location == "Lagos, Nigeria"
-    assert people[""].emails == ["someone@nowhere.example"]
+    nameless = people["Someone"]  # a row with only an e-mail is named after the address, and says so
+    assert (nameless.emails, nameless.named_from) == (["someone@nowhere.example"], "someone@nowhere.example")
+    assert (nameless.line, "no name in the file; named 'Someone' after someone@nowhere.example") in parsed.warnings
 
 
 def test_google_legacy_header():
@@ -161,7 +164,7 @@ def test_vcard_40():
     lea = vcard.parse((DATA / "vcard40.vcf").read_bytes()).records[0]
     assert lea.name == "Léa Martin"
     assert lea.emails == ["lea.martin@globex.example", "lea@martin.example"]
-    assert lea.phones == ["+33-1-23-45-67-89", "+33-6-12-34-56-78"]
+    assert lea.phones == ["+33-1-23-45-67-89", "+33-6-12-34-56-78 ext. 12"]  # tel: URI with ;ext=
     assert lea.location == "Paris, France"
     assert lea.links == {"website": "https://globex.example/team/lea"}
     assert lea.tags == ["mentor", "paris"]
@@ -194,14 +197,14 @@ def test_vcard_bad_files(data, message):
 
 def test_escape_and_split_round_trip():
     for value in ["a,b;c\\d", "line1\nline2", "plain", "trailing\\"]:
-        assert vcard.split_escaped(vcard.escape(value), ";") == [value]
-    assert vcard.split_escaped("a\\,b,c", ",") == ["a,b", "c"]
-    assert vcard.split_escaped("a\\\\,b", ",") == ["a\\", "b"]
+        assert vcard_text.split_escaped(vcard_text.escape(value), ";") == [value]
+    assert vcard_text.split_escaped("a\\,b,c", ",") == ["a,b", "c"]
+    assert vcard_text.split_escaped("a\\\\,b", ",") == ["a\\", "b"]
 
 
 def test_fold_never_splits_a_character():
     line = "NOTE:" + "ä€😀" * 40
-    folded = vcard.fold(line)
+    folded = vcard_text.fold(line)
     assert folded.endswith("\r\n")
     for part in folded[:-2].split("\r\n"):
         assert len(part.encode("utf-8")) <= 75

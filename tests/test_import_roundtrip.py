@@ -6,7 +6,7 @@ import vobject
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.importers import vcard
+from generator.importers import vcard, vcard_text
 
 text = (
     st.text(
@@ -35,7 +35,7 @@ note = st.text(
     body=note,
 )
 def test_vcard_write_then_read(name, company, title, location, tags, body):
-    card = vcard.write_card(
+    card = vcard_text.write_card(
         name=name, company=company, title=title, location=location, tags=tags, note=body,
         emails=["a@example.com"], links=[("blog", "https://example.com/a,b;c")],
     )  # fmt: skip

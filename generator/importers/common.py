@@ -7,12 +7,13 @@ else; `merge.py` decides what to do with them. Importers never touch the CRM.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from .values import is_address, name_from_address, parse_birthday
 
 
 class ImportFormatError(Exception):
@@ -42,11 +43,16 @@ class Record:
     links: dict[str, str] = field(default_factory=dict)  # label → URL, in order
     extra: dict[str, object] = field(default_factory=dict)  # e.g. connected_on: date
     notes: str = ""
+    named_from: str = ""  # set when the export had no name and one was made up from this
 
-    def add_email(self, value: str) -> None:
-        value = value.strip()
-        if value and value.casefold() not in {e.casefold() for e in self.emails}:
+    def add_email(self, value: str) -> bool:
+        """Add an address; False (nothing added) when the value is not an e-mail address."""
+        value = value.strip().removeprefix("mailto:").strip()
+        if not is_address(value):
+            return not value
+        if value.casefold() not in {e.casefold() for e in self.emails}:
             self.emails.append(value)
+        return True
 
     def add_phone(self, value: str) -> None:
         value = value.strip()
@@ -77,6 +83,33 @@ class Parsed:
 
     records: list[Record] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, what was read how)
+    distinct: bool = False  # every record is another person (a LinkedIn file lists each once)
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append((line, message))
+
+    def birthday(self, record: Record, text: str, day_first: bool = False) -> None:
+        """A birthday cell → `birthday` (a date, or `--MM-DD` without a year; else kept as text)."""
+        text = " ".join(text.split())
+        if not text:
+            return
+        when = parse_birthday(text, day_first=day_first)
+        if when is None:
+            self.warn(record.line, f"Birthday {text[:40]!r} is not a date; kept as text")
+        record.extra["birthday"] = text if when is None else when
+
+    def name_missing(self, record: Record) -> None:
+        """A record without a name is named after its organisation or its e-mail address."""
+        if record.name.strip():
+            return
+        if record.company.strip():
+            record.name, record.named_from = " ".join(record.company.split()), "the organisation"
+        elif record.emails:
+            record.name, record.named_from = name_from_address(record.emails[0]), record.emails[0]
+        else:
+            return
+        self.warn(record.line, f"no name in the file; named {record.name!r} after {record.named_from}")
 
 
 # --- normalising keys used for matching and comparing ------------------------------------------
@@ -138,38 +171,7 @@ def link_label(label: str, url: str) -> str:
     return label
 
 
-# --- decoding -------------------------------------------------------------------------------------
-
-
-def decode_text(data: bytes, what: str) -> str:
-    """Bytes of a text export → str. UTF-8 (with or without BOM), UTF-16 with a BOM, else cp1252.
-
-    Raises ImportFormatError for an empty or binary file.
-    """
-    if not data.strip():
-        raise ImportFormatError(f"the file is empty (expected {what})")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return _check_text(data.decode("utf-16"), what)
-        except UnicodeDecodeError:
-            raise ImportFormatError(f"this is a binary file, not {what}") from None
-    if b"\x00" in data[:65536]:
-        raise ImportFormatError(f"this is a binary file, not {what}")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    return _check_text(text, what)
-
-
-def _check_text(text: str, what: str) -> str:
-    sample = text[:65536]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f" or ch == "\ufffd")
-    if controls > max(8, len(sample) // 50):
-        raise ImportFormatError(f"this is a binary file, not {what}")
-    if not text.strip():
-        raise ImportFormatError(f"the file is empty (expected {what})")
-    return text.lstrip("\ufeff")
+# --- guessing a format -------------------------------------------------------------------------
 
 
 def looks_like(text: str) -> str | None:
@@ -179,6 +181,8 @@ def looks_like(text: str) -> str | None:
         return "a vCard file (try 'crm import vcard')"
     if "Connected On" in head and "First Name" in head:
         return "a LinkedIn Connections.csv (try 'crm import linkedin')"
+    if "Business Phone" in head or "E-mail Display Name" in head or "Job Title" in head:
+        return "an Outlook Contacts CSV (try 'crm import outlook')"
     if "E-mail 1 - Value" in head or "Group Membership" in head:
         return "a Google Contacts CSV (try 'crm import google')"
     if head.upper().startswith("BEGIN:VCALENDAR"):
@@ -224,6 +228,7 @@ def read_csv(
     Returns (header, header line, the remaining rows). Raises ImportFormatError when no row fits.
     """
     assert callable(is_header)
+    broken: ImportFormatError | None = None
     for delimiter in (",", ";", "\t"):  # a spreadsheet may have re-saved it with ; or tabs
         if delimiter != "," and delimiter not in text[:4000]:
             continue
@@ -237,11 +242,11 @@ def read_csv(
                 cleaned = [c.strip().lstrip("\ufeff") for c in cells]
                 if is_header(cleaned):
                     return cleaned, line, rows
-        except ImportFormatError:
-            if delimiter == ",":
-                continue
-            raise
+        except ImportFormatError as exc:
+            broken = broken or exc
     hint = looks_like(text)
+    if broken is not None and hint is None:
+        raise broken
     raise ImportFormatError(
         f"this is not {what}: no header row found in the first {scan} lines"
         + (f"; it looks like {hint}" if hint else "")
@@ -256,33 +261,7 @@ def row_dict(header: list[str], cells: list[str]) -> dict[str, str]:
     return out
 
 
-# --- dates ----------------------------------------------------------------------------------------
-
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}  # fmt: skip
-
-
-def parse_export_date(value: str) -> dt.date | None:
-    """'07 Dec 2025', '7 December 2025', '2025-12-07', '12/7/25' (US) → a date, else None."""
-    value = value.strip()
-    match = re.fullmatch(r"(\d{1,2})[ -]([A-Za-z]{3,9})\.?[ ,-]*(\d{4})", value)
-    if match and match.group(2)[:3].lower() in _MONTHS:
-        day, month, year = int(match.group(1)), _MONTHS[match.group(2)[:3].lower()], int(match.group(3))
-    elif match := re.fullmatch(r"([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})", value):
-        if match.group(1)[:3].lower() not in _MONTHS:
-            return None
-        day, month, year = int(match.group(2)), _MONTHS[match.group(1)[:3].lower()], int(match.group(3))
-    elif match := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value):
-        year, month, day = (int(g) for g in match.groups())
-    elif match := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})", value):
-        month, day, year = (int(g) for g in match.groups())
-        year += 2000 if year < 100 else 0
-    else:
-        return None
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
+# --- names ----------------------------------------------------------------------------------------
 
 
 def split_name(name: str) -> tuple[str, str]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from .common import Parsed, Record, decode_text, read_csv, row_dict
+from .common import Parsed, Record, read_csv, row_dict
+from .decoding import decode_text
 
 WHAT = "a Google Contacts CSV"
 SEPARATOR = " ::: "
@@ -68,9 +69,9 @@ def _location(row: dict[str, str]) -> str:
 
 
 def parse(data: bytes) -> Parsed:
-    text = decode_text(data, WHAT)
-    header, _, rows = read_csv(text, _is_header, WHAT, scan=5)
     out = Parsed()
+    text = decode_text(data, WHAT, out.warnings)
+    header, _, rows = read_csv(text, _is_header, WHAT, scan=5)
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue
@@ -84,9 +85,17 @@ def parse(data: bytes) -> Parsed:
         if not record.name:
             record.name = " ".join(_first(row, "Nickname", "File As").split())
         for _, email in _numbered(row, "E-mail"):
-            record.add_email(email)
-        for _, phone in _numbered(row, "Phone"):
-            record.add_phone(phone)
+            if not record.add_email(email):
+                out.warn(line, f"E-mail {email[:60]!r} is not an e-mail address; left out")
+        faxes: list[str] = []
+        for label, phone in _numbered(row, "Phone"):
+            if "fax" in label.casefold():
+                faxes.append(phone)
+            else:
+                record.add_phone(phone)
+        if faxes:
+            record.extra["fax"] = ", ".join(faxes)
+        out.birthday(record, row.get("Birthday", ""))
         record.company = _first(row, "Organization Name", "Organization 1 - Name")
         record.title = _first(row, "Organization Title", "Organization 1 - Title")
         department = _first(row, "Organization Department", "Organization 1 - Department")
@@ -100,5 +109,6 @@ def parse(data: bytes) -> Parsed:
             record.add_link(label, url)
         notes = row.get("Notes", "")
         record.notes = re.sub(r"\r\n?", "\n", notes).strip()
+        out.name_missing(record)
         out.records.append(record)
     return out

@@ -3,41 +3,34 @@
 Matching (SPEC §7): by e-mail, then LinkedIn URL, then exact name (case-insensitive). A name
 match between two records of the same file is refused when their LinkedIn profiles differ
 (two connections who share a name); an existing contact matched by name reports a different
-LinkedIn URL as a conflict. A matched contact only gets the fields it is missing (new tags and link labels are
-added); different values are reported as conflicts and never applied. Records that match
+LinkedIn URL as a conflict. In a file that lists each person once (LinkedIn), two records of
+one name are two people: each name match takes a contact no earlier record took. A matched
+contact only gets the fields it is missing (new tags and link labels are added); different values are reported as conflicts and never applied. Records that match
 nothing become new files `contacts/<slug>.md`, with slugs unique within the import and against
 every existing file. Running the same import twice changes nothing.
 
-File edits go through `generator.edit` (byte-preserving, validated, atomic).
+File texts are made and checked, and files written, by `files.py` (byte-preserving, validated,
+atomic).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import tempfile
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..edit import (
-    EditError,
-    add_fields,
-    edit_contact,
-    new_contact_text,
-    read_text,
-    validate_text,
-)
 from ..load import Loaded
 from ..model import Contact
 from ..paths import CONTACTS_DIR
 from ..slugs import slugify, unique_slug
 from .common import Record, linkedin_key, phone_key, text_key, url_key
+from .files import Failed, Writer, file_texts
 
 SCALARS = ("company", "title", "location")
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+Progress = Callable[[str, int], Callable[[int], None]]  # (what, how many) → called with the count done
 
 
 @dataclass
@@ -160,9 +153,17 @@ def _short(text: str, limit: int = 60) -> str:
     return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
+def _slug_order(slug: str) -> tuple[str, int]:
+    """jane-doe → ('jane-doe', 1), jane-doe-2 → ('jane-doe', 2): the order unique_slug made them."""
+    match = re.fullmatch(r"(.*?)-(\d+)", slug)
+    return (match.group(1), int(match.group(2))) if match else (slug, 1)
+
+
 class Planner:
-    def __init__(self, loaded: Loaded) -> None:
+    def __init__(self, loaded: Loaded, distinct: bool = False) -> None:
         self.root = loaded.root
+        self.distinct = distinct  # each record is another person: one name match per contact
+        self.claimed: set[str] = set()  # paths matched or created by this file's records
         self.settings = loaded.settings
         self.plan = Plan()
         self.by_email: dict[str, Target] = {}
@@ -194,7 +195,14 @@ class Planner:
             found = self.by_linkedin.get(key)
             if found is not None:
                 return found
-        for candidate in self.by_name.get(text_key(record.name), []):
+        candidates = self.by_name.get(text_key(record.name), [])
+        if self.distinct:  # two rows of one name are two people: the k-th row gets the k-th contact
+            company = text_key(record.company)
+            candidates = sorted(
+                (c for c in candidates if c.path not in self.claimed),
+                key=lambda c: (text_key(c.values.get("company", "")) != company, _slug_order(c.slug)),
+            )
+        for candidate in candidates:
             mine = candidate.linkedin()
             if candidate.new and theirs and mine and not theirs & mine:
                 continue  # two rows of this file, two LinkedIn profiles: two people of one name
@@ -216,8 +224,9 @@ class Planner:
                      "cannot be matched; fix it first (crm check)")
                 )  # fmt: skip
                 return
-            self._create(record)
+            self.claimed.add(self._create(record))
             return
+        self.claimed.add(target.path)
         added = self._merge(target, record)
         if target.path not in self.plan.targets:
             self.plan.targets[target.path] = target
@@ -226,7 +235,7 @@ class Planner:
 
     # -- new contacts ------------------------------------------------------------------------------
 
-    def _create(self, record: Record) -> None:
+    def _create(self, record: Record) -> str:
         slug = unique_slug(record.name, self.taken)
         self.taken.add(slug)
         path = f"{CONTACTS_DIR}/{slug}.md"
@@ -259,6 +268,7 @@ class Planner:
         self._index(target)
         self.plan.targets[path] = target
         self.plan.actions.append(Action("create", record.line, path, target.name))
+        return path
 
     # -- filling in ----------------------------------------------------------------------------------
 
@@ -291,7 +301,7 @@ class Planner:
 
     def _merge(self, target: Target, record: Record) -> list[str]:
         added: list[str] = []
-        if text_key(record.name) != text_key(target.name):
+        if text_key(record.name) != text_key(target.name) and not record.named_from:
             self._conflict(target, record, "name", target.name, record.name)
         # e-mail and phone: a list only filled when empty; other values are conflicts
         target.emails = self._fill_list(
@@ -361,26 +371,19 @@ class Planner:
 
     # -- texts -------------------------------------------------------------------------------------
 
-    def finish(self) -> Plan:
-        """Compute every new or changed file's text (and validate it); nothing is written."""
+    def finish(self, progress: Callable[[int], None] | None = None, writer: Writer | None = None) -> Plan:
+        """Compute every new or changed file's text and validate it. Nothing is written, unless a
+        `writer` is given: it gets each valid text as soon as it is made."""
         plan = self.plan
         broken: set[str] = set()
-        for path, target in plan.targets.items():
-            try:
-                if target.new:
-                    body = target.body + "\n" if target.body else ""
-                    text = new_contact_text(target.fields, body)
-                    validate_text(text, path, target.slug, self.settings)
-                    plan.texts[path] = text
-                elif target.added:
-                    old = read_text(self.root / path)
-                    text = add_fields(old, target.added)
-                    if text != old:
-                        validate_text(text, path, target.slug, self.settings)
-                        plan.texts[path] = text
-            except (EditError, OSError) as exc:
+        for path, outcome in file_texts(self.root, self.settings, list(plan.targets.items()), progress):
+            if isinstance(outcome, Failed):
                 broken.add(path)
-                plan.skipped.append((target.first_line, f"{path}: {exc}"))
+                plan.skipped.append((plan.targets[path].first_line, f"{path}: {outcome.message}"))
+            elif outcome is not None:
+                plan.texts[path] = outcome
+                if writer is not None:
+                    writer.submit(path, outcome, plan.targets[path])
         if broken or any(a.kind == "merge" and a.path not in plan.texts for a in plan.actions):
             actions: list[Action] = []
             for action in plan.actions:
@@ -393,64 +396,20 @@ class Planner:
         return plan
 
 
-def plan_import(records: list[Record], loaded: Loaded, progress: Callable[[int], None] | None = None) -> Plan:
-    planner = Planner(loaded)
+def plan_import(
+    records: list[Record],
+    loaded: Loaded,
+    progress: Progress | None = None,
+    distinct: bool = False,
+    writer: Writer | None = None,
+) -> Plan:
+    """The plan for an export's records; `distinct` when each record is another person. With a
+    `writer`, files are written as their texts are made (finish with `files.apply_plan`)."""
+    planner = Planner(loaded, distinct)
+    matching = progress("matching", len(records)) if progress is not None else None
     for i, record in enumerate(records, start=1):
         planner.add(record)
-        if progress is not None:
-            progress(i)
-    return planner.finish()
-
-
-def _adder(added: dict[str, object]) -> Callable[[str], str]:
-    return lambda old: add_fields(old, added)
-
-
-def _create_new(path: Path, text: str) -> None:
-    """Create a new contact file: written to a temporary file in the same folder, then hard-linked
-    into place (atomic, and fails if the name exists: never overwrites). No fsync per file: a
-    bulk import syncs once at the end (per-file fsyncs made 5,000 rows take 50 s instead of a few).
-    Already validated by `Planner.finish`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise EditError(f"{path.name} already exists; not overwriting it") from None
-    except OSError as exc:
-        if exc.filename in (None, tmp):  # a full disk names no file
-            raise OSError(exc.errno, exc.strerror, str(path)) from None
-        raise
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-
-
-def apply_plan(
-    plan: Plan, loaded: Loaded, progress: Callable[[int], None] | None = None
-) -> tuple[list[str], list[str]]:
-    """Write the plan's files. Returns (written paths, error messages)."""
-    written: list[str] = []
-    errors: list[str] = []
-    root: Path = loaded.root
-    created = False
-    for i, (path, text) in enumerate(plan.texts.items(), start=1):
-        target = plan.targets[path]
-        try:
-            if target.new:
-                _create_new(root / path, text)
-                created = True
-            else:
-                edit_contact(root / path, _adder(target.added), loaded.settings, path)
-            written.append(path)
-        except (EditError, OSError) as exc:
-            errors.append(f"{path}: {exc}")
-        if progress is not None:
-            progress(i)
-    if created:
-        os.sync()  # one flush for every new file
-    return written, errors
+        if matching is not None:
+            matching(i)
+    checking = progress("checking", len(planner.plan.targets)) if progress is not None else None
+    return planner.finish(checking, writer)

@@ -1,0 +1,176 @@
+"""The files an import writes: their texts (made and validated on both cores) and the writing
+(new files atomically and never over another; changed ones through `edit`, byte-preserving).
+
+A 30,000-row import makes 30,000 texts, each checked as `crm check` would; that is CPU work
+split over forked workers in chunks (a progress line moves per chunk). Creating that many files
+is file-system work: it runs on a few threads, as the system calls wait on the disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import parallel
+from ..edit import (
+    EditError,
+    add_fields,
+    edit_contact,
+    new_contact_text,
+    prepare_plain,
+    read_text,
+    validate_text,
+)
+from ..settings import Settings
+
+if TYPE_CHECKING:
+    from .merge import Plan, Target
+
+CHUNK = 500  # targets per piece of work sent to a worker
+WRITERS = 4  # threads creating files
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
+
+
+def texts_in(value: object) -> Iterator[str]:
+    """Every string in nested lists and mappings (values and keys)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from texts_in(key)
+            yield from texts_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from texts_in(item)
+
+
+def _text(root: Path, settings: Settings, path: str, target: Target) -> str | Failed | None:
+    """The new text of one target's file (None: unchanged), validated."""
+    try:
+        if target.new:
+            text = new_contact_text(target.fields, target.body + "\n" if target.body else "")
+        elif target.added:
+            old = read_text(root / path)
+            text = add_fields(old, target.added)
+            if text == old:
+                return None
+        else:
+            return None
+        validate_text(text, path, target.slug, settings)
+        return text
+    except (EditError, OSError) as exc:
+        return Failed(str(exc))
+
+
+def _chunk(bounds: tuple[int, int]) -> list[str | Failed | None]:
+    root, settings, targets = parallel.shared()
+    piece = targets[bounds[0] : bounds[1]]
+    prepare_plain(texts_in([t.fields if t.new else t.added for _, t in piece]))
+    return [_text(root, settings, path, target) for path, target in piece]
+
+
+def file_texts(
+    root: Path,
+    settings: Settings,
+    targets: Sequence[tuple[str, Target]],
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[str, str | Failed | None]]:
+    """(path, new text / Failed / None when unchanged) for every target, in order."""
+    parallel.share((root, settings, targets))
+    chunks = [(start, min(start + CHUNK, len(targets))) for start in range(0, len(targets), CHUNK)]
+    done = 0
+    for (start, end), outcomes in zip(chunks, parallel.fork_iter(_chunk, chunks), strict=True):
+        yield from zip((path for path, _ in targets[start:end]), outcomes, strict=True)
+        done = end
+        if progress is not None:
+            progress(done)
+    parallel.share(None)
+
+
+def create_new(path: Path, text: str) -> None:
+    """Create a new contact file: written to a temporary file in the same folder, then hard-linked
+    into place (atomic, and fails if the name exists: never overwrites). No fsync per file: a
+    bulk import syncs once at the end (per-file fsyncs made 5,000 rows take 50 s instead of a few).
+    Already validated by `file_texts`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise EditError(f"{path.name} already exists; not overwriting it") from None
+    except OSError as exc:
+        if exc.filename in (None, tmp):  # a full disk names no file
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _write(root: Path, settings: Settings, path: str, text: str, target: Target) -> str | None:
+    """Write one file; the error message, or None when it was written."""
+    try:
+        if target.new:
+            create_new(root / path, text)
+        else:
+            edit_contact(root / path, lambda old: add_fields(old, target.added), settings, path)
+    except (EditError, OSError) as exc:
+        return f"{path}: {exc}"
+    return None
+
+
+class Writer:
+    """Writes files on a few threads as their texts arrive, so writing overlaps the checking."""
+
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root, self.settings = root, settings
+        self.pool = ThreadPoolExecutor(WRITERS)
+        self.pending: dict[str, Future[str | None]] = {}
+
+    def submit(self, path: str, text: str, target: Target) -> None:
+        if path not in self.pending:
+            self.pending[path] = self.pool.submit(_write, self.root, self.settings, path, text, target)
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+def apply_plan(
+    plan: Plan, writer: Writer, progress: Callable[[int], None] | None = None
+) -> tuple[list[str], list[str]]:
+    """Write the plan's files (those `writer` has not started yet, too). Returns (written paths,
+    error messages)."""
+    written: list[str] = []
+    errors: list[str] = []
+    try:
+        for path, text in plan.texts.items():
+            writer.submit(path, text, plan.targets[path])
+        for i, path in enumerate(plan.texts, start=1):
+            error = writer.pending[path].result()
+            if error is None:
+                written.append(path)
+            else:
+                errors.append(error)
+            if progress is not None:
+                progress(i)
+    finally:
+        writer.close()
+    if any(plan.targets[p].new for p in written):
+        os.sync()  # one flush for every new file
+    return written, errors
