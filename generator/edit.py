@@ -29,7 +29,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,15 +208,68 @@ class _Fail:
     pass
 
 
-@functools.lru_cache(maxsize=65_536)
+_PLAIN: dict[str, bool] = {}  # value → can it be written plain (memoized: imports repeat values)
+_PLAIN_KEPT = 200_000
+_PLAIN_BATCH = 1000
+
+
+def _remember(value: str, plain: bool) -> bool:
+    if len(_PLAIN) >= _PLAIN_KEPT:
+        _PLAIN.clear()
+    _PLAIN[value] = plain
+    return plain
+
+
 def _plain_is_safe(value: str) -> bool:
-    """Can `value` be written without quotes? (Pure; memoized: imports write many repeats.)"""
+    """Can `value` be written without quotes? (Pure.)"""
+    known = _PLAIN.get(value)
+    return _remember(value, _plain_check(value)) if known is None else known
+
+
+def _may_be_plain(value: str) -> bool:
+    """False for what can never be a plain scalar; True means: ask YAML."""
     if not _PLAIN_OK.match(value) or value != value.strip():
         return False
     if ": " in value or " #" in value or value.endswith(":") or "\t" in value:
         return False
-    if any(not (ch.isprintable() or ch == " ") for ch in value):
+    return all(ch.isprintable() or ch == " " for ch in value)
+
+
+# Text made only of these (a letter or digit first, no indicator or ':' anywhere, no space at the
+# end) is one plain scalar in block and flow context alike; whether YAML then reads it as text
+# or as a bool, number or date is its resolver's call. Anything else is read back by YAML.
+_SIMPLE = re.compile(r"[^\W_][\w .'()/@+-]*(?<! )")
+
+
+def prepare_plain(values: Iterable[str]) -> None:
+    """Decide `_plain_is_safe` for many values in a few YAML parses instead of three each (a bulk
+    import writes tens of thousands of names). Each value is read in the same three contexts
+    inside one document; a batch that does not parse is halved until the culprit is alone, and
+    that one is left to `_plain_is_safe`."""
+    todo = [
+        v for v in dict.fromkeys(values)
+        if v and v not in _PLAIN and "?" not in v and not _SIMPLE.fullmatch(v) and _may_be_plain(v)
+    ]  # fmt: skip
+    for start in range(0, len(todo), _PLAIN_BATCH):
+        _check_batch(todo[start : start + _PLAIN_BATCH])
+
+
+def _check_batch(batch: list[str]) -> None:
+    read = _loads("".join(f"- k: {v}\n- [{v}]\n- {{k: {v}}}\n" for v in batch))
+    if isinstance(read, list) and len(read) == 3 * len(batch):
+        for index, value in enumerate(batch):
+            _remember(value, read[3 * index : 3 * index + 3] == [{"k": value}, [value], {"k": value}])
+    elif len(batch) > 1:
+        middle = len(batch) // 2
+        _check_batch(batch[:middle])
+        _check_batch(batch[middle:])
+
+
+def _plain_check(value: str) -> bool:
+    if not _may_be_plain(value):
         return False
+    if _SIMPLE.fullmatch(value):
+        return yamlnodes.is_plain_text(value)
     # It must read back as the same string in block context and inside flow collections.
     if not (
         _loads(f"k: {value}\n") == {"k": value}
@@ -300,8 +353,29 @@ def _expected(value: object) -> Any:
     return _normal(yamlnodes.load(f"k: {flow(value)}\n")[0]["k"])
 
 
+class _NotPlain(Exception):
+    pass
+
+
+def _as_read(value: object) -> Any:
+    """What YAML reads back from `flow(value)` for text, dates and lists and mappings of them:
+    the same value, since `scalar` quotes every string that would read back as anything else."""
+    if isinstance(value, str) or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, list | tuple):
+        return [_as_read(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _as_read(v) for k, v in value.items()}
+    raise _NotPlain
+
+
 def _expected_all(values: dict[str, object]) -> dict[str, Any]:
-    """`_expected` of every value, in one YAML parse (a bulk import writes thousands of files)."""
+    """`_expected` of every value, in one YAML parse (a bulk import writes thousands of files);
+    without one when every value is text or a date (what imports write)."""
+    try:
+        return {k: _as_read(v) for k, v in values.items()}
+    except _NotPlain:
+        pass
     keys = list(values)
     parsed = yamlnodes.load("".join(f"k{i}: {flow(values[k])}\n" for i, k in enumerate(keys)))[0] or {}
     return {k: _normal(parsed[f"k{i}"]) for i, k in enumerate(keys)}
@@ -352,7 +426,7 @@ def _parse(text: str) -> _Doc:
     doc = _Doc(bom, lines, 1, end, None, None)
     try:
         node = yamlnodes.compose(doc.yaml_text)
-        data = yamlnodes.load(doc.yaml_text)[0]
+        data = yamlnodes.load_node(node)[0]
     except yamlnodes.YamlError as exc:
         raise EditError(f"line {exc.line + 2}: {exc.message}") from None
     if node is not None and not isinstance(node, yaml.MappingNode):
@@ -736,7 +810,7 @@ def set_followed_up(text: str, index: int, day: dt.date | str) -> str:
 _FIELD_COMMENTS = {
     "name": "required: how you write their name",
     "email": "one address, or a list: [work@…, home@…]",
-    "phone": "quoted, so YAML keeps it as text",
+    "phone": "one number, or a list (kept as text)",
     "tags": "a list; each tag gets a page",
     "links": "label: URL",
 }

@@ -62,6 +62,25 @@ def fork_map(
         gc.unfreeze()
 
 
+def fork_iter(func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+    """`fork_map` with each item's result yielded, in order, as soon as it is ready (so a caller
+    can show progress). Items should be chunks of work: each travels to a worker on its own."""
+    if workers() < 2 or len(items) < 2:
+        yield from map(func, items)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    global _pool_parent
+    _pool_parent = os.getpid()
+    gc.freeze()
+    try:
+        with context.Pool(min(workers(), len(items))) as pool:
+            yield from pool.imap(func, items)
+    finally:
+        gc.unfreeze()
+
+
 _shared: Any = None
 _pool_parent = 0  # the process that started the last pool
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -110,6 +111,11 @@ def field_path(path: tuple[str | int, ...]) -> str:
 
 
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
+    return _suggest(word, tuple(choices))
+
+
+@functools.lru_cache(maxsize=4096)
+def _suggest(word: str, choices: tuple[str, ...]) -> str | None:  # the same few keys, in every file
     matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
     return matches[0] if matches else None
 

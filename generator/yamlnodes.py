@@ -97,6 +97,11 @@ def _plain_tag(value: str) -> str:
     return tag
 
 
+def is_plain_text(value: str) -> bool:
+    """Does YAML read `value`, written plain, as a string (not a bool, number, date, null…)?"""
+    return _plain_tag(value) == _STR
+
+
 def _resolve(self: Any, kind: type, value: Any, implicit: Any) -> str:
     """The tag of a node written without one (libyaml asks Python for every such node)."""
     if kind is _ScalarNode:
@@ -177,7 +182,11 @@ def load(text: str) -> tuple[Any, dict[Path, yaml.Node], list[tuple[Path, str]]]
     `(*path, key, "<key>")`.
     Raises YamlError for anything that makes the document unusable.
     """
-    node = compose(text)
+    return load_node(compose(text))
+
+
+def load_node(node: yaml.Node | None) -> tuple[Any, dict[Path, yaml.Node], list[tuple[Path, str]]]:
+    """`load` of a node `compose` made (for callers that need both the node and the values)."""
     if node is None:
         return None, {}, []
     builder = _Builder()
