@@ -43,12 +43,17 @@ PIECES = [
     b"followed_up: ", b"keep_in_touch: ", b"skip: true", b"type: interview", b"date: ", b"with: [", b"reminders:\n",
 ]  # fmt: skip
 
-mutation = st.tuples(
-    st.sampled_from(["insert", "delete", "replace"]),
-    st.floats(0, 1),
-    st.one_of(st.sampled_from(PIECES), st.binary(max_size=8)),
-    st.integers(1, 12),
-)
+def mutations(pieces: list[bytes]) -> st.SearchStrategy[tuple[str, float, bytes, int]]:
+    """One edit: insert, delete or replace at a relative place, with a piece or random bytes."""
+    return st.tuples(
+        st.sampled_from(["insert", "delete", "replace"]),
+        st.floats(0, 1),
+        st.one_of(st.sampled_from(pieces), st.binary(max_size=8)),
+        st.integers(1, 12),
+    )
+
+
+mutation = mutations(PIECES)
 
 
 def mutate(data: bytes, edits: list[tuple[str, float, bytes, int]]) -> bytes:
