@@ -218,7 +218,7 @@ class Planner:
             return
         target = self.match(record)
         if target is None:
-            if slugify(record.name) in self.invalid:
+            if self.invalid and slugify(record.name) in self.invalid:
                 self.plan.skipped.append(
                     (record.line, f"{record.name}: contacts/{slugify(record.name)}.md has errors, so it "
                      "cannot be matched; fix it first (crm check)")
