@@ -235,10 +235,11 @@ def _may_be_plain(value: str) -> bool:
     return all(ch.isprintable() or ch == " " for ch in value)
 
 
-# Text made only of these (a letter or digit first, no indicator or ':' anywhere, no space at the
-# end) is one plain scalar in block and flow context alike; whether YAML then reads it as text
-# or as a bool, number or date is its resolver's call. Anything else is read back by YAML.
-_SIMPLE = re.compile(r"[^\W_][\w .'()/@+-]*(?<! )")
+# Text made only of these (a letter or digit first, no indicator anywhere, ':' only before one of
+# them, no space at the end) is one plain scalar in block and flow context alike; whether YAML
+# then reads it as text or as a bool, number, date or sexagesimal is its resolver's call.
+# Anything else is read back by YAML.
+_SIMPLE = re.compile(r"[^\W_](?:[\w .'()/@+-]|:(?=[\w.'()/@+-]))*(?<! )")
 
 
 def prepare_plain(values: Iterable[str]) -> None:
