@@ -89,14 +89,18 @@ class Parsed:
     def warn(self, line: int, message: str) -> None:
         self.warnings.append((line, message))
 
-    def birthday(self, record: Record, text: str, day_first: bool = False) -> None:
-        """A birthday cell → `birthday` (a date, or `--MM-DD` without a year; else kept as text)."""
+    def birthday(
+        self, record: Record, text: str, day_first: bool = False, omit_year: str = "", *,
+        label: str = "Birthday", line: int | None = None, is_text: bool = False,
+    ) -> None:  # fmt: skip
+        """A birthday → `birthday` (a date, or `--MM-DD` without a year; else kept as text, with a
+        warning unless the export said it is text)."""
         text = " ".join(text.split())
         if not text:
             return
-        when = parse_birthday(text, day_first=day_first)
-        if when is None:
-            self.warn(record.line, f"Birthday {text[:40]!r} is not a date; kept as text")
+        when = parse_birthday(text, omit_year, day_first)
+        if when is None and not is_text:
+            self.warn(record.line if line is None else line, f"{label} {text[:40]!r} is not a date; kept as text")
         record.extra["birthday"] = text if when is None else when
 
     def name_missing(self, record: Record) -> None:

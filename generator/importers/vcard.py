@@ -15,7 +15,6 @@ import re
 
 from .common import ImportFormatError, Parsed, Record, looks_like
 from .decoding import check_bytes
-from .values import parse_birthday
 from .vcard_read import Card, Prop, read_cards
 from .vcard_text import split_escaped, unescape
 
@@ -112,26 +111,15 @@ def _card_record(card: Card, out: Parsed) -> Record:
                 label = (prop.params.get("X-LABEL") or prop.params.get("LABEL") or [""])[0]
             record.add_link(label, url)
         elif name == "BDAY" and "birthday" not in record.extra:
-            _birthday(prop, record, out)
+            is_text = "text" in {v.lower() for v in prop.params.get("VALUE", [])}  # 'circa 1980'
+            omit = (prop.params.get("X-APPLE-OMIT-YEAR") or [""])[0]
+            out.birthday(record, unescape(prop.value), omit_year=omit, label="BDAY", line=prop.line, is_text=is_text)
         elif name == "X-TIPSCALE-HOW-WE-MET":
             record.extra["how_we_met"] = unescape(prop.value).strip()
     if faxes:
         record.extra["fax"] = ", ".join(faxes)
     out.name_missing(record)
     return record
-
-
-def _birthday(prop: Prop, record: Record, out: Parsed) -> None:
-    text = unescape(prop.value).strip()
-    if not text:
-        return
-    omit = (prop.params.get("X-APPLE-OMIT-YEAR") or [""])[0]
-    when = parse_birthday(text, omit)
-    if when is None:  # 'circa 1980' (VALUE=text): kept as written
-        if "text" not in {v.lower() for v in prop.params.get("VALUE", [])}:
-            out.warn(prop.line, f"BDAY {text[:40]!r} is not a date; kept as text")
-        when = " ".join(text.split())
-    record.extra["birthday"] = when
 
 
 def parse(data: bytes) -> Parsed:
