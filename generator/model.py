@@ -202,6 +202,7 @@ class Settings:
     upcoming_days: int = 7
     today: dt.date | None = None
     types: tuple[tuple[str, TypeRule], ...] = ()
+    dashboard_per_section: int = 20  # `dashboard: {per_section: N}`: cards per dashboard section
 
     def rule(self, type_name: str) -> TypeRule:
         for name, rule in self.types:

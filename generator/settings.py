@@ -28,9 +28,12 @@ DEFAULT_TYPES: tuple[tuple[str, TypeRule], ...] = (
     ("other", TypeRule()),
 )
 
-KNOWN_KEYS = ("me", "upcoming_days", "today", "types")
+KNOWN_KEYS = ("me", "upcoming_days", "today", "types", "dashboard")
 RULE_KEYS = ("thank_you", "check_in", "note", "late_after")
 ME_KEYS = ("name", "email", "signature")
+DASHBOARD_KEYS = ("per_section",)
+# Cards per dashboard section: each holds a draft, so the dashboard stays well under 1 MB.
+PER_SECTION_DEFAULT, PER_SECTION_MAX = 20, 50
 
 
 DAYS_RANGE = f"0 to {MAX_PERIOD_DAYS:,}"
@@ -130,7 +133,29 @@ def parse_settings(text: str, file: str = FILE_NAME) -> tuple[Settings, list[Pro
                 rule = _parse_rule(name, raw_rule, error)
                 if rule is not None:
                     types[name] = rule
-    return Settings(me=me, upcoming_days=upcoming, today=today, types=tuple(types.items())), problems
+    per_section = _parse_dashboard(data.get("dashboard"), error)
+    settings = Settings(
+        me=me, upcoming_days=upcoming, today=today, types=tuple(types.items()), dashboard_per_section=per_section
+    )
+    return settings, problems
+
+
+def _parse_dashboard(raw: Any, error: Any) -> int:
+    """`dashboard: {per_section: N}`: the cards shown per dashboard section (the rest are on the
+    full follow-up lists)."""
+    if raw is None:
+        return PER_SECTION_DEFAULT
+    if not isinstance(raw, dict):
+        error(("dashboard",), f"expected a mapping like {{per_section: 20}}, found {_show(raw)}")
+        return PER_SECTION_DEFAULT
+    for key in raw:
+        if key not in DASHBOARD_KEYS:
+            error(("dashboard", key, "<key>"), f"unknown key (known: {', '.join(DASHBOARD_KEYS)})", "warning")
+    value = raw.get("per_section", PER_SECTION_DEFAULT)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= PER_SECTION_MAX:
+        error(("dashboard", "per_section"), f"expected a whole number of cards (0 to {PER_SECTION_MAX}), found {_show(value)}")
+        return PER_SECTION_DEFAULT
+    return value
 
 
 def _parse_rule(name: str, raw: Any, error: Any) -> TypeRule | None:
