@@ -35,7 +35,7 @@ from .gitlog import Commit
 from .model import FollowUp, Interaction, Problem
 from .write import STATE_DIR, Writer
 
-VERSION = 10  # 10: the follow-ups by contact (Packed)
+VERSION = 11  # 11: the dashboard's cards (`shown`) instead of every card's token
 HEAD = f"{STATE_DIR}/plan.json"
 PART_FILE = re.compile(r"plan-([a-z_]+)-([0-9a-f]{32})\.bin")
 
@@ -64,11 +64,10 @@ class Plan:
     loose: list[Problem]  # problems of files the load did not check (see site.py's _loose)
     row_keys: dict[str, str]
     row_tokens: dict[str, str]
-    card_tokens: dict[str, str]
+    shown: Any  # the dashboard's counts and cards (followup_pages.Shown.to_plain), or None
     event_tokens: dict[str, str]
     names: dict[str, str]  # lower-cased full name → slug (the model's)
-    card_sum: int | None = None  # the sum of the dashboard cards' parts (site.py's _Fragments)
-    event_sum: int | None = None  # the same of the calendar's events
+    event_sum: int | None = None  # the sum of the calendar events' parts (site.py's _Fragments)
 
 
 class Packed(Mapping[str, Any]):
@@ -254,7 +253,7 @@ def _problem(p: Problem) -> list[Any]:
 # often), not six megabytes of JSON. plan.json names the files of the parts it goes with.
 SECTIONS = (
     "versions", "profiles", "followups", "resolved", "backlinks", "tags", "companies", "order",
-    "histories", "row_keys", "row_tokens", "card_tokens", "event_tokens", "names",
+    "histories", "row_keys", "row_tokens", "event_tokens", "names",
 )  # fmt: skip
 
 
@@ -332,7 +331,8 @@ def encode_head(plan: Plan, build_id: str, files: dict[str, str]) -> dict[str, A
         "recent_complete": plan.recent_complete,
         "invalid": {slug: [_problem(p) for p in problems] for slug, problems in plan.invalid.items()},
         "loose": [_problem(p) for p in plan.loose],
-        "sums": [plan.card_sum, plan.event_sum],
+        "shown": plan.shown,
+        "event_sum": plan.event_sum,
         "files": files,
     }
 
@@ -375,11 +375,10 @@ def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
             loose=[Problem(*p) for p in doc["loose"]],
             row_keys=parts["row_keys"],
             row_tokens=parts["row_tokens"],
-            card_tokens=parts["card_tokens"],
+            shown=doc["shown"],
             event_tokens=parts["event_tokens"],
             names=parts["names"],
-            card_sum=_optional_int(doc["sums"][0]),
-            event_sum=_optional_int(doc["sums"][1]),
+            event_sum=_optional_int(doc["event_sum"]),
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError):
         return None

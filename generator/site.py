@@ -37,14 +37,17 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from . import collector, gitlog, parallel, plan, quick
+from . import collector, followup_pages, gitlog, paging, parallel, plan, quick
 from .cachefile import Stamp
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
+from .followup_pages import KIND_LABEL, Listing, Shown, card_id, same_rows
 from .followups import LISTED, FollowUpRate, contact_followups, describe, followup_rate, sort_key
 from .gitlog import Commit, PendingHistories, file_histories
 from .load import Before, ContactCache, Loaded, load, name_index, resolve_link
 from .model import Contact, FollowUp, HasProblems, Interaction, Problem, Settings
+from .pages import Page
+from .pages import digest as _hash
 from .paths import code_digest
 from .render import Renderer, external_url, url_path
 from .settings import resolve_today
@@ -55,14 +58,8 @@ from .write import STATE_DIR, Writer
 PLAN = plan.HEAD
 
 RECENT_LIMIT = 12
-KIND_LABEL = {
-    "thank-you": "Thank-you",
-    "check-in": "Check-in",
-    "reconnect": "Reconnect",
-    "reminder": "Reminder",
-}
-STATUS_TITLE = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later", "missed": "Missed"}
-PAGE_TEMPLATES = ("contact.html.j2", "contacts.html.j2", "dashboard.html.j2", "group.html.j2", "_row.html.j2")
+PAGE_TEMPLATES = ("contact.html.j2", "contacts.html.j2", "dashboard.html.j2", "group.html.j2", "_row.html.j2",
+                  "followups.html.j2")  # fmt: skip
 
 
 @dataclass
@@ -73,24 +70,6 @@ class BuildReport(HasProblems):
     removed: int  # stale files removed
     problems: list[Problem]  # every problem found in the files (errors and warnings)
     seconds: float
-
-
-class Page:
-    """One planned output file: its path in the site, its input digest (or how to compute it,
-    when that is cheaper after the page was made: the list pages' rows), how to make its bytes."""
-
-    __slots__ = ("path", "_digest", "make")
-
-    def __init__(self, path: str, digest: str | Callable[[], str], make: Callable[[], bytes]) -> None:
-        self.path = path
-        self._digest = digest
-        self.make = make
-
-    @property
-    def digest(self) -> str:
-        if not isinstance(self._digest, str):
-            self._digest = self._digest()
-        return self._digest
 
 
 class _Tokens(dict[str, str]):
@@ -110,14 +89,6 @@ class _Tokens(dict[str, str]):
 def slugify(text: str) -> str:
     """Tag and company slugs (memoized: the same few hundred names recur on every build)."""
     return _slugify(text)
-
-
-def _hash(*parts: object) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(repr(part).encode("utf-8", "surrogatepass"))
-        digest.update(b"\x1f")
-    return digest.hexdigest()
 
 
 def _address(email: str) -> str:
@@ -470,10 +441,9 @@ class _Previous:
     loose: list[Problem]  # see _loose
     row_keys: dict[str, str]
     row_tokens: dict[str, str]
-    card_tokens: dict[str, str]  # follow-up → hash of its dashboard card
+    shown: Shown | None  # what the dashboard showed (None: not known, list every follow-up again)
     event_tokens: dict[str, str]  # follow-up → hash of its calendar event
-    card_sum: int | None = None  # the sum of the dashboard's cards' parts (see _Fragments)
-    event_sum: int | None = None  # the same of the calendar's events
+    event_sum: int | None = None  # the sum of the calendar's events' parts (see _Fragments)
 
 
 @dataclass
@@ -483,6 +453,7 @@ class _Update:
 
     previous: _Previous
     changed: set[str]
+    rows_same: bool = False  # the changed contacts' follow-ups show as before in every list (same_rows)
 
 
 FRAGMENT_SUM = 1 << 128  # fragment parts are summed modulo this
@@ -586,9 +557,9 @@ class SiteBuilder:
         self._row_memo: dict[str, tuple[tuple[str, str], str]] = {}
         self._row_keys_now: dict[str, str] = {}  # slug → the key its list row is kept under
         self._row_tokens_now: dict[str, str] = {}  # slug → what list-page digests use for its row
-        # (tokens, follow-ups) of the dashboard's cards and the calendar's events in this build
-        self._cards_now = _Fragments.empty()  # the dashboard's cards as this build planned them
-        self._events_now = _Fragments.empty()  # the calendar's events
+        self._shown_now: Callable[[], Shown | None] = lambda: None  # the dashboard's cards in this build
+        self._events_now = _Fragments.empty()  # the calendar's events in this build
+        self._listing_of: tuple[Model, Listing] | None = None  # this build's follow-ups by section
         self._key_memo: dict[str, tuple[Checked, int]] = {}  # file → (check result, its part of the site key)
         self._written = self._skipped = 0  # counters of the build in progress
         self._head_now: str | None = None  # git's HEAD as this build found it
@@ -735,9 +706,8 @@ class SiteBuilder:
             loose=_loose(loaded, model.versions),
             row_keys=dict(self._row_keys_now),
             row_tokens={slug: self._row_tokens_now[slug] for slug in model.order},
-            card_tokens=self._cards_now.all_tokens(),
+            shown=self._shown_now(),
             event_tokens=self._events_now.all_tokens(),
-            card_sum=self._cards_now.total(),
             event_sum=self._events_now.total(),
         )
         if not self.long_lived and site_key is not None:
@@ -804,7 +774,7 @@ class SiteBuilder:
             order=model.order, histories=model.histories if model.histories.keys() <= model.versions.keys()
             else {p: h for p, h in model.histories.items() if p in model.versions},
             invalid=prev.invalid, loose=prev.loose, row_keys=prev.row_keys, row_tokens=prev.row_tokens,
-            card_tokens=prev.card_tokens, event_tokens=prev.event_tokens, card_sum=prev.card_sum,
+            shown=prev.shown.to_plain() if prev.shown is not None else None, event_tokens=prev.event_tokens,
             event_sum=prev.event_sum, names=model.names,
         )  # fmt: skip
         # Each large part is written only when it changed since it was read (see plan.py). The
@@ -919,9 +889,8 @@ class SiteBuilder:
             loose=snapshot.loose,
             row_keys=snapshot.row_keys,
             row_tokens=snapshot.row_tokens,
-            card_tokens=snapshot.card_tokens,
+            shown=Shown.from_plain(snapshot.shown),
             event_tokens=snapshot.event_tokens,
-            card_sum=snapshot.card_sum,
             event_sum=snapshot.event_sum,
         )
 
@@ -1017,9 +986,11 @@ class SiteBuilder:
         everything = [f for f in old.all_followups if f.contact not in changed_set] if old.all_followups.made else None
         on_time, counted = old.rate.on_time, old.rate.counted
         shares = dict(old.shares)  # the model's, not the memo's: a failed build may have updated that
+        rows_same = True
         for slug in changed:
             items = contact_followups(contacts[slug], settings, today)
             items.sort(key=sort_key)
+            rows_same = rows_same and same_rows(old.followups.get(slug, ()), items)
             self._followups_memo[slug] = (stamps[slug], items)
             if items:
                 followups[slug] = items
@@ -1146,21 +1117,30 @@ class SiteBuilder:
             self._rows.live.update(row_keys[slug] for slug in changed)
             self._search.dead = {_search_key(slug, prev.row_keys[slug]) for slug in changed if slug in prev.row_keys}
             self._search.live.update(_search_key(slug, row_keys[slug]) for slug in changed)
+            update = _Update(prev, changed_set, rows_same)
             fresh = [
-                self._dashboard(model, renderer, base, _Update(prev, changed_set)),
-                self._contact_list(model, renderer, base, row_keys, tokens),
-                self._calendar(model, base, _Update(prev, changed_set)),
+                self._dashboard(model, renderer, base, update),
+                *self._contact_list(model, renderer, base, row_keys, tokens),
+                self._calendar(model, base, update),
                 *self._search_pages(model, base, row_keys, only=search_parts),
             ]
+            stale: set[str] = set()
+            if not rows_same:  # the full follow-up lists changed: all their pages planned again
+                stale.update(path for path in pages if path.startswith("followups/"))
+                fresh.extend(followup_pages.list_pages(self._listing(model), renderer, base))
             for kind, key in sorted(groups_touched):
                 groups = tags if kind == "tags" else companies
+                before = old.tags if kind == "tags" else old.companies
+                if key in before:
+                    stale.update(paging.page_path(f"{kind}/{key}.html", n)
+                                 for n in range(1, paging.page_count(len(before[key][1])) + 1))  # fmt: skip
                 if key in groups:
                     display, members = groups[key]
-                    fresh.append(
-                        self._group_page(model, renderer, base, row_keys, tokens, kind, key, display, members)
+                    fresh.extend(
+                        self._group_pages(model, renderer, base, row_keys, tokens, kind, key, display, members)
                     )
-                else:
-                    pages.pop(f"{kind}/{key}.html", None)
+            for path in stale - {page.path for page in fresh}:
+                pages.pop(path, None)
             for page in fresh:
                 pages[page.path] = page
             return fresh
@@ -1403,18 +1383,12 @@ class SiteBuilder:
             pages.append(self._invalid_page(renderer, slug, problems_of.get(slug, []), base))
 
         pages.append(self._dashboard(model, renderer, base))
-        pages.append(self._contact_list(model, renderer, base, row_keys, tokens))
+        pages.extend(followup_pages.list_pages(self._listing(model), renderer, base))
+        pages.extend(self._contact_list(model, renderer, base, row_keys, tokens))
         pages.extend(self._search_pages(model, base, row_keys))
-        for tag_slug, (display, members) in model.tags.items():
-            pages.append(
-                self._group_page(model, renderer, base, row_keys, tokens, "tags", tag_slug, display, members)
-            )
-        for company_slug, (display, members) in model.companies.items():
-            pages.append(
-                self._group_page(
-                    model, renderer, base, row_keys, tokens, "companies", company_slug, display, members
-                )
-            )
+        for kind, groups in (("tags", model.tags), ("companies", model.companies)):
+            for key, (display, members) in groups.items():
+                pages.extend(self._group_pages(model, renderer, base, row_keys, tokens, kind, key, display, members))
         pages.append(self._calendar(model, base))
 
         # Two groups (e.g. tags "C++" and "c") could slug the same; the first one wins.
@@ -1427,6 +1401,12 @@ class SiteBuilder:
         return unique
 
     # --- pieces shared by several pages --------------------------------------------------
+
+    def _listing(self, model: Model) -> Listing:
+        """The model's follow-ups by section (made once a build, from every follow-up sorted)."""
+        if self._listing_of is None or self._listing_of[0] is not model:
+            self._listing_of = (model, Listing.of(model.all_followups))
+        return self._listing_of[1]
 
     def _followup_view(self, model: Model, item: FollowUp, prefix: str, draft: bool = True) -> dict[str, Any]:
         """A follow-up card's context; `draft=False`: without its note."""
@@ -1441,7 +1421,7 @@ class SiteBuilder:
             file = str(exc).split(":", 1)[0].replace("(built-in) ", "")
             self._draft_errors.setdefault(error, Problem(file, 1, 1, "error", "", str(exc)))
         return {
-            "id": "f-" + slugify(item.uid_key),
+            "id": card_id(item),
             "kind": item.kind,
             "kind_label": KIND_LABEL[item.kind],
             "status": item.status,
@@ -1644,10 +1624,11 @@ class SiteBuilder:
         return Page(f"contacts/{slug}.html", digest, make)
 
     def _dashboard(self, model: Model, renderer: Renderer, base: str, update: _Update | None = None) -> Page:
-        """The dashboard. Its cards stand in its digest by the sum of their parts, each made of a
-        hash of the card's bytes (see _Fragments), so an edit to a contact's notes leaves the
-        dashboard alone, and an update (`update`) hashes the cards of the contacts it planned
-        again, not every card."""
+        """The dashboard: each section's first cards (settings' `dashboard_per_section`), with
+        their counts and links to the full lists. Its cards stand in its digest by a hash of their
+        bytes, so an edit to a contact's notes leaves the dashboard alone; and when the contacts an
+        update (`update`) planned again show in no list otherwise than before (`rows_same`), it
+        shows the cards the last build showed, without sorting every follow-up again."""
         loaded = model.loaded
         rate = model.rate
         recent = [
@@ -1689,9 +1670,6 @@ class SiteBuilder:
         as_of = model.today if model.today != model.real_today else None
         stamps, today_text = model.stamps, str(model.today)
 
-        def shown() -> list[FollowUp]:
-            return [f for f in model.all_followups if f.status in LISTED]
-
         def key_of(item: FollowUp, stamp: str) -> str:
             return f"{base}|{stamp}|{item.uid_key}|{item.status}|{item.days}|{today_text}"
 
@@ -1706,25 +1684,22 @@ class SiteBuilder:
                     self._cards.put(self.writer, key, html)
             return Markup(html)
 
-        previous = update.previous if update is not None else None
-        cards = self._cards_now = _Fragments.of(
-            model, lambda item: item.status in LISTED, lambda item: _token(card(item)), update,
-            (previous.card_tokens, previous.card_sum) if previous is not None else None, key_of, self._cards,
-        )  # fmt: skip
-
-        missed = sum(1 for items in model.followups.values() for f in items if f.status == "missed")
+        cards = self._dashboard_cards(model, update, card, key_of)
 
         def digest() -> str:
+            shown = cards()[1]
             return _hash(
-                base, "dashboard", model.today, as_of, cards.total(), (rate.on_time, rate.counted), recent,
-                problem_files, len(model.contacts), missed,
+                base, "dashboard", model.today, as_of, shown.counts, shown.cards, (rate.on_time, rate.counted),
+                recent, problem_files, len(model.contacts),
             )  # fmt: skip
 
         def make() -> bytes:
-            sections = []
-            for status in ("overdue", "due", "upcoming"):
-                items = [card(f) for f in shown() if f.status == status]
-                sections.append({"id": status, "title": STATUS_TITLE[status], "items": items})
+            items, shown = cards()
+            counts = shown.counts
+            sections = [
+                {**link, "items": [card(f) for f in items if f.status == link["id"]]}
+                for link in followup_pages.section_links(counts, "")[: len(LISTED)]
+            ]
             context = {
                 "base": "",
                 "page_title": "Dashboard",
@@ -1739,47 +1714,102 @@ class SiteBuilder:
                 "warning_count": sum(1 for p in loaded.problems if p.severity == "warning"),
                 "contact_count": len(model.contacts),
                 "upcoming_days": loaded.settings.upcoming_days,
-                "missed_count": missed,
+                "missed_count": counts["missed"],
+                "missed_href": followup_pages.list_href("missed"),
             }
             return renderer.page("dashboard.html.j2", context).encode("utf-8")
 
         return Page("index.html", digest, make)
 
+    def _dashboard_cards(
+        self, model: Model, update: _Update | None, card: Callable[[FollowUp], Markup],
+        key_of: Callable[[FollowUp, str], str],
+    ) -> Callable[[], tuple[list[FollowUp], Shown]]:  # fmt: skip
+        """The dashboard's cards and what stands for them (`Shown`), made when first asked. An
+        update whose contacts show as before takes the last build's cards, making again only
+        the changed contacts' own; else the first cards of every section's sorted list."""
+        previous = update.previous if update is not None else None
+        known = previous.shown if previous is not None and update is not None and update.rows_same else None
+
+        @functools.cache
+        def made() -> tuple[list[FollowUp], Shown]:
+            changed = update.changed if update is not None else set()
+            if known is not None:
+                items = [followup_pages.find(model.followups, slug, uid) for _, slug, uid, _ in known.cards]
+                tokens = [token if f.contact not in changed else _token(card(f))
+                          for f, (_, _, _, token) in zip(items, known.cards, strict=True)]  # fmt: skip
+                counts = known.counts
+            else:
+                listing = self._listing(model)
+                items = listing.shown(model.loaded.settings.dashboard_per_section)
+                tokens = [_token(card(f)) for f in items]
+                counts = listing.counts()
+            if previous is not None:
+                # An update names the cards it made old (the changed contacts' last ones); the
+                # others stay kept (see _Shelf).
+                old = previous.model
+                self._cards.dead = {
+                    key_of(followup_pages.find(old.followups, slug, uid), old.stamps[slug])
+                    for _, slug, uid, _ in (previous.shown.cards if previous.shown is not None else ())
+                    if slug in changed
+                }
+            shown = Shown(counts, [(f.status, f.contact, f.uid_key, t) for f, t in zip(items, tokens, strict=True)])
+            return items, shown
+
+        self._shown_now = lambda: made()[1]
+        return made
+
     def _contact_list(
         self, model: Model, renderer: Renderer, base: str, row_keys: dict[str, str], tokens: dict[str, str]
-    ) -> Page:
-        """`row_keys`: where each row is kept; `tokens`: what stands for each row in the digest
-        (its key, or a hash of its bytes)."""
-        def digest() -> str:
-            return _hash(base, "list", [tokens[s] for s in model.order])
+    ) -> list[Page]:
+        """The contact list's pages. `row_keys`: where each row is kept; `tokens`: what stands for
+        each row in the digest (its key, or a hash of its bytes). The first page also lists the
+        largest tags and companies; the search form on every page looks through all contacts."""
+        browse = {"tags": _largest(model.tags, key=lambda kv: kv[0]),
+                  "companies": _largest(model.companies, key=lambda kv: (kv[1][0].casefold(), kv[0])),
+                  "tag_total": len(model.tags), "company_total": len(model.companies)}  # fmt: skip
+        context = {
+            "page_title": "Contacts",
+            "nav": "contacts",
+            "search_scripts": [f"search-{n:02d}.js" for n in range(SEARCH_PAGES)],
+            "count": len(model.order),
+        }
+        return self._row_pages(
+            model, renderer, base, row_keys, tokens, "contacts/index.html", model.order, "contacts.html.j2",
+            context, browse,
+        )  # fmt: skip
 
+    def _row_pages(
+        self, model: Model, renderer: Renderer, base: str, row_keys: dict[str, str], tokens: dict[str, str],
+        first: str, members: Sequence[str], template: str, context: dict[str, Any], extra: dict[str, Any],
+    ) -> list[Page]:  # fmt: skip
+        """A list of contact rows (`members`), in pages of paging.PAGE_ROWS; `context` is what
+        every page's template gets besides, `extra` what only the first page gets."""
+        parts = paging.chunks(members)
 
-        def make() -> bytes:
-            rows = Markup("".join(self._row(model, renderer, s, row_keys[s]) for s in model.order))
-            context = {
-                "base": "../",
-                "page_title": "Contacts",
-                "nav": "contacts",
-                "rows": rows,
-                "search_scripts": [f"search-{n:02d}.js" for n in range(SEARCH_PAGES)],
-                "count": len(model.order),
-                "tags": [(key, display, len(members)) for key, (display, members) in model.tags.items()],
-                "companies": [
-                    (key, display, len(members))
-                    for key, (display, members) in sorted(
-                        model.companies.items(), key=lambda kv: (kv[1][0].casefold(), kv[0])
-                    )
-                ],
-            }
-            return renderer.page("contacts.html.j2", context).encode("utf-8")
+        def page(number: int, slugs: Sequence[str]) -> Page:
+            shown = {**context, **extra} if number == 1 else {**context, **dict.fromkeys(extra)}
 
-        return Page("contacts/index.html", digest, make)
+            def digest() -> str:
+                return _hash(base, first, number, len(parts), shown, [tokens[s] for s in slugs])
+
+            def make() -> bytes:
+                rows = Markup("".join(self._row(model, renderer, s, row_keys[s]) for s in slugs))
+                title = shown["page_title"] + (f" (page {number} of {len(parts)})" if len(parts) > 1 else "")
+                values = {**shown, "base": "../", "page_title": title, "rows": rows,
+                          "pager": paging.pager(first, number, len(parts))}  # fmt: skip
+                return renderer.page(template, values).encode("utf-8")
+
+            return Page(paging.page_path(first, number), digest, make)
+
+        return [page(number, slugs) for number, slugs in enumerate(parts, 1)]
 
     def _search_pages(
         self, model: Model, base: str, row_keys: dict[str, str], only: set[int] | None = None
     ) -> list[Page]:
-        """`contacts/search-NN.js`: the text the list's search looks in, per contact, in
-        SEARCH_PAGES parts by slug (`only`: just these parts).
+        """`contacts/search-NN.js`: what the list's search shows and looks in, per contact
+        (`_search_entry`), in SEARCH_PAGES parts by slug (`only`: just these parts). The list
+        pages load them once loaded themselves, and search all contacts from any page.
 
         Scripts (not JSON fetched at run time) so search also works from file://."""
         parts: dict[int, list[str]] = {n: [] for n in range(SEARCH_PAGES)} if only is None else {n: [] for n in only}
@@ -1801,7 +1831,9 @@ class SiteBuilder:
                 key = _search_key(slug, row_keys[slug])
                 entry = self._search.get(self.writer, key)
                 if entry is None:
-                    entry = json.dumps(slug) + ":" + json.dumps(_search_text(model.contacts[slug]))
+                    entry = json.dumps(slug, ensure_ascii=False) + ":" + json.dumps(
+                        _search_entry(model.contacts[slug]), ensure_ascii=False, separators=(",", ":")
+                    )
                     self._search.put(self.writer, key, entry)
                 entries.append(entry)
             body = ",\n".join(entries)
@@ -1809,7 +1841,7 @@ class SiteBuilder:
 
         return Page(f"contacts/search-{number:02d}.js", digest, make)
 
-    def _group_page(
+    def _group_pages(
         self,
         model: Model,
         renderer: Renderer,
@@ -1820,25 +1852,17 @@ class SiteBuilder:
         key: str,
         display: str,
         members: list[str],
-    ) -> Page:
-        def digest() -> str:
-            return _hash(base, kind, key, display, [tokens[s] for s in members])
-
-
-        def make() -> bytes:
-            rows = Markup("".join(self._row(model, renderer, s, row_keys[s]) for s in members))
-            context = {
-                "base": "../",
-                "page_title": ("Tag: " if kind == "tags" else "") + display,
-                "nav": "contacts",
-                "kind": kind,
-                "display": display,
-                "rows": rows,
-                "count": len(members),
-            }
-            return renderer.page("group.html.j2", context).encode("utf-8")
-
-        return Page(f"{kind}/{key}.html", digest, make)
+    ) -> list[Page]:
+        context = {
+            "page_title": ("Tag: " if kind == "tags" else "") + display,
+            "nav": "contacts",
+            "kind": kind,
+            "display": display,
+            "count": len(members),
+        }
+        return self._row_pages(
+            model, renderer, base, row_keys, tokens, f"{kind}/{key}.html", members, "group.html.j2", context, {}
+        )
 
     def _calendar(self, model: Model, base: str, update: _Update | None = None) -> Page:
         """The feed; its events stand in its digest by the sum of their parts (see `_dashboard`)."""
@@ -1935,7 +1959,7 @@ def _joins_fragments(path: str) -> bool:
     """Pages made from kept fragments: made in this process (not a forked worker), so the
     fragments it makes are kept too."""
     return path in ("index.html", "followups.ics", "contacts/index.html") or path.startswith(
-        ("tags/", "companies/", "contacts/search-")
+        ("tags/", "companies/", "contacts/search-", "contacts/_index-")
     )
 
 
@@ -1959,9 +1983,40 @@ def _make_in_worker(index: int) -> tuple[bool, list[Problem]]:
     return builder.make_page(todo[index])  # type: ignore[no-any-return]
 
 
-def _search_text(contact: Contact) -> str:
-    parts = [contact.name, contact.company, contact.title, contact.location, " ".join(contact.tags),
-             contact.how_we_met, contact.body]  # fmt: skip
+BROWSE_LIMIT = 100  # tags and companies the contact list's first page links to, the largest first
+
+
+def _largest(
+    groups: dict[str, tuple[str, list[str]]], key: Callable[[tuple[str, tuple[str, list[str]]]], Any]
+) -> list[tuple[str, str, int]]:
+    """(slug, name, members) of the BROWSE_LIMIT largest groups (ties: by slug), in `key` order."""
+    kept = heapq.nsmallest(BROWSE_LIMIT, groups.items(), key=lambda kv: (-len(kv[1][1]), kv[0]))
+    return [(slug, display, len(members)) for slug, (display, members) in sorted(kept, key=key)]
+
+
+SEARCH_EDGES = "\"'`*_~[](){}<>,.;:!?#|"  # cut off the words of the index (app.js cuts them off the query)
+
+
+def _search_entry(contact: Contact) -> list[Any]:
+    """A contact as the list's search shows it and looks for it (app.js reads these places):
+    name, title, company, company slug, tags, tag slugs (null: the tags themselves), the last
+    interaction's date, and the other words of the file (location, how we met, the notes, the
+    interactions' summaries and what was gained), lower-cased. A query matches when each of its
+    words is in one of these, so the index keeps a word once, without the punctuation around it,
+    and not when it is part of a longer word kept."""
+    parts = [contact.location, contact.how_we_met, contact.body]
     for interaction in contact.interactions:
         parts += [interaction.summary, interaction.gained]
-    return " ".join(" ".join(parts).split()).casefold()
+    found = dict.fromkeys(word.strip(SEARCH_EDGES) for word in " ".join(parts).lower().split())
+    found.pop("", None)
+    kept = ""
+    for word in sorted(found, key=len, reverse=True):
+        if word not in kept:
+            kept += " " + word
+    last = contact.last_interaction
+    tag_keys = [slugify(t) for t in contact.tags]
+    return [
+        contact.name, contact.title, contact.company, slugify(contact.company) if contact.company else "",
+        list(contact.tags), None if tag_keys == list(contact.tags) else tag_keys,
+        last.date.isoformat() if last is not None else "", kept[1:],
+    ]  # fmt: skip

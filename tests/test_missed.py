@@ -126,12 +126,18 @@ def test_the_site_counts_them_and_suggests_a_reconnect_note(
     result = cli(root, "build", env={"CRM_TODAY": "2026-11-25"})
     assert result.exit_code == 0, result.output
     dashboard = (root / "site" / "index.html").read_text(encoding="utf-8")
-    assert '<li class="stat stat-missed"><span class="stat-num">1</span>' in dashboard
+    # The count links to the missed list: one row per contact, linking to the reconnect draft.
+    assert '<li class="stat stat-missed"><a href="followups/missed.html"><span class="stat-num">1</span>' in dashboard
+    missed_list = (root / "site" / "followups" / "missed.html").read_text(encoding="utf-8")
+    assert missed_list.count('<li class="frow frow-missed">') == 1
+    assert '<a href="../contacts/jane.html#f-jane-thank-you-2026-09-01-0">Jane Doe</a>' in missed_list
+    assert "coffee on 2026-09-01" in missed_list
     assert "fu-missed" not in dashboard and "coffee on 2026-09-01" not in dashboard  # not among the cards
     assert "interview on 2026-11-20" in dashboard
     page = (root / "site" / "contacts" / "jane.html").read_text(encoding="utf-8")
     card = page[page.index('class="fu fu-missed"') :]
     card = card[: card.index("</article>")]
+    assert 'id="f-jane-thank-you-2026-09-01-0"' in card  # where the missed list's row points
     assert "Missed — too late for this note; consider a reconnect note." in card
     assert "I never properly thanked you for a tip on the platform team" in card  # the reconnect draft
     ics = (root / "site" / "followups.ics").read_text(encoding="utf-8")

@@ -476,7 +476,7 @@ def test_hostile_tag_and_company_names_stay_inside_the_site(crm_root):
     assert outside_after == outside_before
     files = set(tree(root / "site"))
     assert {"tags/evil.html", "tags/etc-x.html", "companies/escaped.html"} <= files
-    assert all(f.startswith(("tags/", "companies/", "contacts/", "static/", "index.html", "followups.ics")) for f in files)
+    assert all(f.startswith(("tags/", "companies/", "contacts/", "static/", "followups/", "index.html", "followups.ics")) for f in files)
 
 
 def test_stale_files_of_the_last_build_are_removed_but_not_others(demo_root):

@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -15,11 +16,15 @@ from typing import Any
 
 import pytest
 
+from generator import paging
 from generator.site import SiteBuilder
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))
+from generate import generate  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
 VNU = REPO / ".cache" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 SHOTS = Path("/tmp/tipscale-shots")
 
@@ -42,7 +47,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base_url(site: Path) -> Iterator[str]:
+def paged_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """120 generated contacts, three cards a dashboard section and 25 rows a list page: every
+    long list in pages, as at tens of thousands of contacts."""
+    root = tmp_path_factory.mktemp("browser") / "paged"
+    generate(root, 120, seed=3)
+    with open(root / "crm.yaml", "a", encoding="utf-8") as handle:
+        handle.write("dashboard: {per_section: 3}\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(paging, "PAGE_ROWS", 25)
+        report = SiteBuilder(root, root / "site", today=dt.date(2026, 11, 25)).build()
+    assert report.errors == []
+    assert (root / "site" / "followups" / "_overdue-2.html").is_file() and (root / "site" / "contacts" / "_index-5.html").is_file()
+    return root / "site"
+
+
+def _serve(site: Path) -> Iterator[str]:
     handler = functools.partial(_Quiet, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -52,6 +72,16 @@ def base_url(site: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path) -> Iterator[str]:
+    yield from _serve(site)
+
+
+@pytest.fixture(scope="module")
+def paged_url(paged_site: Path) -> Iterator[str]:
+    yield from _serve(paged_site)
 
 
 @pytest.fixture
@@ -92,6 +122,8 @@ def test_search_and_filters_narrow_the_contact_list(context, base_url):
     page.goto(f"{base_url}/contacts/index.html")
     visible = "#contact-list > li:not([hidden]) .row-name"
     assert page.locator(visible).count() == 12
+    page.wait_for_selector("#filters[data-ready]", state="attached")  # the index of every contact is loaded
+    assert page.locator("#tag option").count() == 1 + len(page.locator(".browse .tag").all())  # filled from it
     page.fill("#q", "northwind")  # company, tag or notes
     assert page.locator(visible).all_inner_texts() == [
         "Daniel Okafor", "Hannah Berg", "Kenji Watanabe", "Marcus Chen", "Priya Raman"]  # fmt: skip
@@ -130,18 +162,77 @@ def test_list_works_without_javascript(browser, base_url):
         ctx.close()
 
 
+def test_search_looks_through_every_page_of_the_list(context, paged_url, paged_site):
+    page = context.new_page()
+    page.goto(f"{paged_url}/contacts/index.html")
+    rows = "#contact-list > li:not([hidden]) .row-name"
+    assert page.locator(rows).count() == 25 and page.locator(".pager").is_visible()
+    page.wait_for_selector("#filters[data-ready]", state="attached")
+    last_page = (paged_site / "contacts" / "_index-5.html").read_text(encoding="utf-8")
+    wanted = last_page.rsplit('class="row-name"', 1)[1].split(">", 1)[1].split("<", 1)[0]  # the last contact
+    assert wanted not in (paged_site / "contacts" / "index.html").read_text(encoding="utf-8")
+    page.fill("#q", wanted.lower())
+    assert wanted in page.locator(rows).all_inner_texts()
+    shown = page.locator(rows).count()
+    assert page.locator("#result-count").inner_text() == f"{shown} of 120 contacts"
+    assert not page.locator(".pager").is_visible()
+    page.locator("#contact-list a.row-name", has_text=wanted).first.click()
+    assert page.locator("h1").inner_text() == wanted  # the row leads to the contact page
+    page.go_back()
+    page.fill("#q", "")
+    assert page.locator(rows).count() == 25 and page.locator(".pager").is_visible()
+    page.select_option("#sort", "last")  # the most recent contacts of all pages
+    assert page.locator(rows).count() == 100 and page.locator("#more-results").is_visible()
+
+
+def test_the_full_lists_and_pages_work_without_javascript(browser, paged_url):
+    ctx = browser.new_context(java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{paged_url}/index.html")
+        assert page.locator("#overdue article").count() == 3
+        page.locator("#overdue p.more a").click()
+        assert page.url.endswith("/followups/overdue.html")
+        assert page.locator("li.frow").count() == 25
+        first = page.locator("li.frow a").first
+        target = first.get_attribute("href")
+        page.locator(".pager a[rel=next]").click()
+        assert page.url.endswith("/followups/_overdue-2.html") and page.locator("li.frow").count() >= 1
+        page.go_back()
+        first.click()  # to the contact page's card of that follow-up
+        assert page.url.endswith(target.removeprefix("..")) and page.locator(":target").count() == 1
+        page.goto(f"{paged_url}/index.html")
+        page.locator(".stat-missed a").click()
+        assert page.url.endswith("/followups/missed.html") and page.locator("li.frow").count() >= 1
+        page.locator("li.frow a").first.click()  # to the missed card that drafts the reconnect note
+        card = page.locator(":target")
+        assert card.count() == 1 and "fu-missed" in card.get_attribute("class")
+        assert card.locator("pre.draft-text").inner_text().startswith("Subject: ")
+        page.goto(f"{paged_url}/contacts/index.html")
+        page.locator(".pager a[rel=next]").click()
+        assert page.url.endswith("/contacts/_index-2.html") and page.locator("#contact-list > li").count() == 25
+    finally:
+        ctx.close()
+
+
 PAGES = ["index.html", "contacts/index.html", "contacts/priya-raman.html", "contacts/broken.html",
-         "tags/northwind.html", "companies/northwind-labs.html"]  # fmt: skip
+         "tags/northwind.html", "companies/northwind-labs.html", "followups/overdue.html", "followups/missed.html"]  # fmt: skip
+PAGED = ["index.html", "followups/overdue.html", "followups/_overdue-2.html", "followups/missed.html",
+         "contacts/index.html", "contacts/_index-2.html"]  # fmt: skip
+
+
+def _every_page(base_url: str, paged_url: str) -> list[tuple[str, str]]:
+    return [(f"{base_url}/{rel}", rel) for rel in PAGES] + [(f"{paged_url}/{rel}", "paged-" + rel) for rel in PAGED]
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_no_horizontal_overflow(browser, base_url, width):
+def test_no_horizontal_overflow(browser, base_url, paged_url, width):
     SHOTS.mkdir(exist_ok=True)
     ctx = browser.new_context(viewport={"width": width, "height": 800})
     try:
         page = ctx.new_page()
-        for rel in PAGES:
-            page.goto(f"{base_url}/{rel}")
+        for url, rel in _every_page(base_url, paged_url):
+            page.goto(url)
             scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             assert scroll <= inner, (rel, width, scroll, inner)
             page.screenshot(path=str(SHOTS / f"{rel.replace('/', '_')}-{width}.png"), full_page=True)
@@ -150,15 +241,15 @@ def test_no_horizontal_overflow(browser, base_url, width):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_no_violations(browser, base_url, scheme):
+def test_axe_finds_no_violations(browser, base_url, paged_url, scheme):
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
     ctx = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
     try:
         page = ctx.new_page()
-        for rel in PAGES:
-            page.goto(f"{base_url}/{rel}")
+        for url, rel in _every_page(base_url, paged_url):
+            page.goto(url)
             violations = axe.run(page).response["violations"]
             assert violations == [], (rel, scheme, [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations])
     finally:
@@ -174,12 +265,12 @@ def test_contact_page_prints_without_navigation(context, base_url):
     assert page.locator(".notes").is_visible()
 
 
-def test_nu_html_checker_accepts_every_page(site):
+def test_nu_html_checker_accepts_every_page(site, paged_site):
     java = shutil.which("java")
     assert java is not None, "java is needed for the Nu HTML checker (apt-get install default-jre-headless)"
     assert VNU.is_file(), f"{VNU} is missing: run `make test` or npm install --prefix .cache vnu-jar@26"
     result = subprocess.run(
-        [java, "-jar", str(VNU), "--errors-only", "--skip-non-html", str(site)],
+        [java, "-jar", str(VNU), "--errors-only", "--skip-non-html", str(site), str(paged_site)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr + result.stdout
