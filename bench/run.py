@@ -13,6 +13,9 @@ hand-written YAML, see bench/shapes.py), then run
     build-cold      `crm build --clean` with no site/ and no cache
     build-nochange  `crm build` right after a build
     build-onefile   `crm build` after editing one contact file
+    pages           the built site in Chromium (bench/page_metrics.py): the dashboard's, the
+                    contact list's and the largest page's bytes, elements and load time, and
+                    keystroke → filtered list in search (skipped with --no-browser)
     serve           save-to-served latency from bench/serve_latency.py's measure(), when it exists
     hugo            `hugo` on the same files with the minimal site in bench/hugo/, when installed
 
@@ -49,7 +52,7 @@ sys.path.insert(0, str(BENCH))
 from generate import make_history  # noqa: E402
 from shapes import SHAPES, generate_shape  # noqa: E402
 
-STAGES = ("check-cold", "check-warm", "build-cold", "build-nochange", "build-onefile", "serve", "hugo")
+STAGES = ("check-cold", "check-warm", "build-cold", "build-nochange", "build-onefile", "pages", "serve", "hugo")
 INPUTS = {"contacts", "crm.yaml", ".git", "templates"}  # what a cold run keeps in the root
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -442,6 +445,9 @@ def bench_size(n: int, shape: str, args: argparse.Namespace, work: Path) -> dict
             bench.use_builder_directly()
         for name in build_stages:
             note(name, getattr(bench, name.replace("-", "_"))())
+    pages_raw = None
+    if "pages" in wanted:
+        pages_raw = bench_pages(root / "site", args)
     serve_raw = None
     if "serve" in wanted:
         stage, serve_raw = bench.serve(args.edits, browser=not args.no_browser)
@@ -463,12 +469,33 @@ def bench_size(n: int, shape: str, args: argparse.Namespace, work: Path) -> dict
         "speed_probe_s": probe,
         "stages": {name: stage.summary() for name, stage in stages.items()},
         "serve": {"raw": serve_raw, "ms": serve_numbers(serve_raw)},
+        "pages": pages_raw,
     }
     result["ratios"] = ratios(result)
     result["targets"] = verdicts(result)
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(work / "hugo-site", ignore_errors=True)
+    return result
+
+
+def bench_pages(site: Path, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The built site in Chromium (bench/page_metrics.py): sizes, elements, load times, search."""
+    if args.no_browser:
+        print(f"  {'pages':<15} skipped (--no-browser)", flush=True)
+        return None
+    if not (site / "index.html").exists():
+        print(f"  {'pages':<15} n/a: no site was built", flush=True)
+        return None
+    from page_metrics import measure
+
+    result = measure(site, runs=min(args.runs, 3))
+    for label, page in result["pages"].items():
+        print(f"  {label:<15} {page['path']}: {page['bytes'] / 1000:,.0f} KB, {page['elements']:,} elements, "
+              f"load {page['load_ms']['median']:.0f} ms", flush=True)  # fmt: skip
+    keys = result["search"]["keystroke_ms"]
+    shown = "n/a" if keys is None else f"median {keys['median']:.0f} ms, max {keys['max']:.0f} ms"
+    print(f"  {'search':<15} keystroke → filtered list: {shown}", flush=True)
     return result
 
 
@@ -512,6 +539,11 @@ def verdicts(result: dict[str, Any]) -> list[dict[str, Any]]:
             HUGO_MEMORY_RATIO,
             "×",
         )
+    if result.get("pages"):
+        from page_metrics import targets as page_targets
+
+        for what, value, limit, unit in page_targets(result["pages"]):
+            add(what, value, limit, unit)
     crm_peaks = [s["peak_mib"] for k, s in stages.items() if k != "hugo" and "peak_mib" in s]
     add("peak memory of any crm run", max(crm_peaks) if crm_peaks else None, MEMORY_MIB, "MiB")
     return out
@@ -563,6 +595,10 @@ def fmt(value: float | None, unit: str = "s") -> str:
         return f"{value:.2f}"
     if unit == "MiB":
         return f"{value:.0f}"
+    if unit == "elements":
+        return f"{value:,.0f}"
+    if unit == "MB":
+        return f"{value:.2f}"
     return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
