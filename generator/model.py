@@ -55,6 +55,19 @@ class HasProblems:
         return [p for p in self.problems if p.severity == "warning"]
 
 
+@dataclass
+class BuildReport(HasProblems):
+    """What one build of the site did (`build.build_site`, `site.SiteBuilder.build`)."""
+
+    pages: int  # pages (and assets) in the plan
+    written: int  # files written because their bytes changed
+    skipped: int  # planned files left as they were
+    removed: int  # stale files removed
+    problems: list[Problem]  # every problem found in the files (errors and warnings)
+    seconds: float
+    error_files: list[str] = field(default_factory=list)  # files with errors (`build_site` fills it)
+
+
 @dataclass(frozen=True)
 class Period:
     """A keep-in-touch period: `count` days, weeks, calendar months or years."""

@@ -45,7 +45,7 @@ from .followup_pages import KIND_LABEL, Listing, Shown, card_id, same_rows
 from .followups import LISTED, FollowUpRate, contact_followups, describe, followup_rate, sort_key
 from .gitlog import Commit, PendingHistories, file_histories
 from .load import Before, ContactCache, Loaded, load, name_index, resolve_link
-from .model import Contact, FollowUp, HasProblems, Interaction, Problem, Settings
+from .model import BuildReport, Contact, FollowUp, Interaction, Problem, Settings
 from .pages import Page
 from .pages import digest as _hash
 from .paths import code_digest
@@ -60,16 +60,6 @@ PLAN = plan.HEAD
 RECENT_LIMIT = 12
 PAGE_TEMPLATES = ("contact.html.j2", "contacts.html.j2", "dashboard.html.j2", "group.html.j2", "_row.html.j2",
                   "followups.html.j2")  # fmt: skip
-
-
-@dataclass
-class BuildReport(HasProblems):
-    pages: int  # pages (and assets) in the plan
-    written: int  # files written because their bytes changed
-    skipped: int  # planned files left as they were
-    removed: int  # stale files removed
-    problems: list[Problem]  # every problem found in the files (errors and warnings)
-    seconds: float
 
 
 class _Tokens(dict[str, str]):
