@@ -483,3 +483,25 @@ def test_the_child_says_whether_every_page_is_there_and_is_believed_only_for_the
     # and the build that follows puts the page back
     assert crm_program("build", cwd=demo_root).returncode == 0
     assert page.is_file()
+
+
+def test_build_site_is_one_call_that_reports_the_files_in_error_and_answers_again(crm_root):
+    """`build_site`, the command line's way into a build: a first call builds and names the file
+    with errors; a second, with nothing changed, gives the same answer without writing."""
+    from generator.build import build_site
+
+    root = crm_root({
+        "contacts/jane.md": "---\nname: Jane Doe\nemail: jane@example.com\n---\nNotes.\n",
+        "contacts/bad.md": "---\nname: Bad\ninteractions:\n  - date: 2026-13-40\n    type: coffee\n---\n",
+    })  # fmt: skip
+    settle(root)
+    today = dt.date.fromisoformat(TODAY)
+    first = build_site(root, root / "site", today=today)
+    assert first.pages > 3 and first.written == first.pages and first.error_files == ["contacts/bad.md"]
+    assert (root / "site" / "contacts" / "jane.html").is_file() and (root / "site" / "contacts" / "bad.html").is_file()
+    again = build_site(root, root / "site", today=today)
+    assert (again.written, again.skipped, again.removed) == (0, first.pages, 0)
+    assert again.error_files == ["contacts/bad.md"] and again.problems == first.problems
+    assert json.loads((root / "site" / RECORD).read_text(encoding="utf-8"))  # the record it answered from
+    clean = build_site(root, root / "other", today=today, clean=True)
+    assert tree(root / "other") == tree(root / "site") and clean.written == first.pages

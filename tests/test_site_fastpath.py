@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import subprocess
 
-from generator import site as site_module
+from generator import render
 from generator.site import SiteBuilder
 
 TODAY = dt.date(2026, 11, 25)
@@ -61,7 +61,7 @@ def test_each_kind_of_change_still_rebuilds(demo_root, tmp_path, monkeypatch):
 
     # a page template of the user's
     (demo_root / "templates").mkdir()
-    source = site_module.Renderer(None).dirs[-1] / "group.html.j2"
+    source = render.Renderer(None).dirs[-1] / "group.html.j2"
     (demo_root / "templates" / "group.html.j2").write_text(source.read_text().replace("<ul", "<p>mine</p><ul"))
     assert builder.build().written >= 1 and len(calls) == 2
     assert b"<p>mine</p>" in (out / "tags" / "alumni.html").read_bytes()
@@ -116,7 +116,7 @@ def test_a_new_run_reuses_the_rows_of_the_last_one(demo_root, tmp_path, monkeypa
     for kept in ("rows", "search", "cards", "events"):
         assert list((out / ".tipscale").glob(f"{kept}-*.bin")), kept
     rows_rendered = []
-    real_page = site_module.Renderer.page
+    real_page = render.Renderer.page
 
     cards_rendered = []
 
@@ -127,7 +127,7 @@ def test_a_new_run_reuses_the_rows_of_the_last_one(demo_root, tmp_path, monkeypa
             cards_rendered.append(context["f"]["href"])
         return real_page(self, name, context)
 
-    monkeypatch.setattr(site_module.Renderer, "page", page)
+    monkeypatch.setattr(render.Renderer, "page", page)
     path = demo_root / "contacts" / "grace-liu.md"
     path.write_text(path.read_text().replace("VP of Engineering", "CTO"))
     SiteBuilder(demo_root, out, today=TODAY).build()  # a fresh builder, as the next CLI run

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from generator import followup_pages, paging, quick, render, siteupdate
 from generator import ics as ics_module
-from generator import paging, quick
-from generator import site as site_module
+from generator import plan as plan_module
 from generator.load import ContactCache, load
 from generator.paths import contact_entries
 from generator.site import SiteBuilder
+from generator.sitemodel import Sorted, Stamps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from generate import generate  # noqa: E402
@@ -441,14 +442,14 @@ def test_the_saved_plan_reads_back_as_the_build_planned_it(tmp_path):
     assert [f.uid_key for items in restored.followups.values() for f in items] == [
         f.key_text() for items in model.followups.values() for f in items
     ]
-    assert site_module._Sorted.of(restored.followups) == model.all_followups  # in the same order
+    assert Sorted.of(restored.followups) == model.all_followups  # in the same order
     for name in ("versions", "profiles", "resolved", "backlinks", "tags", "companies", "order", "histories", "names"):
         assert getattr(restored, name) == getattr(model, name), name
     assert any(model.backlinks.values()) and model.tags and model.histories
     assert restored.rate == model.rate and restored.key == previous.key
     assert restored.row_tokens == previous.row_tokens
     assert previous.shown is not None and previous.shown.cards  # the dashboard's cards, as shown
-    assert site_module.Shown.from_plain(restored.shown) == previous.shown
+    assert followup_pages.Shown.from_plain(restored.shown) == previous.shown
 
 
 def test_compiled_templates_kept_between_runs_follow_template_edits(tmp_path):
@@ -503,7 +504,7 @@ def test_a_notes_edit_rewrites_the_contact_page_and_one_search_part_only(demo_ro
     builder = cli_builder(demo_root, out)
     builder.build()
     made: list[str] = []
-    real_page, real_calendar = site_module.Renderer.page, ics_module.calendar
+    real_page, real_calendar = render.Renderer.page, ics_module.calendar
 
     def page(self, name, context):
         made.append(name)
@@ -513,7 +514,7 @@ def test_a_notes_edit_rewrites_the_contact_page_and_one_search_part_only(demo_ro
         made.append("followups.ics")
         return real_calendar(*args, **kwargs)
 
-    monkeypatch.setattr(site_module.Renderer, "page", page)
+    monkeypatch.setattr(render.Renderer, "page", page)
     monkeypatch.setattr(ics_module, "calendar", calendar)
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and ".tipscale" not in p.parts}
     path = demo_root / "contacts" / "priya-raman.md"  # she has follow-ups on the dashboard and in the feed
@@ -728,7 +729,7 @@ def test_a_restored_plan_makes_each_stamp_when_asked_as_a_full_plan_makes_them(t
     previous = restored._restore_plan(loaded)
     assert previous is not None
     stamps = previous.model.stamps
-    assert isinstance(stamps, site_module._Stamps) and len(stamps) == 0  # none made yet
+    assert isinstance(stamps, Stamps) and len(stamps) == 0  # none made yet
     twin = stamps.copy()
     for slug in sorted(expected):
         assert stamps[slug] == expected[slug] and stamps.get(slug) == expected[slug]
@@ -794,21 +795,21 @@ def test_a_primed_update_takes_the_plans_file_stamps_from_the_load_summary(tmp_p
     cli_builder(root, out, primed=True).build()
     files = sorted((root / "contacts").glob("*.md"))
     read: list[str] = []
-    real_read = site_module.plan.read_part
+    real_read = plan_module.read_part
 
     def spy_read(writer, file):
         read.append(file)
         return real_read(writer, file)
 
     compared: list[int] = []
-    real_compare = site_module._changed_files
+    real_compare = siteupdate.files_changed
 
     def spy_compare(versions, before):
         compared.append(len(versions))
         return real_compare(versions, before)
 
-    monkeypatch.setattr(site_module.plan, "read_part", spy_read)
-    monkeypatch.setattr(site_module, "_changed_files", spy_compare)
+    monkeypatch.setattr(plan_module, "read_part", spy_read)
+    monkeypatch.setattr(siteupdate, "files_changed", spy_compare)
     for step, path in enumerate([files[3], files[17], files[3]]):
         path.write_text(path.read_text(encoding="utf-8") + f"\nStep {step}.\n", encoding="utf-8")
         read.clear()
