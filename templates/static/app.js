@@ -166,6 +166,12 @@
     var index = null;
     var last = null;  // {query, tag, company, by, matches}: the last search, to narrow as one types
     var counting = null;  // the timer that counts the rest of a search's matches
+    var countingFrame = null;  // the frame after which that timer is set
+
+    function stopCounting() {
+      window.clearTimeout(counting);
+      if (countingFrame !== null) { window.cancelAnimationFrame(countingFrame); countingFrame = null; }
+    }
 
     var params = new URLSearchParams(window.location.search);
     if (params.get("q")) { q.value = params.get("q"); }
@@ -215,7 +221,7 @@
       var search = { query: query, tag: tag.value, company: company.value, by: sort.value };
       var filtered = query || search.tag || search.company;
       if (!filtered && search.by === "name") {  // this page as it came
-        window.clearTimeout(counting);
+        stopCounting();
         pageRows.forEach(function (row) { row.hidden = false; });
         show(pageRows, false, total);
         if (pager) { pager.hidden = false; }
@@ -250,7 +256,7 @@
 
       // The rows shown first; the rest of the matches are counted just after (a wide query
       // matches most of thirty thousand contacts, and only the first rows show).
-      window.clearTimeout(counting);
+      stopCounting();
       var stop = scan(0, RESULT_LIMIT + 1);
       show(found.slice(0, RESULT_LIMIT).map(rowOf), filtered, found.length);
       if (pager) { pager.hidden = true; }
@@ -258,7 +264,11 @@
       if (stop < pool.length) {
         status.textContent = "More than " + countText(RESULT_LIMIT);
         more.textContent = "Showing the first " + RESULT_LIMIT + "; type more to narrow them.";
-        counting = window.setTimeout(function () { scan(stop, Infinity); counted(); }, 0);
+        // After the next frame: the rows are painted first, then the rest counted.
+        countingFrame = window.requestAnimationFrame(function () {
+          countingFrame = null;
+          counting = window.setTimeout(function () { scan(stop, Infinity); counted(); }, 0);
+        });
       } else {
         counted();
       }

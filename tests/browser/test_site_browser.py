@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from generator import paging
 from generator.site import SiteBuilder
@@ -125,27 +126,27 @@ def test_search_and_filters_narrow_the_contact_list(context, base_url):
     page.wait_for_selector("#filters[data-ready]", state="attached")  # the index of every contact is loaded
     assert page.locator("#tag option").count() == 1 + len(page.locator(".browse .tag").all())  # filled from it
     page.fill("#q", "northwind")  # company, tag or notes
-    assert page.locator(visible).all_inner_texts() == [
-        "Daniel Okafor", "Hannah Berg", "Kenji Watanabe", "Marcus Chen", "Priya Raman"]  # fmt: skip
+    expect(page.locator(visible)).to_have_text([
+        "Daniel Okafor", "Hannah Berg", "Kenji Watanabe", "Marcus Chen", "Priya Raman"])  # fmt: skip
     assert page.locator("#result-count").inner_text() == "5 of 12 contacts"
     page.fill("#q", "Rust deploy")  # every word, any order, any case
-    assert page.locator(visible).all_inner_texts() == ["Kenji Watanabe"]
+    expect(page.locator(visible)).to_have_text(["Kenji Watanabe"])
     page.fill("#q", "operational ownership")  # only in Priya's notes
-    assert page.locator(visible).all_inner_texts() == ["Priya Raman"]
+    expect(page.locator(visible)).to_have_text(["Priya Raman"])
     page.fill("#q", "")
     page.select_option("#tag", "recruiter")
-    assert page.locator(visible).all_inner_texts() == ["Aisha Khan", "Emma Johansson", "Marcus Chen"]
+    expect(page.locator(visible)).to_have_text(["Aisha Khan", "Emma Johansson", "Marcus Chen"])
     page.select_option("#company", "northwind-labs")
-    assert page.locator(visible).all_inner_texts() == ["Marcus Chen"]
+    expect(page.locator(visible)).to_have_text(["Marcus Chen"])
     page.select_option("#tag", "")
     page.select_option("#company", "brightwave")
-    assert page.locator(visible).all_inner_texts() == ["Ravi Patel", "Sofia Álvarez"]
+    expect(page.locator(visible)).to_have_text(["Ravi Patel", "Sofia Álvarez"])
     page.fill("#q", "nobody at all")
     assert page.locator("#no-results").is_visible()
     page.click("#reset-filters")
     assert page.locator(visible).count() == 12
     page.select_option("#sort", "last")
-    assert page.locator(visible).first.inner_text() == "Emma Johansson"
+    expect(page.locator(visible).first).to_have_text("Emma Johansson")
 
 
 def test_list_works_without_javascript(browser, base_url):
@@ -172,7 +173,7 @@ def test_search_looks_through_every_page_of_the_list(context, paged_url, paged_s
     wanted = last_page.rsplit('class="row-name"', 1)[1].split(">", 1)[1].split("<", 1)[0]  # the last contact
     assert wanted not in (paged_site / "contacts" / "index.html").read_text(encoding="utf-8")
     page.fill("#q", wanted.lower())
-    assert wanted in page.locator(rows).all_inner_texts()
+    expect(page.locator(rows, has_text=wanted).first).to_have_text(wanted)
     shown = page.locator(rows).count()
     assert page.locator("#result-count").inner_text() == f"{shown} of 120 contacts"
     assert not page.locator(".pager").is_visible()
