@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import edit, gitops
+from . import edit, gitops, userfiles
 from .cli import main
 from .cliutil import App, CrmError, get_app, parse_date_option, style
 from .dates import after
@@ -57,8 +57,8 @@ def _edit(app: App, contact: Contact, change: Callable[[str], str], settings: Se
     """Apply `change` to the contact's file under its lock; True if the file changed."""
     path = app.root / contact.path
     try:
-        old, new = edit.edit_contact(path, change, settings, contact.path)
-    except edit.EditError as exc:
+        old, new = userfiles.edit_contact(path, change, settings, contact.path)
+    except userfiles.EditError as exc:
         raise CrmError(f"{contact.path}: {exc}") from None
     return old != new
 
@@ -137,8 +137,8 @@ def new(
     rel = _rel(app, path)
     try:
         text = edit.new_contact_text(fields)
-        edit.create_contact(path, text, _settings(app), rel)
-    except edit.EditError as exc:
+        userfiles.create_contact(path, text, _settings(app), rel)
+    except userfiles.EditError as exc:
         raise CrmError(str(exc)) from None
     click.echo(f"Created {rel}")
     if commit:
@@ -272,7 +272,7 @@ def done(slug: str, sent: str | None, on: str | None, commit: bool) -> None:
             for i in now.interactions
         )
         if not same:
-            raise edit.EditError("the file changed while the command ran; run it again")
+            raise userfiles.EditError("the file changed while the command ran; run it again")
         return edit.set_followed_up(text, chosen.index, sent_on)
 
     _edit(app, contact, change, settings)
@@ -415,13 +415,13 @@ def init(directory: str, hook: bool) -> None:
     settings_file = root / "crm.yaml"
     gitignore = root / ".gitignore"
     contact.parent.mkdir(exist_ok=True)
-    edit.atomic_write(contact, example.encode("utf-8"))
-    edit.atomic_write(settings_file, SETTINGS_TEMPLATE.encode("utf-8"))
+    userfiles.atomic_write(contact, example.encode("utf-8"))
+    userfiles.atomic_write(settings_file, SETTINGS_TEMPLATE.encode("utf-8"))
     ignore_text = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
     missing = [line for line in IGNORED if line not in ignore_text.split()]
     if missing:
         sep = "" if not ignore_text or ignore_text.endswith("\n") else "\n"
-        edit.atomic_write(gitignore, (ignore_text + sep + "\n".join(missing) + "\n").encode("utf-8"))
+        userfiles.atomic_write(gitignore, (ignore_text + sep + "\n".join(missing) + "\n").encode("utf-8"))
     click.echo(f"Created {root}: contacts/{EXAMPLE_SLUG}.md, crm.yaml, .gitignore")
     try:
         if gitops.init_repository(root):

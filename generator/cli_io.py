@@ -196,7 +196,7 @@ def export(fmt: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        from .edit import atomic_write
+        from .userfiles import atomic_write
 
         if not out.parent.is_dir():
             raise CrmError(f"--out {out}: the folder {out.parent} does not exist")

@@ -10,389 +10,28 @@ Two safety nets run on every edit:
 
 - the new YAML is parsed again and must hold exactly the old values plus the intended change
   (so a mistake in locating a node can never silently corrupt a file), and
-- `write_contact` validates the result with `validate.check_file` before writing, and writes
+- `userfiles.write_contact` validates the result with `validate.check_file` before writing, and writes
   atomically (temporary file in the same folder, fsync, `os.replace`).
 
 The text functions (`new_contact_text`, `add_fields`, `append_interaction`, `set_followed_up`)
-are pure: `str` in, `str` out, `EditError` when the edit is impossible. `edit_contact` combines
-lock → read → edit → validate → atomic write for a file on disk.
+are pure: `str` in, `str` out, `EditError` when the edit is impossible. `userfiles.edit_contact`
+combines lock → read → edit → validate → atomic write for a file on disk; `yamlwrite` writes
+the values.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
-import fcntl
-import functools
-import os
 import re
-import tempfile
-import time
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from . import yamlnodes
-from .model import Settings
-from .validate import check_file
-
-
-class EditError(Exception):
-    """An edit that cannot be made; nothing was written."""
-
-
-# --- writing files ----------------------------------------------------------------------------
-
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically: a temporary file in the same folder, fsync, os.replace.
-
-    An existing file keeps its permission bits; a new file gets 0o644 (0o666 minus the umask).
-    A crash leaves either the old file or the new one, never half of one.
-    """
-    path = Path(path)
-    folder = path.parent
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename in (None, tmp):  # a full disk names no file
-            raise OSError(exc.errno, exc.strerror, str(path)) from None
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-LEFTOVER_SECONDS = 60.0  # a temporary file this old is no write in progress: a killed edit's
-
-
-def _remove_leftovers(path: Path) -> None:
-    """Remove the temporary files a killed edit of `path` left beside it (`.<name>.*.tmp`).
-    Called with the lock held, so no edit of this file is running; an import creating it
-    uses the same names, hence the age."""
-    prefix = f".{path.name}."
-    now = time.time()
-    with contextlib.suppress(OSError), os.scandir(path.parent) as entries:
-        for entry in entries:
-            if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
-                continue
-            with contextlib.suppress(OSError):
-                old = now - entry.stat(follow_symlinks=False).st_mtime > LEFTOVER_SECONDS
-                if old and entry.is_file(follow_symlinks=False):
-                    os.unlink(entry.path)
-
-
-@contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` for a read-modify-write: `fcntl.flock` on a
-    `.<name>.lock` file in the same folder, removed afterwards.
-
-    A waiter that wakes up on a lock file another process has already removed retries on the
-    new one, so two processes never both believe they hold the lock.
-    """
-    lock_path = path.parent / f".{path.name}.lock"
-    while True:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-        except BaseException:
-            os.close(fd)
-            raise
-        if same:
-            break
-        os.close(fd)
-    _remove_leftovers(path)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(lock_path)
-        os.close(fd)
-
-
-def validate_text(text: str, file: str, slug: str, settings: Settings) -> None:
-    """Raise EditError naming every error `check_file` finds in `text`."""
-    checked = check_file(text.encode("utf-8"), file, slug, settings)
-    errors = [p for p in checked.problems if p.severity == "error"]
-    if errors:
-        details = "\n  ".join(p.format() for p in errors)
-        raise EditError(f"the edited file would not be valid, so nothing was written:\n  {details}")
-
-
-def write_contact(path: Path, text: str, settings: Settings, file: str | None = None) -> None:
-    """Validate `text` as the contact at `path`, then write it atomically (or raise EditError)."""
-    validate_text(text, file or path.name, path.name.removesuffix(".md"), settings)
-    atomic_write(path, text.encode("utf-8"))
-
-
-def read_text(path: Path) -> str:
-    """A contact file's text exactly as stored (BOM and CRLF kept), or EditError."""
-    from .load import read_contact_file
-
-    data = read_contact_file(str(path))
-    if isinstance(data, str):
-        raise EditError(f"{path.name}: cannot read the file: {data}")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise EditError(f"{path.name} is not valid UTF-8 (offset {exc.start}); save it as UTF-8") from None
-
-
-def edit_contact(
-    path: Path, change: Callable[[str], str], settings: Settings, file: str | None = None
-) -> tuple[str, str]:
-    """Lock the file, read it, apply `change`, validate, write atomically. Returns (old, new).
-
-    Concurrent callers on the same file are serialised, so none of their edits is lost.
-    """
-    with file_lock(path):
-        old = read_text(path)
-        new = change(old)
-        if new != old:
-            write_contact(path, new, settings, file)
-        return old, new
-
-
-def create_contact(path: Path, text: str, settings: Settings, file: str | None = None) -> None:
-    """Write a new contact file; never overwrites (EditError if it exists)."""
-    validate_text(text, file or path.name, path.name.removesuffix(".md"), settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with file_lock(path):
-        if path.exists():
-            raise EditError(f"{file or path.name} already exists; not overwriting it")
-        atomic_write(path, text.encode("utf-8"))
-
-
-# --- YAML scalars -----------------------------------------------------------------------------
-
-_PLAIN_OK = re.compile(r"^[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n]*$")
-
-
-def _loads(text: str, loader: Any = yamlnodes._Loader) -> Any:
-    try:
-        return yaml.load(text, Loader=loader)
-    except (yaml.YAMLError, ValueError):
-        return _Fail
-
-
-class _Fail:
-    pass
-
-
-_PLAIN: dict[str, bool] = {}  # value → can it be written plain (memoized: imports repeat values)
-_PLAIN_KEPT = 200_000
-_PLAIN_BATCH = 1000
-
-
-def _remember(value: str, plain: bool) -> bool:
-    if len(_PLAIN) >= _PLAIN_KEPT:
-        _PLAIN.clear()
-    _PLAIN[value] = plain
-    return plain
-
-
-def _plain_is_safe(value: str) -> bool:
-    """Can `value` be written without quotes? (Pure.)"""
-    known = _PLAIN.get(value)
-    return _remember(value, _plain_check(value)) if known is None else known
-
-
-def _may_be_plain(value: str) -> bool:
-    """False for what can never be a plain scalar; True means: ask YAML."""
-    if not _PLAIN_OK.match(value) or value != value.strip():
-        return False
-    if ": " in value or " #" in value or value.endswith(":") or "\t" in value:
-        return False
-    return all(ch.isprintable() or ch == " " for ch in value)
-
-
-# Text made only of these (a letter or digit first, no indicator anywhere, ':' only before one of
-# them, no space at the end) is one plain scalar in block and flow context alike; whether YAML
-# then reads it as text or as a bool, number, date or sexagesimal is its resolver's call.
-# Anything else is read back by YAML.
-_SIMPLE = re.compile(r"[^\W_](?:[\w .'()/@+-]|:(?=[\w.'()/@+-]))*(?<! )")
-
-
-def prepare_plain(values: Iterable[str]) -> None:
-    """Decide `_plain_is_safe` for many values in a few YAML parses instead of three each (a bulk
-    import writes tens of thousands of names). Each value is read in the same three contexts
-    inside one document; a batch that does not parse is halved until the culprit is alone, and
-    that one is left to `_plain_is_safe`."""
-    todo = [
-        v for v in dict.fromkeys(values)
-        if v and v not in _PLAIN and "?" not in v and not _SIMPLE.fullmatch(v) and _may_be_plain(v)
-    ]  # fmt: skip
-    for start in range(0, len(todo), _PLAIN_BATCH):
-        _check_batch(todo[start : start + _PLAIN_BATCH])
-
-
-def _check_batch(batch: list[str]) -> None:
-    read = _loads("".join(f"- k: {v}\n- [{v}]\n- {{k: {v}}}\n" for v in batch))
-    if isinstance(read, list) and len(read) == 3 * len(batch):
-        for index, value in enumerate(batch):
-            _remember(value, read[3 * index : 3 * index + 3] == [{"k": value}, [value], {"k": value}])
-    elif len(batch) > 1:
-        middle = len(batch) // 2
-        _check_batch(batch[:middle])
-        _check_batch(batch[middle:])
-
-
-def _plain_check(value: str) -> bool:
-    if not _may_be_plain(value):
-        return False
-    if _SIMPLE.fullmatch(value):
-        return yamlnodes.is_plain_text(value)
-    # It must read back as the same string in block context and inside flow collections.
-    if not (
-        _loads(f"k: {value}\n") == {"k": value}
-        and _loads(f"[{value}]\n") == [value]
-        and _loads(f"{{k: {value}}}\n") == {"k": value}
-    ):
-        return False
-    # libyaml reads `summary: 0?` inside a flow mapping as the text "0?"; PyYAML's own scanner
-    # (what other tools may read the file with) ends a plain scalar at "?" in flow collections
-    # and fails. Such values are checked with that scanner too (rare: it is slow).
-    return "?" not in value or _loads(f"[{{k: {value}}}, {value}]\n", yaml.SafeLoader) == [{"k": value}, value]
-
-
-def _double_quoted(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch.isprintable() or ch == " ":
-            out.append(ch)
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
-
-
-def scalar(value: object) -> str:
-    """A YAML scalar that reads back as `value` (dates as YYYY-MM-DD, strings quoted if needed)."""
-    if value is None:
-        return '""'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if not isinstance(value, str):
-        raise EditError(f"cannot write a value of type {type(value).__name__} ({value!r})")
-    if value and _plain_is_safe(value):
-        return value
-    return _double_quoted(value)
-
-
-def flow(value: object) -> str:
-    """A value written on one line: scalars, [a, b] lists and {k: v} mappings."""
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(flow(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key(k)}: {flow(v)}" for k, v in value.items()) + "}"
-    return scalar(value)
-
-
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-
-
-def _key(key: object) -> str:
-    if isinstance(key, str):
-        return _key_text(key)
-    raise EditError(f"a field name must be non-empty text, not {key!r}")
-
-
-@functools.lru_cache(maxsize=4096)
-def _key_text(key: str) -> str:
-    if not isinstance(key, str) or not key:
-        raise EditError(f"a field name must be non-empty text, not {key!r}")
-    return key if _KEY.match(key) and _loads(f"{key}: 1") == {key: 1} else _double_quoted(key)
-
-
-def _expected(value: object) -> Any:
-    """What YAML reads back from `flow(value)` (used to check an edit did what it meant)."""
-    return _normal(yamlnodes.load(f"k: {flow(value)}\n")[0]["k"])
-
-
-class _NotPlain(Exception):
-    pass
-
-
-def _as_read(value: object) -> Any:
-    """What YAML reads back from `flow(value)` for text, dates and lists and mappings of them:
-    the same value, since `scalar` quotes every string that would read back as anything else."""
-    if isinstance(value, str) or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, list | tuple):
-        return [_as_read(v) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: _as_read(v) for k, v in value.items()}
-    raise _NotPlain
-
-
-def _expected_all(values: dict[str, object]) -> dict[str, Any]:
-    """`_expected` of every value, in one YAML parse (a bulk import writes thousands of files);
-    without one when every value is text or a date (what imports write)."""
-    try:
-        return {k: _as_read(v) for k, v in values.items()}
-    except _NotPlain:
-        pass
-    keys = list(values)
-    parsed = yamlnodes.load("".join(f"k{i}: {flow(values[k])}\n" for i, k in enumerate(keys)))[0] or {}
-    return {k: _normal(parsed[f"k{i}"]) for i, k in enumerate(keys)}
-
-
-def _normal(value: Any) -> Any:
-    if isinstance(value, yamlnodes.BadScalar):
-        return ("<bad>", value.kind, value.raw)
-    if isinstance(value, list):
-        return [_normal(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _normal(v) for k, v in value.items()}
-    return value
-
-
-# --- locating nodes ---------------------------------------------------------------------------
+from .userfiles import EditError
+from .yamlwrite import expected_value, expected_values, flow, normal_value, yaml_key
 
 
 @dataclass
@@ -433,7 +72,7 @@ def _parse(text: str) -> _Doc:
     if node is not None and not isinstance(node, yaml.MappingNode):
         raise EditError("the front matter is not a mapping of fields (name: …)")
     doc.root = node
-    doc.data = _normal(data) if data is not None else {}
+    doc.data = normal_value(data) if data is not None else {}
     return doc
 
 
@@ -544,9 +183,6 @@ def _verify(doc: _Doc, new_text: str, expected: Any) -> None:
         )
 
 
-# --- top-level keys ---------------------------------------------------------------------------
-
-
 def _top_level_end(doc: _Doc) -> int:
     """File line where new top-level keys go: after the last non-blank YAML line (or just
     before the closing fence when the last value is a block scalar, which owns blank lines)."""
@@ -568,8 +204,8 @@ def _top_indent(doc: _Doc) -> str:
 def _block_lines(key: str, value: object, indent: str = "") -> list[str]:
     """`key: value` as lines; mappings become an indented block, the rest one line."""
     if isinstance(value, dict) and value:
-        return [f"{indent}{_key(key)}:"] + [f"{indent}  {_key(k)}: {flow(v)}" for k, v in value.items()]
-    return [f"{indent}{_key(key)}: {flow(value)}"]
+        return [f"{indent}{yaml_key(key)}:"] + [f"{indent}  {yaml_key(k)}: {flow(v)}" for k, v in value.items()]
+    return [f"{indent}{yaml_key(key)}: {flow(value)}"]
 
 
 def _is_empty(value: object) -> bool:
@@ -596,15 +232,15 @@ def add_fields(text: str, fields: dict[str, object]) -> str:
         found = _get(doc.root, key)
         if found is None:
             if doc.root is not None and doc.root.flow_style:
-                flow_top.append(f"{_key(key)}: {flow(value)}")
+                flow_top.append(f"{yaml_key(key)}: {flow(value)}")
             else:
                 new_top.extend(_block_lines(key, value, indent))
-            expected[key] = _expected(value)
+            expected[key] = expected_value(value)
             continue
         key_node, node = found
         if _is_null(node):
             _fill_null(editor, key_node, node, key, value)
-            expected[key] = _expected(value)
+            expected[key] = expected_value(value)
         elif key == "links" and isinstance(value, dict):
             _merge_mapping(editor, key_node, node, value, expected)
         elif key == "tags" and isinstance(value, list | tuple):
@@ -627,7 +263,7 @@ def _fill_null(editor: _Editor, key_node: yaml.Node, node: yaml.Node, key: str, 
         indent = " " * (key_node.start_mark.column + 2)
         if end.column > start.column:  # `links: ~`: drop the ~ so the block below is the value
             editor.insert_at(start.line, start.column, "", end.column)
-        lines = [f"{indent}{_key(k)}: {flow(v)}" for k, v in value.items()]
+        lines = [f"{indent}{yaml_key(k)}: {flow(v)}" for k, v in value.items()]
         editor.insert_lines(editor.after(key_node.start_mark.line, key_node.start_mark.column), lines)
         return
     if end.column > start.column:  # `key: ~` / `key: null`: replace the null
@@ -647,16 +283,16 @@ def _merge_mapping(
         return
     target = expected[key_node.value]
     for k, v in missing.items():
-        target[k] = _expected(v)
+        target[k] = expected_value(v)
     if node.flow_style:
-        _flow_append(editor, node, [f"{_key(k)}: {flow(v)}" for k, v in missing.items()])
+        _flow_append(editor, node, [f"{yaml_key(k)}: {flow(v)}" for k, v in missing.items()])
         return
     first_key = node.value[0][0]
     indent = " " * first_key.start_mark.column
     last = _last_line(node)
     editor.insert_lines(
         editor.after(last, first_key.start_mark.column - 1),
-        [f"{indent}{_key(k)}: {flow(v)}" for k, v in missing.items()],
+        [f"{indent}{yaml_key(k)}: {flow(v)}" for k, v in missing.items()],
     )
 
 
@@ -676,7 +312,7 @@ def _merge_list(
             missing.append(item)
     if not missing:
         return
-    expected[key_node.value].extend(_expected(m) for m in missing)
+    expected[key_node.value].extend(expected_value(m) for m in missing)
     if node.flow_style or not node.value:
         _flow_append(editor, node, [flow(m) for m in missing])
         return
@@ -697,9 +333,6 @@ def _flow_append(editor: _Editor, node: yaml.Node, items: list[str]) -> None:
         editor.insert_at(start.line, start.column + 1, ", ".join(items))
 
 
-# --- interactions -----------------------------------------------------------------------------
-
-
 def append_interaction(text: str, interaction: dict[str, object]) -> str:
     """Append one interaction to `interactions:`, creating the list if it is absent.
 
@@ -716,7 +349,7 @@ def append_interaction(text: str, interaction: dict[str, object]) -> str:
     if found is None or _is_null(found[1]):
         if found is None and doc.root is not None and doc.root.flow_style:
             _flow_append(editor, doc.root, [f"interactions: [{flow(item)}]"])
-            expected["interactions"] = [_expected(item)]
+            expected["interactions"] = [expected_value(item)]
             result = editor.text()
             _verify(doc, result, expected)
             return result
@@ -730,7 +363,7 @@ def append_interaction(text: str, interaction: dict[str, object]) -> str:
             if node.end_mark.column > node.start_mark.column:  # `interactions: ~`
                 editor.insert_at(node.start_mark.line, node.start_mark.column, "", node.end_mark.column)
             editor.insert_lines(editor.after(key_node.start_mark.line, key_node.start_mark.column), lines)
-        expected["interactions"] = [_expected(item)]
+        expected["interactions"] = [expected_value(item)]
     else:
         key_node, node = found
         if not isinstance(node, yaml.SequenceNode):
@@ -744,7 +377,7 @@ def append_interaction(text: str, interaction: dict[str, object]) -> str:
         else:
             dash, content = _indent_of_items(node)
             editor.insert_lines(editor.after(_last_line(node), dash), _item_lines(item, dash, content))
-        expected["interactions"].append(_expected(item))
+        expected["interactions"].append(expected_value(item))
     result = editor.text()
     _verify(doc, result, expected)
     return result
@@ -763,7 +396,7 @@ def _item_lines(item: dict[str, object], dash: int, content: int) -> list[str]:
     lines: list[str] = []
     for i, (key, value) in enumerate(item.items()):
         lead = " " * dash + "-" + " " * (content - dash - 1) if i == 0 else " " * content
-        lines.append(f"{lead}{_key(key)}: {flow(value)}")
+        lines.append(f"{lead}{yaml_key(key)}: {flow(value)}")
     return lines
 
 
@@ -791,7 +424,7 @@ def set_followed_up(text: str, index: int, day: dt.date | str) -> str:
         )
     editor = _Editor(doc)
     expected = copy.deepcopy(doc.data)
-    expected["interactions"][index]["followed_up"] = _expected(day)
+    expected["interactions"][index]["followed_up"] = expected_value(day)
     if found is not None:
         _fill_null(editor, found[0], found[1], "followed_up", day)
     elif node.flow_style or not node.value:
@@ -806,8 +439,6 @@ def set_followed_up(text: str, index: int, day: dt.date | str) -> str:
     return result
 
 
-# --- new files --------------------------------------------------------------------------------
-
 _FIELD_COMMENTS = {
     "name": "required: how you write their name",
     "email": "one address, or a list: [work@…, home@…]",
@@ -815,6 +446,8 @@ _FIELD_COMMENTS = {
     "tags": "a list; each tag gets a page",
     "links": "label: URL",
 }
+
+
 _ORDER = ("name", "email", "phone", "company", "title", "location", "tags", "links", "how_we_met")
 
 
@@ -862,7 +495,7 @@ def new_contact_text(fields: dict[str, object], body: str = "") -> str:
     if "phone" in written:
         phone = written["phone"]
         written["phone"] = [str(v) for v in phone] if isinstance(phone, list | tuple) else str(phone)
-    expected = _expected_all(written)
+    expected = expected_values(written)
     if doc.data != expected:  # pragma: no cover - a bug in this module
         raise EditError("internal error: the new file would not read back as the given fields")
     return text

@@ -19,10 +19,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import edit
-from generator.edit import EditError, add_fields, append_interaction, new_contact_text, set_followed_up
+from generator import userfiles
+from generator.edit import add_fields, append_interaction, new_contact_text, set_followed_up
 from generator.frontmatter import decode, split
 from generator.settings import default_settings
+from generator.userfiles import EditError
 from generator.validate import check_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -480,13 +481,13 @@ def test_atomic_write_keeps_permissions_and_leaves_no_temp_files(tmp_path: Path)
     path = tmp_path / "a.md"
     path.write_text("old", encoding="utf-8")
     path.chmod(0o600)
-    edit.atomic_write(path, b"new")
+    userfiles.atomic_write(path, b"new")
     assert path.read_bytes() == b"new"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     fresh = tmp_path / "b.md"
     old_umask = os.umask(0o022)
     try:
-        edit.atomic_write(fresh, b"x")
+        userfiles.atomic_write(fresh, b"x")
     finally:
         os.umask(old_umask)
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
@@ -499,13 +500,13 @@ def test_an_edit_that_would_not_validate_writes_nothing(tmp_path: Path) -> None:
     path.write_bytes(original)
     path.chmod(0o640)
     with pytest.raises(EditError, match="unknown interaction type 'tea'"):
-        edit.edit_contact(path, lambda t: append_interaction(t, {"date": dt.date(2026, 1, 3), "type": "tea"}), SETTINGS)
+        userfiles.edit_contact(path, lambda t: append_interaction(t, {"date": dt.date(2026, 1, 3), "type": "tea"}), SETTINGS)
     with pytest.raises(EditError, match="before the interaction's date"):
-        edit.edit_contact(path, lambda t: set_followed_up(t, 0, dt.date(2026, 1, 1)), SETTINGS)
+        userfiles.edit_contact(path, lambda t: set_followed_up(t, 0, dt.date(2026, 1, 1)), SETTINGS)
     assert path.read_bytes() == original
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["x.md"]  # no temp or lock file left
-    edit.edit_contact(path, lambda t: set_followed_up(t, 0, dt.date(2026, 1, 4)), SETTINGS)
+    userfiles.edit_contact(path, lambda t: set_followed_up(t, 0, dt.date(2026, 1, 4)), SETTINGS)
     assert path.read_bytes() == original.replace(
         b"type: call\r\n", b"type: call\r\n    followed_up: 2026-01-04\r\n"
     )
@@ -515,20 +516,20 @@ def test_an_edit_that_would_not_validate_writes_nothing(tmp_path: Path) -> None:
 def test_create_contact_never_overwrites(tmp_path: Path) -> None:
     path = tmp_path / "contacts" / "jane.md"
     text = new_contact_text({"name": "Jane"})
-    edit.create_contact(path, text, SETTINGS)
+    userfiles.create_contact(path, text, SETTINGS)
     with pytest.raises(EditError, match="already exists"):
-        edit.create_contact(path, new_contact_text({"name": "Other"}), SETTINGS)
+        userfiles.create_contact(path, new_contact_text({"name": "Other"}), SETTINGS)
     assert path.read_text(encoding="utf-8") == text
 
 
 WORKER = """
 import datetime as dt, sys
 from pathlib import Path
-from generator import edit
+from generator import edit, userfiles
 from generator.settings import default_settings
 path, me, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 for i in range(n):
-    edit.edit_contact(path, lambda t: edit.append_interaction(
+    userfiles.edit_contact(path, lambda t: edit.append_interaction(
         t, {"date": dt.date(2026, 1, 1), "type": "call", "summary": f"{me}-{i}"}), default_settings())
 """
 

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from test_fuzz import DEMO, EXAMPLES, FUZZ, PIECES, SEEDS, mutate, mutation, mutations
 
 from generator.cli import main
-from generator.edit import flow, prepare_plain, scalar
 from generator.importers import google, linkedin, outlook, vcard
 from generator.importers.common import ImportFormatError, Parsed
 from generator.importers.merge import plan_import
 from generator.load import load
+from generator.yamlwrite import flow, prepare_plain, scalar
 
 DATA = Path(__file__).parent / "data" / "imports"
 PARSERS = {"linkedin": linkedin.parse, "google": google.parse, "vcard": vcard.parse, "outlook": outlook.parse}

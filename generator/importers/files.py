@@ -18,16 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import parallel
-from ..edit import (
-    EditError,
-    add_fields,
-    edit_contact,
-    new_contact_text,
-    prepare_plain,
-    read_text,
-    validate_text,
-)
+from ..edit import add_fields, new_contact_text
 from ..settings import Settings
+from ..userfiles import EditError, edit_contact, read_text, validate_text
+from ..yamlwrite import prepare_plain
 
 if TYPE_CHECKING:
     from .merge import Plan, Target
