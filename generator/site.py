@@ -39,12 +39,15 @@ from markupsafe import Markup
 
 from . import collector, followup_pages, gitlog, paging, parallel, plan, quick
 from .cachefile import Stamp
+from .checked import PLAIN_ADDRESS, Checked
+from .contactcache import ContactCache
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError, NoteRenderer
 from .followup_pages import KIND_LABEL, Listing, Shown, card_id, same_rows
 from .followups import LISTED, FollowUpRate, contact_followups, describe, followup_rate, sort_key
 from .gitlog import Commit, PendingHistories, file_histories
-from .load import Before, ContactCache, Loaded, load, name_index, resolve_link
+from .links import name_index, resolve_link
+from .load import Before, Loaded, load
 from .model import Contact, FollowUp, HasProblems, Interaction, Problem, Settings
 from .pages import Page
 from .pages import digest as _hash
@@ -52,7 +55,6 @@ from .paths import code_digest
 from .render import Renderer, external_url, url_path
 from .settings import resolve_today
 from .slugs import slugify as _slugify
-from .validate import PLAIN_ADDRESS, Checked
 from .write import STATE_DIR, Writer
 
 PLAN = plan.HEAD

@@ -18,7 +18,8 @@ import pytest
 from generator import ics as ics_module
 from generator import paging, quick
 from generator import site as site_module
-from generator.load import ContactCache, load
+from generator.contactcache import ContactCache
+from generator.load import load
 from generator.paths import contact_entries
 from generator.site import SiteBuilder
 
