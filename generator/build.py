@@ -30,7 +30,8 @@ from . import parallel, quick
 from .model import BuildReport
 
 if TYPE_CHECKING:
-    from .load import ContactCache, Loaded
+    from .contactcache import ContactCache
+    from .load import Loaded
 
 class Session(Protocol):
     """Where a build gets its contacts: the CLI's `App` (the persistent parse cache), or
@@ -44,7 +45,7 @@ class Session(Protocol):
 
 class _Plain:
     def __init__(self, root: Path) -> None:
-        from .load import ContactCache
+        from .contactcache import ContactCache
 
         self.root = root
         self.cache = ContactCache()

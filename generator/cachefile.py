@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .checked import Checked
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
 from .paths import CACHE_DIR, SUMMARY, code_digest
-from .validate import Checked
 from .write import replace_with
 
 FORMAT = 6  # 6: contacts as marshal records, not JSON texts

@@ -21,7 +21,8 @@ from . import collector
 from .paths import RootNotFound, find_root
 
 if TYPE_CHECKING:  # loading imports the parser (YAML, validation): only when a command loads
-    from .load import ContactCache, Loaded
+    from .contactcache import ContactCache
+    from .load import Loaded
     from .model import Contact, Problem
 
 
@@ -51,7 +52,7 @@ class App:
     @property
     def cache(self) -> ContactCache:
         if self._cache is None:
-            from .load import ContactCache
+            from .contactcache import ContactCache
 
             self._cache = ContactCache()
         return self._cache

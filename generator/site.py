@@ -30,8 +30,9 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from . import collector, followup_pages, gitlog, parallel, plan, quick
+from .contactcache import ContactCache
 from .gitlog import PendingHistories
-from .load import ContactCache, Loaded, load
+from .load import Loaded, load
 from .model import BuildReport, Problem, Settings
 from .pages import Page
 from .pages import digest as _hash

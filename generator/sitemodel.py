@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cachefile import Stamp
+from .checked import Checked
+from .contactcache import ContactCache
 from .followups import FollowUpRate, sort_key
 from .gitlog import Commit
-from .load import ContactCache, Loaded
+from .load import Loaded
 from .model import Contact, FollowUp, Interaction, Problem
 from .slugs import slugify as _slugify
-from .validate import Checked
 
 
 @functools.lru_cache(maxsize=65536)

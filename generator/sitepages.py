@@ -9,19 +9,19 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from .checked import PLAIN_ADDRESS
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError
 from .followup_pages import KIND_LABEL, Listing, card_id
 from .followups import describe
 from .gitlog import Commit
-from .load import resolve_link
+from .links import resolve_link
 from .model import Contact, FollowUp, Problem
 from .pages import Page
 from .pages import digest as _hash
 from .render import Renderer, external_url, url_path
 from .sitemodel import Model, slugify
 from .sitestate import BuilderState, bytes_token
-from .validate import PLAIN_ADDRESS
 
 
 def plain_address(email: str) -> str:

@@ -17,15 +17,16 @@ from markupsafe import Markup
 
 from . import plan
 from .cachefile import Stamp
+from .checked import Checked
+from .contactcache import ContactCache
 from .drafts import Draft, DraftError, NoteRenderer
 from .followup_pages import Listing, Shown
 from .gitlog import Commit, PendingHistories
-from .load import ContactCache, Loaded
+from .load import Loaded
 from .model import Contact, FollowUp, Problem, Settings
 from .pages import Page
 from .render import Renderer
 from .sitemodel import Model
-from .validate import Checked
 from .write import STATE_DIR, Writer
 
 

@@ -12,7 +12,8 @@ from . import followup_pages, paging, plan
 from .followup_pages import same_rows
 from .followups import FollowUpRate, contact_followups, followup_rate, sort_key
 from .gitlog import file_histories
-from .load import Loaded, name_index, resolve_link
+from .links import name_index, resolve_link
+from .load import Loaded
 from .model import Contact, FollowUp, Problem
 from .pages import Page
 from .render import Renderer

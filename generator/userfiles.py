@@ -127,7 +127,7 @@ def write_contact(path: Path, text: str, settings: Settings, file: str | None = 
 
 def read_text(path: Path) -> str:
     """A contact file's text exactly as stored (BOM and CRLF kept), or EditError."""
-    from .load import read_contact_file
+    from .contactfile import read_contact_file
 
     data = read_contact_file(str(path))
     if isinstance(data, str):

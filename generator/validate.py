@@ -1,123 +1,40 @@
 """A contact file's bytes → a `Contact`, or every `Problem` found in it (pure; SPEC §2).
 
 Cross-file checks (duplicate slugs, `with:` slugs, `[[links]]`) need all contacts and are done
-by `load.resolve_references` with the `Reference`s collected here.
+by load.py and links.py with the `Reference`s collected here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import functools
 import re
-from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import yamlnodes
+from .checked import (
+    INTERACTION_KEYS,
+    KNOWN_KEYS,
+    PLAIN_ADDRESS,
+    REMINDER_KEYS,
+    SAFE_URL_SCHEMES,
+    TEXT_FIELDS,
+    WIKI_LINK,
+    Checked,
+    Reference,
+    as_text,
+    field_path,
+    show,
+    suggest,
+)
 from .dates import parse_period
 from .frontmatter import NOTES_MARKDOWN_LIMIT, FrontMatterError, decode, split
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
 
-KNOWN_KEYS = (
-    "name", "email", "phone", "company", "title", "location", "tags", "links",
-    "how_we_met", "keep_in_touch", "reminders", "interactions",
-)  # fmt: skip
-INTERACTION_KEYS = ("date", "type", "summary", "gained", "with", "followed_up")
-REMINDER_KEYS = ("date", "note", "done")
-TEXT_FIELDS = ("company", "title", "location", "how_we_met")
 _INTERACTION_KEY_SET = frozenset(INTERACTION_KEYS)
 _REMINDER_KEY_SET = frozenset(REMINDER_KEYS)
 _Date = dt.date
 
 _DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-# One address, nothing a mailto: link would read as more recipients or headers (`?bcc=`, `,`).
-_ADDRESS_CHAR = r"[^@\s?&,;:<>()\[\]\\\"/%]"  # none of what ends an address or starts a header
-PLAIN_ADDRESS = re.compile(rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.(?:(?!\.){_ADDRESS_CHAR})+")
-WIKI_LINK = re.compile(r"\[\[([^\[\]\n|`]+?)(?:\|([^\[\]\n`]+?))?\]\]")
-SAFE_URL_SCHEMES = ("http://", "https://", "mailto:", "tel:")
-
-
-class Reference(NamedTuple):
-    """A pointer to another contact that must exist: a `with:` slug or a `[[link]]`. A named
-    tuple: ten thousand files' worth are read back from the parse cache on every run."""
-
-    target: str
-    line: int
-    column: int
-    field: str
-    kind: str  # "with" or "link"
-
-
-class Checked:
-    """What validating one file produced. The contact may be decoded lazily from the parse cache
-    (`source`), so a run that only needs problems never rebuilds every contact."""
-
-    __slots__ = ("file", "problems", "_references", "name", "_contact", "_source", "saved")
-
-    def __init__(
-        self,
-        file: str,
-        contact: Contact | None,
-        problems: tuple[Problem, ...],
-        references: tuple[tuple[Any, ...], ...],  # `Reference`s, or their plain tuples (see below)
-        name: str | None = None,
-        source: Callable[[], Contact | None] | None = None,
-    ) -> None:
-        self.file = file  # path relative to the CRM root
-        self.problems = problems
-        # As the parse cache reads them back: plain 5-tuples, made `Reference`s when first asked
-        # for (a run checks every link's target, `targets`, and looks closer at a few).
-        self._references = references
-        self._contact = contact  # None when the file has errors (or not decoded yet)
-        self._source = source
-        self.name = contact.name if contact is not None else name  # the contact's name, when valid
-        self.saved: bytes | None = None  # the contact as the parse cache saves it, when known
-
-    @property
-    def references(self) -> tuple[Reference, ...]:
-        references = self._references
-        if references and type(references[0]) is not Reference:
-            references = self._references = tuple(map(Reference._make, references))
-        return references  # type: ignore[return-value]  # made above when they were plain tuples
-
-    @staticmethod
-    def all_targets(items: Iterable[Checked]) -> set[str]:
-        """The targets of every reference of these files, in one comprehension (a load asks for
-        those of ten thousand files: a call per file took twice as long)."""
-        return {reference[0] for item in items for reference in item._references}
-
-    @property
-    def valid(self) -> bool:
-        return self._contact is not None or self._source is not None
-
-    @property
-    def contact(self) -> Contact | None:
-        if self._contact is None and self._source is not None:
-            self._contact = self._source()
-            self._source = None
-        return self._contact
-
-
-def field_path(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in path:
-        if part == "<key>":
-            continue
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
-    return _suggest(word, tuple(choices))
-
-
-@functools.lru_cache(maxsize=4096)
-def _suggest(word: str, choices: tuple[str, ...]) -> str | None:  # the same few keys, in every file
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
-    return matches[0] if matches else None
 
 
 def check_file(data: bytes, file: str, slug: str, settings: Settings) -> Checked:
@@ -290,7 +207,7 @@ class _Validator:
             near = suggest(key, KNOWN_KEYS)
             if near is not None and near not in data:
                 self.report((key, "<key>"), f"unknown field '{key}': did you mean {near}?", "warning")
-            extra.append((key, _as_text(value)))
+            extra.append((key, as_text(value)))
 
         name = self.text(("name",), data.get("name"), required=True)
         emails = self.text_list(("email",), data.get("email"), "an email address")
@@ -383,7 +300,7 @@ class _Validator:
         if period is None:
             self.report(
                 ("keep_in_touch",),
-                f"{_show(value)} is not a period (expected e.g. 30d, 6w, 3m, 1y or a number of days, at most 100 years)",
+                f"{show(value)} is not a period (expected e.g. 30d, 6w, 3m, 1y or a number of days, at most 100 years)",
             )
             return False
         return period
@@ -588,26 +505,3 @@ def _calendar_reason(year: int, month: int, day: int) -> str:
     if not 1 <= month <= 12:
         return f"there is no month {month}"
     return f"{dt.date(year, month, 1).strftime('%B')} {year} has no day {day}"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, yamlnodes.BadScalar):
-        return repr(value.raw)
-    return repr(value)
-
-
-def _as_text(value: Any) -> str:
-    """Unknown fields are shown as text on the contact page."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, yamlnodes.BadScalar):
-        return value.raw
-    if isinstance(value, list):
-        return ", ".join(_as_text(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {_as_text(v)}" for k, v in value.items())
-    return str(value)

@@ -420,7 +420,8 @@ def test_the_files_part_of_the_site_key_found_by_the_child_is_the_builders_own(d
     """`crm build` takes the sum of every file's part of the site key from its child process
     (quick.take) when the load checked every file against the child's stamps: the key it names
     the build by is the one a builder computes itself."""
-    from generator.load import ContactCache, load
+    from generator.contactcache import ContactCache
+    from generator.load import load
 
     found, found_key, _ = child_finds(demo_root, demo_root / "site")
     assert found_key is not None

@@ -9,8 +9,9 @@ import os
 import pytest
 
 from generator.cachefile import shard_of
-from generator.load import ContactCache, load
-from generator.validate import Checked, Reference
+from generator.checked import Checked, Reference
+from generator.contactcache import ContactCache
+from generator.load import load
 
 
 def cache_index(root):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.load import MAX_FILE_BYTES
+from generator.contactfile import MAX_FILE_BYTES
 
 ANN = "---\nname: Ann Lee\n---\nNotes.\n"
 

@@ -11,7 +11,9 @@ import pytest
 
 import generator.load as load_module
 from generator import cachefile, quick
-from generator.load import ContactCache, Loaded, load
+from generator.contactcache import ContactCache
+from generator.load import Loaded, load
+from generator.loadsummary import Summary
 from generator.paths import contact_entries
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -208,13 +210,13 @@ def test_crm_build_after_an_edit_loads_from_the_summary_without_decoding_its_sta
     path = sorted((root / "contacts").glob("*.md"))[9]
     append(path, "\nSee [[nobody-at-all]].\n")
     decoded: list[bool] = []
-    stamps_of = load_module._Summary.stamps.fget
+    stamps_of = Summary.stamps.fget
 
     def stamps(self):
         decoded.append(isinstance(self._stamps, bytes))  # as read: decoded now
         return stamps_of(self)
 
-    monkeypatch.setattr(load_module._Summary, "stamps", property(stamps))
+    monkeypatch.setattr(Summary, "stamps", property(stamps))
     summarised: list[bool] = []
     real = load_module._by_summary
 

@@ -25,7 +25,8 @@ SCRIPT = textwrap.dedent(
     sys.path.insert(0, {bench!r})
     from generate import generate
     from generator import parallel
-    from generator.load import ContactCache, load
+    from generator.contactcache import ContactCache
+    from generator.load import load
     from generator.site import SiteBuilder
     from generator.write import Writer
 

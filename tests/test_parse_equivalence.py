@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from generator import frontmatter, validate, yamlnodes
+from generator.checked import WIKI_LINK
 from generator.settings import default_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -180,7 +181,7 @@ def _links_reference(body: str, body_line: int) -> list[tuple[str, int, int]]:
     return [
         (m.group(1).strip(), body_line + number, m.start() + 1)
         for number, line in enumerate(body.split("\n"))
-        for m in validate.WIKI_LINK.finditer(line)
+        for m in WIKI_LINK.finditer(line)
     ]
 
 

@@ -18,7 +18,8 @@ import pytest
 from generator import followup_pages, paging, quick, render, siteupdate
 from generator import ics as ics_module
 from generator import plan as plan_module
-from generator.load import ContactCache, load
+from generator.contactcache import ContactCache
+from generator.load import load
 from generator.paths import contact_entries
 from generator.site import SiteBuilder
 from generator.sitemodel import Sorted, Stamps
