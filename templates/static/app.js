@@ -166,11 +166,12 @@
     var index = null;
     var last = null;  // {query, tag, company, by, matches}: the last search, to narrow as one types
     var counting = null;  // the timer that counts the rest of a search's matches
-    var countingFrame = null;  // the frame after which that timer is set
+    var countingFrame = null;  // the idle callback that counts them, where the browser has one
 
     function stopCounting() {
       window.clearTimeout(counting);
-      if (countingFrame !== null) { window.cancelAnimationFrame(countingFrame); countingFrame = null; }
+      if (countingFrame !== null && window.cancelIdleCallback) { window.cancelIdleCallback(countingFrame); }
+      countingFrame = null;
     }
 
     var params = new URLSearchParams(window.location.search);
@@ -264,11 +265,13 @@
       if (stop < pool.length) {
         status.textContent = "More than " + countText(RESULT_LIMIT);
         more.textContent = "Showing the first " + RESULT_LIMIT + "; type more to narrow them.";
-        // After the next frame: the rows are painted first, then the rest counted.
-        countingFrame = window.requestAnimationFrame(function () {
-          countingFrame = null;
-          counting = window.setTimeout(function () { scan(stop, Infinity); counted(); }, 0);
-        });
+        // Once the browser is idle: the rows are painted first, then the rest counted.
+        var countRest = function () { countingFrame = null; scan(stop, Infinity); counted(); };
+        if (window.requestIdleCallback) {
+          countingFrame = window.requestIdleCallback(countRest, { timeout: 300 });
+        } else {
+          counting = window.setTimeout(countRest, 50);
+        }
       } else {
         counted();
       }
