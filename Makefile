@@ -14,7 +14,7 @@ help:
 	@echo "make build   render site/ once"
 	@echo "make check   validate the contacts"
 	@echo "make lint    ruff + mypy"
-	@echo "make bench   timings on generated contacts (N=1000,10000 by default; BENCH_N to change) and imports"
+	@echo "make bench   timings on generated contacts (N=10000,30000 by default; BENCH_N to change) and imports"
 
 # The venv is (re)made whenever pyproject.toml changes.
 $(STAMP): pyproject.toml

@@ -1,6 +1,6 @@
 """`make bench`: time `crm` on generated contacts and compare with Hugo on the same files.
 
-    python bench/run.py [--n 1000,10000] [--shapes generated,network,history] [--runs 5]
+    python bench/run.py [--n 10000,30000] [--shapes generated,network,history] [--runs 5]
                         [--skip-hugo] [--quick] [--out DIR]
 
 For each root shape and N, in a temporary folder: generate N contacts (seeded; the shapes are
@@ -499,6 +499,21 @@ def bench_pages(site: Path, args: argparse.Namespace) -> dict[str, Any] | None:
     return result
 
 
+def growth(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per shape, how the cold build grew from its smallest N to its largest, against linear
+    growth (issue 20: "at 30,000 the cold build grows no worse than linearly")."""
+    out = []
+    for shape in dict.fromkeys(size["shape"] for size in sizes):
+        timed = [(size["n"], size["stages"].get("build-cold", {}).get("median_s")) for size in sizes
+                 if size["shape"] == shape]  # fmt: skip
+        timed = sorted((n, t) for n, t in timed if t)
+        if len(timed) >= 2 and timed[0][0] < timed[-1][0]:
+            (n0, t0), (n1, t1) = timed[0], timed[-1]
+            out.append({"shape": shape, "from": n0, "to": n1, "time_ratio": t1 / t0, "linear": n1 / n0,
+                        "met": t1 / t0 <= n1 / n0})  # fmt: skip
+    return out
+
+
 def _probe_text(probe: tuple[float | None, float | None] | list[Any] | None) -> str:
     if not probe or None in probe:
         return "n/a"
@@ -652,6 +667,12 @@ def markdown(report: dict[str, Any]) -> str:
                     f"| {t['target']} | {fmt(t['value'], t['unit'])} | {t['limit']:g} {t['unit']} | {met} |"
                 )
         lines.append("")
+    if report.get("growth"):
+        lines += ["## Cold build growth", "", "| shape | N | time × | linear × | met |", "| --- | --- | ---: | ---: | --- |"]
+        for g in report["growth"]:
+            lines.append(f"| {g['shape']} | {g['from']:,} → {g['to']:,} | {g['time_ratio']:.2f} | {g['linear']:.2f} "
+                         f"| {'yes' if g['met'] else '**no**'} |")  # fmt: skip
+        lines.append("")
     return "\n".join(lines) + "\n"
 
 
@@ -659,8 +680,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time crm (check, build, rebuilds, serve) and Hugo.")
     parser.add_argument(
         "--n",
-        default=os.environ.get("BENCH_N", "1000,10000"),
-        help="contact counts, comma-separated (default $BENCH_N, else 1000,10000)",
+        default=os.environ.get("BENCH_N", "10000,30000"),
+        help="contact counts, comma-separated (default $BENCH_N, else 10000,30000)",
     )
     parser.add_argument(
         "--shapes",
@@ -750,6 +771,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if work_ctx is not None:
             work_ctx.cleanup()
+    report["growth"] = growth(report["sizes"])
     report["load_average_at_end"] = os.getloadavg()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(
