@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .contactcache import ContactCache
     from .load import Loaded
 
+
 class Session(Protocol):
     """Where a build gets its contacts: the CLI's `App` (the persistent parse cache), or
     `_Plain` (a cache of the build's own). Asked for only when a real build begins."""
@@ -44,6 +45,8 @@ class Session(Protocol):
 
 
 class _Plain:
+    """A session of one build: a parse cache of its own, and a plain load into it."""
+
     def __init__(self, root: Path) -> None:
         from .contactcache import ContactCache
 
