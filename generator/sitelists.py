@@ -117,15 +117,12 @@ class ListPages(ContactPages):
             return f"{base}|{stamp}|{item.uid_key}|{item.status}|{item.days}|{today_text}"
 
         def card(item: FollowUp) -> Markup:
-            key = key_of(item, stamps[item.contact])
-            self._cards.live.add(key)
-            html = self._cards.get(self.writer, key)
-            if html is None:
+            def make() -> tuple[str, bool]:
                 view = self._followup_view(model, item, "")
                 html = renderer.page("_followup.html.j2", {"f": view, "show_name": True, "open": item.status != "upcoming"})
-                if not view["draft_error"]:
-                    self._cards.put(self.writer, key, html)
-            return Markup(html)
+                return html, not view["draft_error"]
+
+            return Markup(self._cards.use(self.writer, key_of(item, stamps[item.contact]), make))
 
         cards = self._dashboard_cards(model, update, card, key_of)
 
@@ -320,14 +317,11 @@ class ListPages(ContactPages):
             return f"{base}|{stamp}|{item.uid_key}|{item.due.isoformat()}|{item.days}|{today_text}"
 
         def text(item: FollowUp) -> str:
-            key = key_of(item, stamps[item.contact])
-            self._events.live.add(key)
-            made = self._events.get(self.writer, key)
-            if made is None:
+            def make() -> tuple[str, bool]:
                 made, failed = event(item, model.contacts[item.contact], settings, today, drafts)
-                if not failed:
-                    self._events.put(self.writer, key, made)
-            return made
+                return made, not failed
+
+            return self._events.use(self.writer, key_of(item, stamps[item.contact]), make)
 
         previous = update.previous if update is not None else None
         events = self._events_now = Fragments.of(

@@ -141,6 +141,17 @@ class Shelf:
         self._load(writer, number)[key] = value
         self.dirty.add(number)
 
+    def use(self, writer: Writer, key: str, make: Callable[[], tuple[str, bool]]) -> str:
+        """The fragment under `key`, in use by this build: the one kept, else `make()`'s
+        (text, keep?), kept when it says so (a fragment showing an error is made again)."""
+        self.live.add(key)
+        value = self.get(writer, key)
+        if value is None:
+            value, keep = make()
+            if keep:
+                self.put(writer, key, value)
+        return value
+
     def finish(self, writer: Writer, save: bool) -> None:
         """Forget what this build did not use (in the shards in memory); with `save`, write the
         shards that changed."""
