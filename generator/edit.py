@@ -456,8 +456,19 @@ def new_contact_text(fields: dict[str, object], body: str = "") -> str:
 
     Known fields come first in the usual order, then any extra keys (e.g. `connected_on`), then
     commented-out hints for `keep_in_touch` and `interactions`. Values are quoted where YAML
-    would otherwise read them as something else (`NO`, `0123`, `a: b`…).
+    would otherwise read them as something else (`NO`, `0123`, `a: b`…). The text is read back
+    to make sure it holds exactly these values.
     """
+    text, expected = new_contact_draft(fields, body)
+    if _parse(text).data != expected:  # pragma: no cover - a bug in this module
+        raise EditError("internal error: the new file would not read back as the given fields")
+    return text
+
+
+def new_contact_draft(fields: dict[str, object], body: str = "") -> tuple[str, dict[str, Any]]:
+    """`new_contact_text` not yet read back: the text, and the values YAML must read from its
+    front matter (`normal_value` of them). A bulk import compares them with what its validation
+    parsed, so each new file is parsed once."""
     name = fields.get("name")
     if not isinstance(name, str) or not name.strip():
         raise EditError("a new contact needs a name")
@@ -490,12 +501,8 @@ def new_contact_text(fields: dict[str, object], body: str = "") -> str:
     text = "\n".join(lines) + "\n" + body
     if body and not body.endswith("\n"):
         text += "\n"
-    doc = _parse(text)
     written = {k: fields[k] for k in keys if not _is_empty(fields[k]) or k == "name"}
     if "phone" in written:
         phone = written["phone"]
         written["phone"] = [str(v) for v in phone] if isinstance(phone, list | tuple) else str(phone)
-    expected = expected_values(written)
-    if doc.data != expected:  # pragma: no cover - a bug in this module
-        raise EditError("internal error: the new file would not read back as the given fields")
-    return text
+    return text, expected_values(written)

@@ -16,6 +16,7 @@ Rules (standard library only):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Container
@@ -35,6 +36,7 @@ _SPECIAL = {
 _APOSTROPHES = {"'", "’", "ʼ", "‘", "`", "´"}
 
 
+@functools.cache  # a few hundred distinct characters, looked up per character of every name
 def _fold(ch: str) -> str | None:
     """The ASCII spelling of a Latin letter or digit, or None if `ch` is not one."""
     if ch in _SPECIAL:

@@ -10,9 +10,10 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .model import Settings
-from .validate import check_file
+from .validate import check_file_values
 
 
 class EditError(Exception):
@@ -110,13 +111,15 @@ def file_lock(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def validate_text(text: str, file: str, slug: str, settings: Settings) -> None:
-    """Raise EditError naming every error `check_file` finds in `text`."""
-    checked = check_file(text.encode("utf-8"), file, slug, settings)
+def validate_text(text: str, file: str, slug: str, settings: Settings) -> Any:
+    """Raise EditError naming every error `check_file` finds in `text`; else its front matter's
+    values as YAML read them (a bulk import compares them with what it meant to write)."""
+    checked, values = check_file_values(text.encode("utf-8"), file, slug, settings)
     errors = [p for p in checked.problems if p.severity == "error"]
     if errors:
         details = "\n  ".join(p.format() for p in errors)
         raise EditError(f"the edited file would not be valid, so nothing was written:\n  {details}")
+    return values
 
 
 def write_contact(path: Path, text: str, settings: Settings, file: str | None = None) -> None:

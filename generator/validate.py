@@ -39,11 +39,18 @@ _DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\
 
 def check_file(data: bytes, file: str, slug: str, settings: Settings) -> Checked:
     """Validate one contact file. `file` is its path relative to the root (for messages)."""
+    return check_file_values(data, file, slug, settings)[0]
+
+
+def check_file_values(data: bytes, file: str, slug: str, settings: Settings) -> tuple[Checked, Any]:
+    """`check_file`, and the front matter's values as YAML read them (None when it did not
+    parse): a writer compares them with what it meant to write, without parsing the text again."""
     try:
         parts = split(decode(data))
     except FrontMatterError as exc:
-        return Checked(file, None, (Problem(file, exc.line, 1, "error", "", exc.message),), ())
-    return _Validator(file, slug, settings, parts.yaml_line).run(parts.yaml_text, parts.body, parts.body_line)
+        return Checked(file, None, (Problem(file, exc.line, 1, "error", "", exc.message),), ()), None
+    validator = _Validator(file, slug, settings, parts.yaml_line)
+    return validator.run(parts.yaml_text, parts.body, parts.body_line), validator.values
 
 
 class _Validator:
@@ -55,6 +62,7 @@ class _Validator:
         self.problems: list[Problem] = []
         self.references: list[Reference] = []
         self.info: yamlnodes.Index = {}
+        self.values: Any = None  # the front matter as YAML read it
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -170,6 +178,7 @@ class _Validator:
     def run(self, yaml_text: str, body: str, body_line: int) -> Checked:
         try:
             data, self.info, duplicates = yamlnodes.load_indexed(yaml_text)
+            self.values = data
         except yamlnodes.YamlError as exc:
             problem = Problem(self.file, exc.line + self.yaml_line, exc.column + 1, "error", "", exc.message)
             return Checked(self.file, None, (problem,), ())

@@ -5,6 +5,7 @@ built as usual. Run as subprocesses with a timeout, since the failure being test
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ def crm(root: Path, *args: str, file_size_limit: int | None = None) -> subproces
     import resource
 
     def limited() -> None:
+        os.umask(0o022)
         if file_size_limit is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
 
@@ -189,6 +191,28 @@ def test_an_import_says_what_it_could_not_write(crm_root: Callable[..., Path], t
         result.stdout
     )
     assert (root / "contacts" / "cy-ng.md").is_file() and (root / "contacts" / "bo-li.md").is_dir()
+
+
+def test_an_import_that_cannot_write_a_whole_file_leaves_no_part_of_it(
+    crm_root: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = crm_root({"contacts/ann.md": ANN})
+    csv = tmp_path / "Connections.csv"
+    csv.write_text(
+        "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+        "Cy,Ng,https://www.linkedin.com/in/cy,,Acme,Engineer,03 Jan 2024\n"
+    )
+    result = crm(root, "import", "linkedin", str(csv), file_size_limit=300)  # a new file is ~900 bytes
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"Error: contacts/cy-ng.md: [Errno 27] File too large: '{root / 'contacts' / 'cy-ng.md'}'" in (
+        result.stderr
+    )
+    assert sorted(p.name for p in (root / "contacts").iterdir()) == ["ann.md"]  # no part, no temporary file
+    again = crm(root, "import", "linkedin", str(csv))
+    assert again.returncode == 0, again.stderr
+    made = root / "contacts" / "cy-ng.md"
+    assert "name: Cy Ng" in made.read_text() and stat.S_IMODE(made.stat().st_mode) == 0o644
+    assert sorted(p.name for p in (root / "contacts").iterdir()) == ["ann.md", "cy-ng.md"]
 
 
 def test_an_edit_removes_what_a_killed_edit_of_that_file_left(crm_root: Callable[..., Path]) -> None:

@@ -7,6 +7,7 @@ else; `merge.py` decides what to do with them. Importers never touch the CRM.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import urllib.parse
@@ -130,6 +131,7 @@ def phone_key(value: str) -> str:
     return re.sub(r"\D", "", value.split(";")[0])
 
 
+@functools.lru_cache(maxsize=100_000)  # asked for each link of each row and each contact
 def url_key(url: str) -> str:
     """https://www.LinkedIn.com/in/jane-doe/?x=1 and linkedin.com/in/jane-doe compare equal."""
     url = urllib.parse.unquote(url.strip())

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import parallel
-from ..edit import add_fields, new_contact_text
+from ..edit import add_fields, new_contact_draft
 from ..settings import Settings
 from ..userfiles import EditError, edit_contact, read_text, validate_text
-from ..yamlwrite import prepare_plain
+from ..yamlwrite import normal_value, prepare_plain
 
 if TYPE_CHECKING:
     from .merge import Plan, Target
@@ -53,8 +53,9 @@ def texts_in(value: object) -> Iterator[str]:
 def _text(root: Path, settings: Settings, path: str, target: Target) -> str | Failed | None:
     """The new text of one target's file (None: unchanged), validated."""
     try:
+        expected = None
         if target.new:
-            text = new_contact_text(target.fields, target.body + "\n" if target.body else "")
+            text, expected = new_contact_draft(target.fields, target.body + "\n" if target.body else "")
         elif target.added:
             old = read_text(root / path)
             text = add_fields(old, target.added)
@@ -62,7 +63,9 @@ def _text(root: Path, settings: Settings, path: str, target: Target) -> str | Fa
                 return None
         else:
             return None
-        validate_text(text, path, target.slug, settings)
+        values = validate_text(text, path, target.slug, settings)
+        if expected is not None and normal_value(values) != expected:  # one parse checks both
+            return Failed("internal error: the new file would not read back as the given fields")
         return text
     except (EditError, OSError) as exc:
         return Failed(str(exc))
@@ -94,24 +97,73 @@ def file_texts(
 
 
 def create_new(path: Path, text: str) -> None:
-    """Create a new contact file: written to a temporary file in the same folder, then hard-linked
-    into place (atomic, and fails if the name exists: never overwrites). No fsync per file: a
-    bulk import syncs once at the end (per-file fsyncs made 5,000 rows take 50 s instead of a few).
-    Already validated by `file_texts`."""
+    """Create a new contact file atomically (it appears whole or not at all) and never over
+    another (fails if the name exists). No fsync per file: a bulk import syncs once at the end
+    (per-file fsyncs made 5,000 rows take 50 s instead of a few). Already validated by
+    `file_texts`.
+
+    Where the system has them (Linux), the bytes go to an unnamed file that is then linked into
+    place: one change to the folder per file. Elsewhere a named temporary file is hard-linked
+    and removed, three changes; on this machine's disk that is about 20 % more time per file."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    try:
+        if _create_unnamed(path, data):
+            return
+        _create_linked(path, data)
+    except FileExistsError:
+        raise EditError(f"{path.name} already exists; not overwriting it") from None
+    except OSError as exc:
+        if exc.filename is None or str(exc.filename) != str(path):  # a full disk names no file
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
+
+
+_UNNAMED = getattr(os, "O_TMPFILE", 0)
+
+
+def _create_unnamed(path: Path, data: bytes) -> bool:
+    """Write `data` to an unnamed file in `path`'s folder and link it as `path`; False when the
+    system or file system cannot (then nothing was created)."""
+    global _UNNAMED
+    if not _UNNAMED:
+        return False
+    try:
+        fd = os.open(path.parent, _UNNAMED | os.O_WRONLY, 0o666)  # the umask applies
+    except OSError:  # not supported here (EOPNOTSUPP, EISDIR on old kernels…)
+        _UNNAMED = 0
+        return False
+    try:
+        _write_all(fd, data)
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:  # a folder descriptor makes os.link use linkat, which follows the /proc link
+            os.link(f"/proc/self/fd/{fd}", path.name, dst_dir_fd=folder)
+        except FileExistsError:
+            raise
+        except OSError:  # no /proc: the unnamed file is dropped when closed
+            _UNNAMED = 0
+            return False
+        finally:
+            os.close(folder)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _create_linked(path: Path, data: bytes) -> None:
+    """`create_new` with a named temporary file, hard-linked into place, then removed."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(data)
         os.chmod(tmp, 0o666 & ~_UMASK)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise EditError(f"{path.name} already exists; not overwriting it") from None
-    except OSError as exc:
-        if exc.filename in (None, tmp):  # a full disk names no file
-            raise OSError(exc.errno, exc.strerror, str(path)) from None
-        raise
+        os.link(tmp, path)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
