@@ -26,7 +26,7 @@ from .model import Contact, Interaction, Period, Problem, Reminder, Settings
 from .paths import CACHE_DIR, SUMMARY, code_digest
 from .write import replace_with
 
-FORMAT = 6  # 6: contacts as marshal records, not JSON texts
+FORMAT = 7  # 7: interactions and reminders with `snooze`
 
 Stamp = tuple[int, int, int]
 
@@ -49,7 +49,7 @@ def _iso(value: dt.date | None) -> str | None:
 
 
 def interaction_to_plain(i: Interaction) -> list[Any]:
-    return [i.index, i.line, i.date.isoformat(), i.time, i.type, i.summary, i.gained, list(i.with_), _iso(i.followed_up), i.skip]
+    return [i.index, i.line, i.date.isoformat(), i.time, i.type, i.summary, i.gained, list(i.with_), _iso(i.followed_up), i.skip, _iso(i.snooze)]
 
 
 # Decoding makes the frozen dataclasses without their __init__, which sets each field through
@@ -64,18 +64,19 @@ def interaction_from_plain(i: list[Any]) -> Interaction:
     d = made.__dict__
     d["index"], d["line"], d["date"], d["time"], d["type"] = i[0], i[1], _from_iso(i[2]), i[3], i[4]
     d["summary"], d["gained"], d["with_"], d["followed_up"] = i[5], i[6], tuple(i[7]), _day(i[8])
-    d["skip"] = i[9]
+    d["skip"], d["snooze"] = i[9], _day(i[10])
     return made
 
 
 def reminder_to_plain(r: Reminder) -> list[Any]:
-    return [r.index, r.line, r.date.isoformat(), r.note, r.done, _iso(r.done_on)]
+    return [r.index, r.line, r.date.isoformat(), r.note, r.done, _iso(r.done_on), _iso(r.snooze)]
 
 
 def reminder_from_plain(r: list[Any]) -> Reminder:
     made = _new(Reminder)
     d = made.__dict__
     d["index"], d["line"], d["date"], d["note"], d["done"], d["done_on"] = r[0], r[1], _from_iso(r[2]), r[3], r[4], _day(r[5])
+    d["snooze"] = _day(r[6])
     return made
 
 

@@ -18,8 +18,8 @@ KNOWN_KEYS = (
     "name", "email", "phone", "company", "title", "location", "tags", "links",
     "how_we_met", "keep_in_touch", "reminders", "interactions",
 )  # fmt: skip
-INTERACTION_KEYS = ("date", "type", "summary", "gained", "with", "followed_up")
-REMINDER_KEYS = ("date", "note", "done")
+INTERACTION_KEYS = ("date", "type", "summary", "gained", "with", "followed_up", "snooze")
+REMINDER_KEYS = ("date", "note", "done", "snooze")
 TEXT_FIELDS = ("company", "title", "location", "how_we_met")
 
 # One address, nothing a mailto: link would read as more recipients or headers (`?bcc=`, `,`).

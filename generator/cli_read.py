@@ -91,7 +91,7 @@ def followups(
     loaded = app.load()
     today = app.today()
     contacts = loaded.by_slug()
-    items = pending_followups(loaded.contacts, loaded.settings, today)
+    items = pending_followups(loaded.contacts, loaded.settings, today, loaded.involving)
     shown = select(
         items, overdue_only=overdue_only, within=within, missed=missed, tag=tag, contacts=contacts,
         include_all=include_all or fmt == "ics" and not (overdue_only or within is not None or tag or missed),
@@ -127,6 +127,7 @@ def _print_followups(items: list[FollowUp], today: Any, fixed: bool) -> None:
         click.echo("Nothing to follow up. Nice work.")
         return
     name_width = min(28, max(len(i.name) for i in items))
+    kind_width = max(10, *(len(i.kind) for i in items))
     colours = {"overdue": "red", "due": "yellow", "upcoming": "cyan", "later": None, "missed": None}
     current = None
     for item in items:
@@ -139,7 +140,7 @@ def _print_followups(items: list[FollowUp], today: Any, fixed: bool) -> None:
         when = relative_days(item.days)
         flag = f"  [{MISSING_GAINED_FLAG}]" if item.note_missing_gained else ""
         click.echo(
-            f"  {item.due.isoformat()}  {when:<17} {item.kind:<10} "
+            f"  {item.due.isoformat()}  {when:<17} {item.kind:<{kind_width}} "
             f"{item.name[:name_width]:<{name_width}}  {describe(item)}{flag}"
         )
 
@@ -167,9 +168,13 @@ def draft(slug: str, on: str | None) -> None:
     today = app.today()
     items = [
         f
-        for f in pending_followups([contact], loaded.settings, today)
-        if f.kind in ("thank-you", "check-in")
-        and (on_date is None or f.interaction and f.interaction.date == on_date)
+        for f in pending_followups([contact], loaded.settings, today, loaded.involving)
+        if (f.kind in ("thank-you", "check-in") or f.application is not None)
+        and (
+            on_date is None
+            or (f.interaction and f.interaction.date == on_date)
+            or (f.application and f.application.stage_date == on_date)
+        )
     ]
     if not items:
         if on_date is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .dates import spoken_date
-from .model import Contact, FollowUp, Settings
+from .model import AppNote, Contact, FollowUp, Settings
 from .paths import builtin_templates
 
 PLACEHOLDER = "[what you specifically gained]"
@@ -86,6 +86,8 @@ class NoteRenderer:
     def draft(self, contact: Contact, followup: FollowUp, settings: Settings, today: dt.date) -> Draft | None:
         """The draft of a thank-you or check-in (a reconnect note once it is missed); None for
         other kinds."""
+        if followup.application is not None:
+            return self._application_draft(contact, followup, followup.application, settings, today)
         interaction = followup.interaction
         if interaction is None or followup.kind not in ("thank-you", "check-in"):
             return None
@@ -109,6 +111,41 @@ class NoteRenderer:
             "today": today,
             "kind": followup.kind,
         }
+        return self._render(note, context, f"type '{interaction.type}'", "or change the type's note: in crm.yaml")
+
+    def _application_draft(
+        self, contact: Contact, followup: FollowUp, app: AppNote, settings: Settings, today: dt.date
+    ) -> Draft:
+        if followup.status == "missed":
+            note = RECONNECT_NOTE
+        elif followup.kind == "thank-you":
+            note = "referral-thanks" if app.to == "referrer" else "application-thank-you"
+        else:
+            note = {"update": "referral-update", "status-check": "status-check", "closing": "closing"}[followup.kind]
+        me = settings.me
+        stage = {"stage": app.stage, "date": app.stage_date, "note": app.stage_note}
+        context = {
+            "contact": contact,
+            "first_name": contact.name.split()[0] if contact.name.split() else contact.name,
+            "application": app,
+            "stage": stage,
+            "stage_name": app.stage.replace("-", " "),
+            "outcome": app.stage,
+            "to": app.to,
+            "when": spoken_date(app.stage_date, today),
+            "date": app.stage_date,
+            # what the reconnect note reads: the occasion, and what there is to say of it
+            "interaction": {"type": app.stage, "date": app.stage_date, "summary": f"{app.role} at {app.company}"},
+            "gained": PLACEHOLDER,
+            "sent_when": "",
+            "me": me,
+            "signature": me.signature or me.name or "[your name]",
+            "today": today,
+            "kind": followup.kind,
+        }
+        return self._render(note, context, f"the {app.stage} of {app.slug}", "")
+
+    def _render(self, note: str, context: dict[str, object], what: str, fix: str) -> Draft:
         import jinja2
 
         name = f"{note}.md.j2"
@@ -118,10 +155,7 @@ class NoteRenderer:
                 template.globals = dict(template.globals)  # (this environment's never change)
             text = template.render(context)
         except jinja2.TemplateNotFound:
-            raise DraftError(
-                f"no note template '{name}' (for type '{interaction.type}'): add templates/notes/{name} "
-                "or change the type's note: in crm.yaml"
-            ) from None
+            raise DraftError(f"no note template '{name}' (for {what}): add templates/notes/{name} {fix}".rstrip()) from None
         except jinja2.TemplateSyntaxError as exc:
             raise DraftError(
                 f"{self.template_path(note)}:{exc.lineno}: template error: {exc.message}"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .appfollowups import application_followups
 from .dates import add_period, after
-from .model import Contact, FollowUp, FollowUpKind, Interaction, Settings, Status
+from .model import Application, Contact, FollowUp, FollowUpKind, Interaction, Settings, Status
 
 STATUS_ORDER: dict[Status, int] = {"overdue": 0, "due": 1, "upcoming": 2, "later": 3, "missed": 4}
 RATE_WINDOW_DAYS = 90
@@ -36,11 +37,18 @@ def _has_later_interaction(contact: Contact, interaction: Interaction) -> bool:
     return any(other.date > interaction.date for other in contact.interactions)
 
 
-def contact_followups(contact: Contact, settings: Settings, today: dt.date) -> list[FollowUp]:
-    """Every pending follow-up of one contact, unsorted."""
+def contact_followups(
+    contact: Contact, settings: Settings, today: dt.date, applications: Sequence[Application] = ()
+) -> list[FollowUp]:
+    """Every pending follow-up of one contact, unsorted: its own, and the notes it is owed by the
+    job `applications` it is part of. A `snooze:` date puts one off to that day."""
     out: list[FollowUp] = []
 
-    def add(kind: FollowUpKind, due: dt.date, late_after: int | None = None, **extra: object) -> None:
+    def add(
+        kind: FollowUpKind, due: dt.date, late_after: int | None = None, snooze: dt.date | None = None, **extra: object
+    ) -> None:
+        if snooze is not None and snooze > due:
+            due = snooze
         status = status_of(due, today, settings.upcoming_days)
         if late_after is not None and (today - due).days > late_after:
             status = "missed"
@@ -65,6 +73,7 @@ def contact_followups(contact: Contact, settings: Settings, today: dt.date) -> l
                 "thank-you",
                 after(interaction.date, rule.thank_you),
                 LATE_AFTER["thank-you"] if rule.late_after is None else rule.late_after,
+                interaction.snooze,
                 interaction=interaction,
                 note_missing_gained=not interaction.gained,
             )
@@ -77,6 +86,7 @@ def contact_followups(contact: Contact, settings: Settings, today: dt.date) -> l
                 "check-in",
                 after(interaction.followed_up, rule.check_in),
                 LATE_AFTER["check-in"] if rule.late_after is None else rule.late_after,
+                interaction.snooze,
                 interaction=interaction,
             )
     if contact.keep_in_touch is not None:
@@ -84,13 +94,22 @@ def contact_followups(contact: Contact, settings: Settings, today: dt.date) -> l
         add("reconnect", add_period(last.date, contact.keep_in_touch) if last else today)
     for reminder in contact.reminders:
         if not reminder.done:
-            add("reminder", reminder.date, reminder=reminder)
+            add("reminder", reminder.date, None, reminder.snooze, reminder=reminder)
+    if applications:
+        out.extend(application_followups(contact, applications, settings, today))
     return out
 
 
-def pending_followups(contacts: Iterable[Contact], settings: Settings, today: dt.date) -> list[FollowUp]:
-    """All pending follow-ups, sorted overdue → by due date → by name."""
-    items = [f for c in contacts for f in contact_followups(c, settings, today)]
+def pending_followups(
+    contacts: Iterable[Contact],
+    settings: Settings,
+    today: dt.date,
+    involving: Mapping[str, Sequence[Application]] | None = None,
+) -> list[FollowUp]:
+    """All pending follow-ups, sorted overdue → by due date → by name. `involving`: each
+    contact's job applications (`applications.involving`)."""
+    apps = involving or {}
+    items = [f for c in contacts for f in contact_followups(c, settings, today, apps.get(c.slug, ()))]
     items.sort(key=sort_key)
     return items
 
@@ -157,6 +176,19 @@ def followup_rate(contacts: Iterable[Contact], settings: Settings, today: dt.dat
 
 def describe(item: FollowUp, detailed: bool = False) -> str:
     """What a follow-up is about, in a few words (`detailed`: with the summary, for the site)."""
+    app = item.application
+    if app is not None:
+        job = f"{app.company}, {app.role}"
+        when = app.stage_date.isoformat()
+        if item.kind == "status-check":
+            return f"status check: {job} ({app.stage} on {when}, no news since)"
+        if item.kind == "closing":
+            return f"closing note: {job}, {app.stage} on {when}"
+        if item.kind == "update":
+            return f"update your referrer: {job}, {app.stage} on {when}"
+        if app.to == "referrer":
+            return f"thank your referrer: applied to {job} on {when}"
+        return f"{app.stage.replace('-', ' ')} at {job} on {when}"
     interaction = item.interaction
     if interaction is not None:
         text = f"{interaction.type.replace('-', ' ')} on {interaction.date.isoformat()}"

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import cachefile, links, parallel
+from .applications import application_files, involving, read_applications
 from .checked import Checked
 from .contactcache import ContactCache, Delta, Last
 from .contactfile import check_path, unreadable
 from .loadsummary import Summarised, Summary, changed_since
-from .model import Contact, HasProblems, Problem, Settings
+from .model import Application, Contact, HasProblems, Problem, Settings
 from .paths import CONTACTS_DIR, SUMMARY_LIMIT, contact_entries, contacts_folder_problem
 from .settings import load_settings
 from .slugs import MAX_SLUG_BYTES, RESERVED, long_name_problem
@@ -66,6 +67,8 @@ class Loaded(HasProblems):
         # For a load from the summary: the stamps it was made with, and the files changed since.
         self.before: Before | None = None
         self._contacts: list[Contact] | None = None
+        self.applications: list[Application] = []  # the valid job applications, by file name
+        self.involving: dict[str, tuple[Application, ...]] = {}  # contact slug → its applications
 
     @property
     def checked(self) -> list[Checked]:
@@ -279,10 +282,29 @@ def load(
     changed: Collection[str] | None = None,
     meanwhile: Callable[[], None] | None = None,
 ) -> Loaded:
-    """Read and check every contact file (through `cache`). `changed`, when given, lists the
-    only paths (relative to root) that may have changed since the last load with this cache.
-    `meanwhile`, if given, may run in this process while workers parse (optional work: a load
-    that parses nothing may skip it)."""
+    """Read and check every contact file (through `cache`), then the job applications (a few
+    files, read every time). `changed`, when given, lists the only paths (relative to root) that
+    may have changed since the last load with this cache. `meanwhile`, if given, may run in this
+    process while workers parse (optional work: a load that parses nothing may skip it)."""
+    loaded = _load_contacts(root, cache, changed, meanwhile)
+    if application_files(root):
+        slugs = loaded.slugs if loaded.slugs is not None else list(loaded.sources())
+        found, problems = read_applications(root, loaded.settings, frozenset(slugs))
+        loaded.applications = found
+        loaded.involving = involving(found)
+        if problems:
+            loaded.problems = sorted(
+                [*loaded.problems, *problems], key=lambda p: (p.file, p.line, p.column, p.severity, p.message)
+            )
+    return loaded
+
+
+def _load_contacts(
+    root: Path,
+    cache: ContactCache | None = None,
+    changed: Collection[str] | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> Loaded:
     settings, problems = load_settings(root)
     folder_problem = contacts_folder_problem(root)
     if folder_problem is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
-FollowUpKind = Literal["thank-you", "check-in", "reconnect", "reminder"]
+FollowUpKind = Literal["thank-you", "check-in", "reconnect", "reminder", "update", "status-check", "closing"]
 Status = Literal["overdue", "due", "upcoming", "later", "missed"]
 
 
@@ -98,6 +98,7 @@ class Interaction:
     with_: tuple[str, ...]  # slugs of other contacts present
     followed_up: dt.date | None  # when the thank-you went out; None = pending
     skip: bool  # `followed_up: skip`: no follow-up needed
+    snooze: dt.date | None = None  # its follow-ups put off to this day
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Reminder:
     note: str
     done: bool
     done_on: dt.date | None
+    snooze: dt.date | None = None  # put off to this day
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,72 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """One step of a job application's `stages:` list."""
+
+    index: int
+    line: int
+    stage: str
+    date: dt.date
+    with_: tuple[str, ...] = ()  # slugs of the people met at this stage
+    note: str = ""
+    followed_up: tuple[tuple[str, dt.date], ...] = ()  # (slug, when) of each note sent about it
+    checked: dt.date | None = None  # when you asked for news (a status check) at this stage
+
+    def sent_to(self, slug: str) -> dt.date | None:
+        return next((when for who, when in self.followed_up if who == slug), None)
+
+
+@dataclass(frozen=True)
+class Application:
+    """A valid `applications/<slug>.md` file."""
+
+    slug: str
+    path: str
+    company: str
+    role: str
+    stages: tuple[Stage, ...]  # in file order, which is the order they happened
+    url: str = ""
+    via: str = ""  # the referrer's slug
+    contacts: tuple[str, ...] = ()  # recruiter, hiring manager… (slugs)
+    next: dt.date | None = None  # when you expect news
+    snooze: dt.date | None = None  # its follow-ups put off to this day
+    body: str = ""
+
+    @property
+    def last(self) -> Stage:
+        return self.stages[-1]
+
+    def people(self) -> tuple[str, ...]:
+        """Everyone involved, each once: the referrer, the contacts, those met at each stage."""
+        seen = dict.fromkeys([*([self.via] if self.via else []), *self.contacts])
+        for stage in self.stages:
+            seen.update(dict.fromkeys(stage.with_))
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class AppNote:
+    """Which job application and stage a follow-up is about, and why this person gets it."""
+
+    slug: str  # the application's file name without .md
+    company: str
+    role: str
+    stage: str
+    stage_index: int  # position in the application's `stages`
+    stage_date: dt.date
+    to: Literal["referrer", "interviewer", "recruiter"]
+    url: str = ""
+    stage_note: str = ""  # the stage's `note`, for the draft
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "slug": self.slug, "company": self.company, "role": self.role, "stage": self.stage,
+            "date": self.stage_date.isoformat(), "to": self.to,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
 class FollowUp:
     """A pending follow-up derived from a contact (SPEC §4)."""
 
@@ -161,6 +229,7 @@ class FollowUp:
     interaction: Interaction | None = None
     reminder: Reminder | None = None
     note_missing_gained: bool = False
+    application: AppNote | None = None  # a note a job application owes this contact
 
     @functools.cached_property
     def uid_key(self) -> str:
@@ -173,10 +242,13 @@ class FollowUp:
             return f"{self.contact}-{self.kind}-{self.interaction.date.isoformat()}-{self.interaction.index}"
         if self.reminder is not None:
             return f"{self.contact}-{self.kind}-{self.reminder.date.isoformat()}-{self.reminder.index}"
+        if self.application is not None:
+            return f"{self.contact}-{self.kind}-{self.application.slug}-{self.application.stage_index}"
         return f"{self.contact}-{self.kind}"
 
     def as_json(self) -> dict[str, object]:
-        return {
+        """SPEC §6's shape; a note a job application owes also has "application"."""
+        shape: dict[str, object] = {
             "contact": self.contact,
             "name": self.name,
             "kind": self.kind,
@@ -190,6 +262,9 @@ class FollowUp:
             ),
             "note_missing_gained": self.note_missing_gained,
         }
+        if self.application is not None:
+            shape["application"] = self.application.as_json()
+        return shape
 
 
 @dataclass(frozen=True)
@@ -216,6 +291,10 @@ class Settings:
     today: dt.date | None = None
     types: tuple[tuple[str, TypeRule], ...] = ()
     dashboard_per_section: int = 20  # `dashboard: {per_section: N}`: cards per dashboard section
+    stages: tuple[str, ...] = ("applied", "screen", "interview", "onsite", "offer", "accepted", "rejected", "withdrawn")
+    interview_stages: tuple[str, ...] = ("screen", "interview", "onsite")  # owe a thank-you to `with`
+    outcome_stages: tuple[str, ...] = ("accepted", "rejected", "withdrawn")  # end an application
+    status_check_days: int = 7  # no news this long after a stage (and no `next`): ask
 
     def rule(self, type_name: str) -> TypeRule:
         for name, rule in self.types:

@@ -32,7 +32,7 @@ from .cachefile import (
 )
 from .followups import FollowUpRate
 from .gitlog import Commit
-from .model import FollowUp, Interaction, Problem
+from .model import AppNote, FollowUp, Interaction, Problem
 from .write import STATE_DIR, Writer
 
 VERSION = 11  # 11: the dashboard's cards (`shown`) instead of every card's token
@@ -215,7 +215,16 @@ def _followup_to_value(f: FollowUp) -> tuple[Any, ...]:
         interaction_to_plain(f.interaction) if f.interaction is not None else None,
         reminder_to_plain(f.reminder) if f.reminder is not None else None,
         f.note_missing_gained, f.uid_key,
+        _app_to_value(f.application) if f.application is not None else None,
     )  # fmt: skip
+
+
+def _app_to_value(a: AppNote) -> tuple[Any, ...]:
+    return (a.slug, a.company, a.role, a.stage, a.stage_index, a.stage_date.toordinal(), a.to, a.url, a.stage_note)
+
+
+def _app_from_value(v: Any) -> AppNote:
+    return AppNote(v[0], v[1], v[2], v[3], v[4], dt.date.fromordinal(v[5]), v[6], v[7], v[8])
 
 
 def _encode_followups(items: list[FollowUp]) -> bytes:
@@ -240,6 +249,7 @@ def _followups_from_values(rows: list[Any]) -> list[FollowUp]:
         d["days"], d["note_missing_gained"], d["uid_key"] = v[5], v[8], v[9]
         d["interaction"] = interaction_from_plain(v[6]) if v[6] is not None else None
         d["reminder"] = reminder_from_plain(v[7]) if v[7] is not None else None
+        d["application"] = _app_from_value(v[10]) if v[10] is not None else None
         made.append(followup)
     return made
 

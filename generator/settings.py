@@ -28,10 +28,11 @@ DEFAULT_TYPES: tuple[tuple[str, TypeRule], ...] = (
     ("other", TypeRule()),
 )
 
-KNOWN_KEYS = ("me", "upcoming_days", "today", "types", "dashboard")
+KNOWN_KEYS = ("me", "upcoming_days", "today", "types", "dashboard", "applications")
 RULE_KEYS = ("thank_you", "check_in", "note", "late_after")
 ME_KEYS = ("name", "email", "signature")
 DASHBOARD_KEYS = ("per_section",)
+APPLICATION_KEYS = ("stages", "interviews", "outcomes", "status_check_days")
 # Cards per dashboard section: each holds a draft, so the dashboard stays well under 1 MB.
 PER_SECTION_DEFAULT, PER_SECTION_MAX = 20, 50
 
@@ -135,7 +136,8 @@ def parse_settings(text: str, file: str = FILE_NAME) -> tuple[Settings, list[Pro
                     types[name] = rule
     per_section = _parse_dashboard(data.get("dashboard"), error)
     settings = Settings(
-        me=me, upcoming_days=upcoming, today=today, types=tuple(types.items()), dashboard_per_section=per_section
+        me=me, upcoming_days=upcoming, today=today, types=tuple(types.items()), dashboard_per_section=per_section,
+        **_parse_applications(data.get("applications"), error),
     )
     return settings, problems
 
@@ -156,6 +158,52 @@ def _parse_dashboard(raw: Any, error: Any) -> int:
         error(("dashboard", "per_section"), f"expected a whole number of cards (0 to {PER_SECTION_MAX}), found {_show(value)}")
         return PER_SECTION_DEFAULT
     return value
+
+
+def _parse_applications(raw: Any, error: Any) -> dict[str, Any]:
+    """`applications: {stages: [...], interviews: [...], outcomes: [...], status_check_days: N}`:
+    the stages of a job application in the order they happen, which of them are interviews (they
+    owe a thank-you to the people met) and which end it; the defaults where a value is wrong."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        error(("applications",), f"expected a mapping like {{stages: [applied, interview, offer]}}, found {_show(raw)}")
+        return {}
+    for key in raw:
+        if key not in APPLICATION_KEYS:
+            error(("applications", key, "<key>"), f"unknown key (known: {', '.join(APPLICATION_KEYS)})", "warning")
+    out: dict[str, Any] = {}
+    stages = Settings.stages
+    for key, field_name in (("stages", "stages"), ("interviews", "interview_stages"), ("outcomes", "outcome_stages")):
+        value = raw.get(key)
+        if value is None:
+            continue
+        if (
+            not isinstance(value, list)
+            or not value and key == "stages"
+            or not all(isinstance(v, str) and v.strip() and v == v.strip() for v in value)
+            or len(set(value)) != len(value)
+        ):
+            error(("applications", key), f"expected a list of distinct stage names like [applied, interview], found {_show(value)}")
+            continue
+        if key == "stages":
+            stages = tuple(value)
+        else:
+            unknown = [v for v in value if v not in stages]
+            if unknown:
+                error(("applications", key), f"'{unknown[0]}' is not one of the stages ({', '.join(stages)})")
+                continue
+        out[field_name] = tuple(value)
+    if "stages" in out:  # the default interviews and outcomes that are among the new stages
+        out.setdefault("interview_stages", tuple(s for s in Settings.interview_stages if s in stages))
+        out.setdefault("outcome_stages", tuple(s for s in Settings.outcome_stages if s in stages))
+    days = raw.get("status_check_days")
+    if days is not None:
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+            error(("applications", "status_check_days"), f"expected a whole number of days (1 to 365), found {_show(days)}")
+        else:
+            out["status_check_days"] = days
+    return out
 
 
 def _parse_rule(name: str, raw: Any, error: Any) -> TypeRule | None:

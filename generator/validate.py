@@ -347,11 +347,12 @@ class _Validator:
                     ok = False
                 else:
                     done, done_on = True, parsed[0]
-            if when is None or note is None:
+            snooze = self.snooze((*path, "snooze"), item)
+            if when is None or note is None or snooze is False:
                 ok = False
                 continue
             line, _ = self.at(path)
-            out.append(Reminder(i, line, when[0], note.strip(), done, done_on))
+            out.append(Reminder(i, line, when[0], note.strip(), done, done_on, snooze if isinstance(snooze, dt.date) else None))
         return tuple(out) if ok else None
 
     def interactions(self, value: Any) -> tuple[Interaction, ...] | None:
@@ -414,6 +415,7 @@ class _Validator:
                     f"{followed.isoformat()} is before the interaction's date {when[0].isoformat()}",
                 )
                 ok = False
+            snooze = self.snooze((*path, "snooze"), item)
             if (
                 when is None
                 or not type_ok
@@ -421,6 +423,7 @@ class _Validator:
                 or gained is None
                 or with_ is None
                 or followed is False
+                or snooze is False
             ):
                 ok = False
                 continue
@@ -429,9 +432,17 @@ class _Validator:
                 Interaction(
                     i, line, when[0], when[1], str(kind), summary.strip(), gained.strip(), with_,
                     followed if isinstance(followed, dt.date) else None, skip,
+                    snooze if isinstance(snooze, dt.date) else None,
                 )
             )  # fmt: skip
         return tuple(out) if ok else None
+
+    def snooze(self, path: tuple[str | int, ...], item: dict[str, Any]) -> dt.date | None | bool:
+        """An item's `snooze: YYYY-MM-DD` (None: there is none; False: it is not a date)."""
+        if "snooze" not in item:
+            return None
+        parsed = self.date(path, item["snooze"])
+        return False if parsed is None else parsed[0]
 
     def followed_up(
         self, path: tuple[str | int, ...], value: Any, present: bool

@@ -8,6 +8,7 @@ generated contacts, on randomly damaged copies of them and on hostile YAML.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import sys
 from pathlib import Path
@@ -209,12 +210,12 @@ def test_model_field_order_matches_the_positional_construction() -> None:
         "how_we_met", "keep_in_touch", "reminders", "interactions", "extra", "body",
     ]  # fmt: skip
     assert [f.name for f in dataclasses.fields(Interaction)] == [
-        "index", "line", "date", "time", "type", "summary", "gained", "with_", "followed_up", "skip",
+        "index", "line", "date", "time", "type", "summary", "gained", "with_", "followed_up", "skip", "snooze",
     ]  # fmt: skip
     checked = validate.check_file(
         b"---\nname: ' N '\nemail: e@x.y\nphone: '1'\ncompany: C\ntitle: T\nlocation: L\ntags: [t]\n"
         b"links: {l: 'https://x'}\nhow_we_met: H\nkeep_in_touch: 2w\nreminders:\n  - {date: 2026-01-02, note: R}\n"
-        b"interactions:\n  - {date: 2026-01-01 10:30, type: call, summary: S, gained: G, with: [w], followed_up: skip}\n"
+        b"interactions:\n  - {date: 2026-01-01 10:30, type: call, summary: S, gained: G, with: [w], followed_up: skip, snooze: 2026-02-01}\n"
         b"x: 1\n---\nB",
         "contacts/n.md",
         "n",
@@ -227,6 +228,6 @@ def test_model_field_order_matches_the_positional_construction() -> None:
     )  # fmt: skip
     assert (c.how_we_met, str(c.keep_in_touch), c.extra, c.body) == ("H", "2w", (("x", "1"),), "B")
     (i,) = c.interactions
-    assert (i.index, i.line, i.date.isoformat(), i.time, i.type, i.summary, i.gained, i.with_, i.followed_up, i.skip) == (
-        0, 15, "2026-01-01", "10:30", "call", "S", "G", ("w",), None, True,
+    assert (i.index, i.line, i.date.isoformat(), i.time, i.type, i.summary, i.gained, i.with_, i.followed_up, i.skip, i.snooze) == (
+        0, 15, "2026-01-01", "10:30", "call", "S", "G", ("w",), None, True, dt.date(2026, 2, 1),
     )  # fmt: skip
