@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from .applications import application_files
 from .cli import main
 from .cliutil import CrmError, finish, get_app, parse_date_option, report_problems, style
 from .dates import relative_days
@@ -22,7 +23,7 @@ from .model import FollowUp
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only, no warnings or summary.")
 def check(fmt: str, strict: bool, quiet: bool) -> None:
-    """Validate every contact file and crm.yaml.
+    """Validate every contact file, job application and crm.yaml.
 
     Prints `file:line:column: severity: field: message` for each problem on stderr
     and exits 1 when any file has an error (or a warning, with --strict).
@@ -42,9 +43,11 @@ def check(fmt: str, strict: bool, quiet: bool) -> None:
     else:
         report_problems(loaded.problems, quiet_warnings=quiet)
         if not quiet:
+            jobs = len(application_files(app.root))
             summary = (
                 f"{loaded.files} contact file{'s' if loaded.files != 1 else ''}, "
-                f"{len(errors)} error{'s' if len(errors) != 1 else ''}, "
+                + (f"{jobs} application{'s' if jobs != 1 else ''}, " if jobs else "")
+                + f"{len(errors)} error{'s' if len(errors) != 1 else ''}, "
                 f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
             )
             colour = "red" if errors else "yellow" if warnings else "green"

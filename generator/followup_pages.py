@@ -35,6 +35,9 @@ KIND_LABEL = {
     "check-in": "Check-in",
     "reconnect": "Reconnect",
     "reminder": "Reminder",
+    "update": "Update",
+    "status-check": "Status check",
+    "closing": "Closing note",
 }
 STATUS_TITLE = {"overdue": "Overdue", "due": "Due today", "upcoming": "Upcoming", "later": "Later", "missed": "Missed"}
 TEMPLATE = "followups.html.j2"

@@ -17,7 +17,8 @@ from .model import Contact, FollowUp, Settings
 
 PRODID = "-//Tipscale//Follow-ups//EN"
 TITLES = {"thank-you": "Send a thank-you to", "check-in": "Check in with", "reconnect": "Reconnect with",
-          "reminder": "Reminder:"}  # fmt: skip
+          "reminder": "Reminder:", "update": "Send an update to", "status-check": "Ask for news from",
+          "closing": "Send a closing note to"}  # fmt: skip
 
 
 # RFC 5545 allows no control character in TEXT but the tab: line breaks of every kind become an
@@ -57,6 +58,8 @@ def fold(line: str) -> str:
 def summary_of(item: FollowUp) -> str:
     if item.kind == "reminder" and item.reminder is not None:
         return f"Reminder: {item.reminder.note} ({item.name})"
+    if item.application is not None:
+        return f"{TITLES[item.kind]} {item.name} ({item.application.company})"
     return f"{TITLES[item.kind]} {item.name}"
 
 

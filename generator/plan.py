@@ -35,7 +35,7 @@ from .gitlog import Commit
 from .model import AppNote, FollowUp, Interaction, Problem
 from .write import STATE_DIR, Writer
 
-VERSION = 11  # 11: the dashboard's cards (`shown`) instead of every card's token
+VERSION = 12  # 12: the key holds the job applications' digest; follow-ups their application
 HEAD = f"{STATE_DIR}/plan.json"
 PART_FILE = re.compile(r"plan-([a-z_]+)-([0-9a-f]{32})\.bin")
 
@@ -46,7 +46,7 @@ Profile = tuple[str, tuple[str, ...], str]  # name, tags, company
 class Plan:
     """What a build planned, beyond the page digests (those are in the manifest)."""
 
-    key: tuple[str, dt.date, dt.date, str | None]  # base digest, today, the real date, git HEAD
+    key: tuple[str, dt.date, dt.date, str | None, str]  # base digest, today, the real date, git HEAD, applications
     versions: dict[str, Stamp]  # file → stamp
     profiles: Mapping[str, Profile]  # `Packed` as read, `Changed` by an update
     followups: Mapping[str, list[FollowUp]]  # slug → its follow-ups, sorted (`Packed` as read)
@@ -330,11 +330,11 @@ def _unpacked(raw: Any, decode: Callable[[bytes], Any] = marshal.loads) -> Packe
 
 def encode_head(plan: Plan, build_id: str, files: dict[str, str]) -> dict[str, Any]:
     """plan.json: the small parts, and the file of each large one."""
-    base, today, real_today, head = plan.key
+    base, today, real_today, head, jobs = plan.key
     return {
         "version": VERSION,
         "build": build_id,
-        "key": [base, today.isoformat(), real_today.isoformat(), head],
+        "key": [base, today.isoformat(), real_today.isoformat(), head, jobs],
         "shares": plan.shares,
         "rate": [plan.rate.on_time, plan.rate.counted],
         "recent": [[slug, interaction_to_plain(i)] for slug, i in plan.recent],
@@ -359,7 +359,7 @@ def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
     if not isinstance(doc, dict) or doc.get("version") != VERSION or doc.get("build") != build_id:
         return None
     try:
-        base, today, real_today, head = doc["key"]
+        base, today, real_today, head, jobs = doc["key"]
         parts = {name: _checked(name, sections[name]) for name in SECTIONS}
         histories = parts["histories"]
         commits = [
@@ -367,7 +367,7 @@ def decode(doc: Any, build_id: str, sections: dict[str, Any]) -> Plan | None:
             for c in histories["commits"]
         ]
         return Plan(
-            key=(str(base), dt.date.fromisoformat(today), dt.date.fromisoformat(real_today), head),
+            key=(str(base), dt.date.fromisoformat(today), dt.date.fromisoformat(real_today), head, str(jobs)),
             versions=parts["versions"],
             profiles=parts["profiles"],
             followups=parts["followups"],

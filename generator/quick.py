@@ -63,6 +63,7 @@ def fingerprint(root: Path, out: Path, today: dt.date | None) -> Fingerprint:
     now = time.time_ns()
     files = [(str(root / "crm.yaml"), stamp(str(root / "crm.yaml")))]
     files.extend(_tree(root / "templates"))
+    files.extend(_tree(root / "applications"))  # job applications (applications.APPLICATIONS_DIR)
     walk = list(contact_entries(root))
     stamps = {rel: stamp(path) for path, rel in walk}
     files.extend(stamps.items())

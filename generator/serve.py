@@ -2,7 +2,7 @@
 
 The shape follows MkDocs' live-reload server (DESIGN §3). The HTTP side is `httpd.py`; here:
 
-- `ChangeWatcher` (watchdog, inotify on Linux) watches `contacts/`, `templates/` and `crm.yaml`.
+- `ChangeWatcher` (watchdog, inotify on Linux) watches `contacts/`, `applications/`, `templates/` and `crm.yaml`.
   Its callback does no work: it only records that something relevant changed. Editor leftovers
   (`*.swp`, `*~`, `.#x`, `#x#`, vim's `4913`, hidden files) are ignored; creations, deletions,
   moves and new folders count.
@@ -38,7 +38,7 @@ from .paths import is_ignored
 SETTLE_SECONDS = 0.04  # quiet time after the last change before a rebuild starts
 PENDING_LIMIT = 1000  # changed paths remembered for one rebuild; beyond it, every file is looked at
 MAX_SETTLE_SECONDS = 2.0  # build anyway when changes never stop coming for this long
-WATCHED_DIRS = ("contacts", "templates")
+WATCHED_DIRS = ("contacts", "templates", "applications")
 WATCHED_FILES = ("crm.yaml",)
 
 
@@ -84,7 +84,7 @@ def is_relevant(rel: str, is_directory: bool) -> bool:
     top = parts[0]
     if len(parts) == 1:
         return top in WATCHED_FILES or top in WATCHED_DIRS
-    if top == "contacts":  # the loader skips `_` names too, and reads only `*.md`
+    if top in ("contacts", "applications"):  # the loaders skip `_` names too, and read only `*.md`
         return not any(is_ignored(p) for p in parts) and (is_directory or parts[-1].endswith(".md"))
     return top == "templates"
 

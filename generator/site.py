@@ -29,7 +29,7 @@ import time
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from . import collector, followup_pages, gitlog, parallel, plan, quick
+from . import collector, followup_pages, gitlog, parallel, plan, quick, sitejobs
 from .contactcache import ContactCache
 from .gitlog import PendingHistories
 from .load import Loaded, load
@@ -48,7 +48,7 @@ from .write import Writer
 PLAN = plan.HEAD
 
 PAGE_TEMPLATES = ("contact.html.j2", "contacts.html.j2", "dashboard.html.j2", "group.html.j2", "_row.html.j2",
-                  "followups.html.j2")  # fmt: skip
+                  "followups.html.j2", "applications.html.j2")  # fmt: skip
 
 
 class SiteBuilder(SiteModels, PlanStore):
@@ -90,6 +90,7 @@ class SiteBuilder(SiteModels, PlanStore):
         self._head_now = gitlog.head(self.root)  # asked once a build
         renderer = self._renderer()
         self._base = self._base_digest(loaded.settings, renderer)  # once a build: it reads every template
+        self._apps_key, self._app_stamps = sitejobs.digests(loaded)
         # Nothing that shapes any page changed since the last build: done, without building the
         # model or a single digest (a no-change rebuild of 10,000 contacts stays instant).
         site_key = self._site_key(loaded)
@@ -168,7 +169,7 @@ class SiteBuilder(SiteModels, PlanStore):
         self._previous = Previous(
             model=model,
             pages=pages,
-            key=(self._base, model.today, dt.date.today(), self.head),
+            key=(self._base, model.today, dt.date.today(), self.head, self._apps_key),
             invalid=loaded.invalid,
             loose=loose_problems(loaded, model.versions),
             row_keys=dict(self._row_keys_now),
@@ -310,7 +311,7 @@ class SiteBuilder(SiteModels, PlanStore):
         today = self.today if self.today is not None else resolve_today(None, loaded.settings)
         return _hash(
             self._base, today, dt.date.today(), self._head_now, loaded.count,
-            total % (1 << 128), loaded.problems, sorted(loaded.invalid),
+            total % (1 << 128), loaded.problems, sorted(loaded.invalid), self._apps_key,
         )  # fmt: skip
 
     def _renderer(self) -> Renderer:
@@ -365,6 +366,7 @@ class SiteBuilder(SiteModels, PlanStore):
             for key, (display, members) in groups.items():
                 pages.extend(self._group_pages(model, renderer, base, row_keys, tokens, kind, key, display, members))
         pages.append(self._calendar(model, base))
+        pages.append(self._pipeline(model, renderer, base))
 
         # Two groups (e.g. tags "C++" and "c") could slug the same; the first one wins.
         seen: set[str] = set()

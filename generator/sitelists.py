@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from . import followup_pages, paging
+from . import followup_pages, paging, sitejobs
 from .followup_pages import Shown
 from .followups import LISTED
 from .model import Contact, FollowUp, Problem
@@ -300,9 +300,23 @@ class ListPages(ContactPages):
             "display": display,
             "count": len(members),
         }
+        jobs = sitejobs.at_company(model.loaded.applications, key) if kind == "companies" else []
         return self._row_pages(
-            model, renderer, base, row_keys, tokens, f"{kind}/{key}.html", members, "group.html.j2", context, {}
+            model, renderer, base, row_keys, tokens, f"{kind}/{key}.html", members, "group.html.j2", context,
+            {"applications": jobs},
+        )  # fmt: skip
+
+    def _pipeline(self, model: Model, renderer: Renderer, base: str) -> Page:
+        """`applications.html`: the job search's pipeline and funnel (a few cards: made whole)."""
+        context = sitejobs.pipeline_context(
+            model.loaded.applications, model.loaded.settings, model.followups, model.profiles, model.companies
         )
+        digest = _hash(base, sitejobs.PATH, context)
+
+        def make() -> bytes:
+            return renderer.page("applications.html.j2", {**context, "base": ""}).encode("utf-8")
+
+        return Page(sitejobs.PATH, digest, make)
 
     def _calendar(self, model: Model, base: str, update: Update | None = None) -> Page:
         """The feed; its events stand in its digest by the sum of their parts (see `_dashboard`)."""

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from . import sitejobs
 from .checked import PLAIN_ADDRESS
 from .dates import relative_days
 from .drafts import MISSING_GAINED_FLAG, Draft, DraftError
@@ -229,6 +230,9 @@ class ContactPages(BuilderState):
                 self._followup_view(model, f, "../", draft=f.status != "missed" or f is latest_missed) for f in items
             ],
             "reminders_done": [r for r in contact.reminders if r.done],
+            "applications": sitejobs.involvement(
+                contact.slug, model.loaded.involving.get(contact.slug, ()), model.loaded.settings
+            ),
             "backlinks": [
                 {
                     "name": name,

@@ -320,6 +320,8 @@ class BuilderState:
         self._pages_complete: bool | None = None
         self._draft_errors: dict[str, Problem] = {}
         self._base = ""  # the base digest of the build in progress (`_base_digest`)
+        self._apps_key = ""  # a digest of every job application (sitejobs.digests)
+        self._app_stamps: dict[str, str] = {}  # contact slug → a digest of its applications
         # In-process memos for rebuilds while serving: what was derived from unchanged inputs.
         self._followups_for: tuple[Settings, dt.date] | None = None
         self._followups_memo: dict[str, tuple[str, list[FollowUp]]] = {}

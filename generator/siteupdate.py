@@ -43,7 +43,9 @@ class SiteModels(ListPages):
 
     def _stamp(self, contact: Contact) -> str:
         entry = self.cache.entry(contact.path)
-        return stamp_text(contact.path, entry[0] if entry is not None else None)
+        stamp = stamp_text(contact.path, entry[0] if entry is not None else None)
+        jobs = self._app_stamps.get(contact.slug)
+        return stamp if jobs is None else f"{stamp}|{jobs}"  # its applications shape its follow-ups
 
     def _model(self, loaded: Loaded) -> Model:
         settings = loaded.settings
@@ -52,7 +54,7 @@ class SiteModels(ListPages):
         stamps = {contact.slug: self._stamp(contact) for contact in loaded.contacts}
         self.stamps = stamps
 
-        # Follow-ups depend only on the contact's own file, the settings and the day.
+        # Follow-ups depend only on the contact's own file, its applications, the settings and the day.
         if (settings, today) != self._followups_for:
             self._followups_memo.clear()
             self._rate_memo.clear()
@@ -66,7 +68,7 @@ class SiteModels(ListPages):
             if hit is not None and hit[0] == stamp:
                 items = hit[1]
             else:
-                items = contact_followups(contact, settings, today)
+                items = contact_followups(contact, settings, today, loaded.involving.get(contact.slug, ()))
                 items.sort(key=sort_key)
                 memo[contact.slug] = (stamp, items)
             if items:
@@ -178,7 +180,7 @@ class SiteModels(ListPages):
             return None
         settings = loaded.settings
         today = self.today if self.today is not None else resolve_today(None, settings)
-        if self._head_now != self.head or (self._base, today, dt.date.today(), self.head) != prev.key:
+        if self._head_now != self.head or (self._base, today, dt.date.today(), self.head, self._apps_key) != prev.key:
             return None
         if loaded.invalid != prev.invalid:
             return None  # an invalid file changed (its page shows its problems)
@@ -223,7 +225,7 @@ class SiteModels(ListPages):
         shares = dict(old.shares)  # the model's, not the memo's: a failed build may have updated that
         rows_same = True
         for slug in changed:
-            items = contact_followups(contacts[slug], settings, today)
+            items = contact_followups(contacts[slug], settings, today, loaded.involving.get(slug, ()))
             items.sort(key=sort_key)
             rows_same = rows_same and same_rows(old.followups.get(slug, ()), items)
             self._followups_memo[slug] = (stamps[slug], items)
@@ -358,6 +360,7 @@ class SiteModels(ListPages):
                 *self._contact_list(model, renderer, base, row_keys, tokens),
                 self._calendar(model, base, update),
                 *self._search_pages(model, base, row_keys, only=search_parts),
+                self._pipeline(model, renderer, base),  # a logged interview may end a thank-you it owed
             ]
             stale: set[str] = set()
             if not rows_same:  # the full follow-up lists changed: all their pages planned again

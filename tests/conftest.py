@@ -17,9 +17,10 @@ CHROMIUM = "/usr/bin/chromium"
 
 @pytest.fixture
 def demo_root(tmp_path: Path) -> Path:
-    """A copy of the repository's demo CRM (contacts/ and crm.yaml) in a temporary folder."""
+    """A copy of the repository's demo CRM (contacts/, applications/ and crm.yaml) in a temporary folder."""
     root = tmp_path / "demo"
     shutil.copytree(REPO / "contacts", root / "contacts")
+    shutil.copytree(REPO / "applications", root / "applications")
     shutil.copy(REPO / "crm.yaml", root / "crm.yaml")
     return root
 

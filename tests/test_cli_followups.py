@@ -9,23 +9,31 @@ from icalendar import Calendar
 from generator.drafts import PLACEHOLDER
 
 DEMO_TEXT = """\
-Overdue (5)
-  2026-11-15  10 days overdue   reconnect  Tomás Müller    keep in touch
-  2026-11-20  5 days overdue    check-in   Marcus Chen     interview on 2026-11-12, thanked 2026-11-13
-  2026-11-21  4 days overdue    reminder   Daniel Okafor   Send Daniel the updated résumé for his records
-  2026-11-22  3 days overdue    thank-you  Sofia Álvarez   informational interview on 2026-11-20
-  2026-11-24  1 day overdue     thank-you  Daniel Okafor   referral on 2026-11-23  [add what you gained to make it personal]
+Overdue (8)
+  2026-11-15  10 days overdue   reconnect    Tomás Müller    keep in touch
+  2026-11-18  7 days overdue    closing      Emma Johansson  closing note: Fjord Cloud, Platform Engineer, withdrawn on 2026-11-15
+  2026-11-18  7 days overdue    closing      Tomás Müller    closing note: Fjord Cloud, Platform Engineer, withdrawn on 2026-11-15
+  2026-11-20  5 days overdue    thank-you    Kenji Watanabe  interview at Northwind Labs, Senior Backend Engineer on 2026-11-19
+  2026-11-20  5 days overdue    check-in     Marcus Chen     interview on 2026-11-12, thanked 2026-11-13
+  2026-11-21  4 days overdue    reminder     Daniel Okafor   Send Daniel the updated résumé for his records
+  2026-11-22  3 days overdue    thank-you    Sofia Álvarez   informational interview on 2026-11-20
+  2026-11-24  1 day overdue     thank-you    Daniel Okafor   referral on 2026-11-23  [add what you gained to make it personal]
 
-Due today (2)
-  2026-11-25  today             reminder   Aisha Khan      Send portfolio link and two code samples
-  2026-11-25  today             thank-you  Priya Raman     interview on 2026-11-24
+Due today (3)
+  2026-11-25  today             reminder     Aisha Khan      Send portfolio link and two code samples
+  2026-11-25  today             thank-you    Priya Raman     interview on 2026-11-24
+  2026-11-25  today             thank-you    Sofia Álvarez   thank your referrer: applied to Brightwave, Staff Engineer on 2026-11-24
 
-Upcoming (5)
-  2026-11-26  tomorrow          thank-you  Kenji Watanabe  networking on 2026-11-24
-  2026-11-28  in 3 days         check-in   Aisha Khan      interview on 2026-11-20, thanked 2026-11-21
-  2026-11-28  in 3 days         reconnect  Hannah Berg     keep in touch
-  2026-12-01  in 6 days         reminder   Grace Liu       Ask about the Q1 opening on the data platform team
-  2026-12-02  in 7 days         reminder   Priya Raman     Send the design doc sample she asked about
+Upcoming (9)
+  2026-11-26  tomorrow          thank-you    Kenji Watanabe  networking on 2026-11-24
+  2026-11-27  in 2 days         update       Daniel Okafor   update your referrer: Northwind Labs, Senior Backend Engineer, onsite on 2026-11-24
+  2026-11-28  in 3 days         check-in     Aisha Khan      interview on 2026-11-20, thanked 2026-11-21
+  2026-11-28  in 3 days         closing      Aisha Khan      closing note: Lumen Health, Backend Engineer, Claims, rejected on 2026-11-24
+  2026-11-28  in 3 days         reconnect    Hannah Berg     keep in touch
+  2026-12-01  in 6 days         reminder     Grace Liu       Ask about the Q1 opening on the data platform team
+  2026-12-01  in 6 days         status-check Marcus Chen     status check: Northwind Labs, Senior Backend Engineer (onsite on 2026-11-24, no news since)
+  2026-12-01  in 6 days         status-check Sofia Álvarez   status check: Brightwave, Staff Engineer (applied on 2026-11-24, no news since)
+  2026-12-02  in 7 days         reminder     Priya Raman     Send the design doc sample she asked about
 
 Follow-up rate (last 90 days): 62% — 5 of 8 thank-you notes sent on time
 """
@@ -69,7 +77,7 @@ def test_followups_json_shape(cli, demo_root):
         "interaction": None,
         "note_missing_gained": False,
     }
-    assert doc["followups"][4] == {
+    assert doc["followups"][7] == {
         "contact": "daniel-okafor",
         "name": "Daniel Okafor",
         "kind": "thank-you",
@@ -79,16 +87,33 @@ def test_followups_json_shape(cli, demo_root):
         "interaction": {"date": "2026-11-23", "type": "referral"},
         "note_missing_gained": True,
     }
-    assert [f["status"] for f in doc["followups"]] == ["overdue"] * 5
+    assert [f["status"] for f in doc["followups"]] == ["overdue"] * 8
+    # a note a job application owes names the application
+    assert doc["followups"][1] == {
+        "contact": "emma-johansson",
+        "name": "Emma Johansson",
+        "kind": "closing",
+        "due": "2026-11-18",
+        "status": "overdue",
+        "days": -7,
+        "interaction": None,
+        "note_missing_gained": False,
+        "application": {
+            "slug": "fjord-cloud-platform-engineer", "company": "Fjord Cloud", "role": "Platform Engineer",
+            "stage": "withdrawn", "date": "2026-11-15", "to": "recruiter",
+        },
+    }  # fmt: skip
 
 
 def test_followups_filters(cli, demo_root):
     def slugs(*args):
         return [f["contact"] for f in json.loads(cli(demo_root, "followups", "--format", "json", *args).stdout)["followups"]]
 
-    assert slugs("--tag", "northwind") == ["marcus-chen", "priya-raman", "kenji-watanabe", "priya-raman"]
-    assert slugs("--within", "0") == ["tomas-muller", "marcus-chen", "daniel-okafor", "sofia-alvarez",
-                                      "daniel-okafor", "aisha-khan", "priya-raman"]  # fmt: skip
+    assert slugs("--tag", "northwind") == ["kenji-watanabe", "marcus-chen", "priya-raman", "kenji-watanabe",
+                                           "marcus-chen", "priya-raman"]  # fmt: skip
+    assert slugs("--within", "0") == ["tomas-muller", "emma-johansson", "tomas-muller", "kenji-watanabe",
+                                      "marcus-chen", "daniel-okafor", "sofia-alvarez", "daniel-okafor", "aisha-khan",
+                                      "priya-raman", "sofia-alvarez"]  # fmt: skip
     everything = slugs("--all")
     assert len(everything) > len(slugs())
     assert "olivia-brooks" in everything and "olivia-brooks" not in slugs()

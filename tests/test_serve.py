@@ -356,6 +356,10 @@ def test_resolve_target(tmp_path: Path, raw: str, expected: str) -> None:
         ("templates/contact.html.j2", False, True),
         ("templates/_macros.html.j2", False, True),
         ("templates/notes/interview.md.j2", False, True),
+        ("applications/globex-staff-engineer.md", False, True),
+        ("applications", True, True),
+        ("applications/.globex.md.swp", False, False),
+        ("applications/notes.txt", False, False),
         ("contacts/.jane.md.swp", False, False),
         ("contacts/.jane.md.swx", False, False),
         ("contacts/jane.md.swp", False, False),
@@ -588,6 +592,23 @@ def test_settings_and_templates_are_watched(small_root: Path) -> None:
         builds = settle_and_count(server)
         (small_root / "templates" / "notes").mkdir()
         wait_until(lambda: server.state.builds > builds, what="a rebuild after templates/notes appeared")
+
+
+def test_an_application_saved_while_serving_shows_on_the_pipeline_and_the_contact_page(small_root: Path) -> None:
+    with serving(small_root) as server:
+        port = port_of(server)
+        folder = small_root / "applications"
+        folder.mkdir()  # made while serving: watched from now on
+        (folder / "acme-dev.md").write_text(
+            "---\ncompany: Acme Corp\nrole: Developer\nvia: raj-patel\nstages:\n  - {stage: applied, date: 2026-11-24}\n---\n"
+        )
+        wait_until(page_shows(port, "/applications.html", "Thank-you to Raj Patel"), what="the new application")
+        wait_until(page_shows(port, "/contacts/raj-patel.html", "Developer at Acme Corp"), what="the application on Raj's page")
+        (folder / "acme-dev.md").write_text(
+            "---\ncompany: Acme Corp\nrole: Developer\nvia: raj-patel\nstages:\n  - {stage: applied, date: 2026-11-24}\n"
+            "  - {stage: rejected, date: 2026-11-25}\n---\n"
+        )
+        wait_until(page_shows(port, "/applications.html", "Closing note to Raj Patel"), what="the outcome on the pipeline")
 
 
 def git(root: Path, *args: str) -> None:

@@ -171,6 +171,9 @@ def test_dashboard_lists_followups_with_drafts_rate_and_recent(cli, demo_root):
 
     assert cards("overdue") == [
         ("Tomás Müller", "Reconnect", "2026-11-15 · 10 days overdue"),
+        ("Emma Johansson", "Closing note", "2026-11-18 · 7 days overdue"),  # a withdrawn application's
+        ("Tomás Müller", "Closing note", "2026-11-18 · 7 days overdue"),
+        ("Kenji Watanabe", "Thank-you", "2026-11-20 · 5 days overdue"),  # met at an interview stage
         ("Marcus Chen", "Check-in", "2026-11-20 · 5 days overdue"),
         ("Daniel Okafor", "Reminder", "2026-11-21 · 4 days overdue"),
         ("Sofia Álvarez", "Thank-you", "2026-11-22 · 3 days overdue"),
@@ -179,8 +182,13 @@ def test_dashboard_lists_followups_with_drafts_rate_and_recent(cli, demo_root):
     assert cards("due") == [
         ("Aisha Khan", "Reminder", "2026-11-25 · today"),
         ("Priya Raman", "Thank-you", "2026-11-25 · today"),
+        ("Sofia Álvarez", "Thank-you", "2026-11-25 · today"),  # she referred you: thanked when you apply
     ]
-    assert [c[0] for c in cards("upcoming")] == ["Kenji Watanabe", "Aisha Khan", "Hannah Berg", "Grace Liu", "Priya Raman"]
+    assert [c[:2] for c in cards("upcoming")] == [
+        ("Kenji Watanabe", "Thank-you"), ("Daniel Okafor", "Update"), ("Aisha Khan", "Check-in"),
+        ("Aisha Khan", "Closing note"), ("Hannah Berg", "Reconnect"), ("Grace Liu", "Reminder"),
+        ("Marcus Chen", "Status check"), ("Sofia Álvarez", "Status check"), ("Priya Raman", "Reminder"),
+    ]  # fmt: skip
 
     # The draft on the dashboard is the one `crm draft` prints, and the mailto link carries it.
     expected = cli(demo_root, "draft", "priya-raman", env={"CRM_TODAY": "2026-11-25"}).stdout
@@ -476,7 +484,7 @@ def test_hostile_tag_and_company_names_stay_inside_the_site(crm_root):
     assert outside_after == outside_before
     files = set(tree(root / "site"))
     assert {"tags/evil.html", "tags/etc-x.html", "companies/escaped.html"} <= files
-    assert all(f.startswith(("tags/", "companies/", "contacts/", "static/", "followups/", "index.html", "followups.ics")) for f in files)
+    assert all(f.startswith(("tags/", "companies/", "contacts/", "static/", "followups/", "index.html", "followups.ics", "applications.html")) for f in files)
 
 
 def test_stale_files_of_the_last_build_are_removed_but_not_others(demo_root):

@@ -6,7 +6,7 @@ from generator import __version__
 def test_demo_contacts_are_valid(cli, demo_root):
     result = cli(demo_root, "check")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.strip() == "12 contact files, 0 errors, 0 warnings"
+    assert result.stdout.strip() == "12 contact files, 5 applications, 0 errors, 0 warnings"
 
 
 def test_version(cli):

@@ -39,6 +39,7 @@ class _Quiet(SimpleHTTPRequestHandler):
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("browser") / "demo"
     shutil.copytree(REPO / "contacts", root / "contacts")
+    shutil.copytree(REPO / "applications", root / "applications")
     shutil.copy(REPO / "crm.yaml", root / "crm.yaml")
     # One invalid file, so the problems panel and the error banner page are checked too.
     (root / "contacts" / "broken.md").write_text("---\nname: [unclosed\n---\n", encoding="utf-8")
@@ -96,8 +97,9 @@ def test_dashboard_shows_the_demo_overdue_followups(context, base_url):
     page = context.new_page()
     page.goto(f"{base_url}/index.html")
     names = page.locator("#overdue article h3").all_inner_texts()
-    assert names == ["Tomás Müller", "Marcus Chen", "Daniel Okafor", "Sofia Álvarez", "Daniel Okafor"]
-    assert page.locator(".stat-overdue .stat-num").inner_text() == "5"
+    assert names == ["Tomás Müller", "Emma Johansson", "Tomás Müller", "Kenji Watanabe", "Marcus Chen", "Daniel Okafor",
+                     "Sofia Álvarez", "Daniel Okafor"]  # fmt: skip
+    assert page.locator(".stat-overdue .stat-num").inner_text() == "8"
     assert page.locator("#problems .problem-file").count() == 1
 
 
@@ -158,7 +160,7 @@ def test_list_works_without_javascript(browser, base_url):
         assert not page.locator("#filters").is_visible()
         page.goto(f"{base_url}/index.html")
         assert not page.locator("button.copy").first.is_visible()
-        assert page.locator("#overdue article").count() == 5
+        assert page.locator("#overdue article").count() == 8
     finally:
         ctx.close()
 
@@ -220,9 +222,37 @@ def test_the_full_lists_and_pages_work_without_javascript(browser, paged_url):
 
 
 PAGES = ["index.html", "contacts/index.html", "contacts/priya-raman.html", "contacts/broken.html",
-         "tags/northwind.html", "companies/northwind-labs.html", "followups/overdue.html", "followups/missed.html"]  # fmt: skip
+         "tags/northwind.html", "companies/northwind-labs.html", "followups/overdue.html", "followups/missed.html",
+         "applications.html", "contacts/daniel-okafor.html"]  # fmt: skip
 PAGED = ["index.html", "followups/overdue.html", "followups/_overdue-2.html", "followups/missed.html",
-         "contacts/index.html", "contacts/_index-2.html"]  # fmt: skip
+         "contacts/index.html", "contacts/_index-2.html", "applications.html"]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_pipeline_works_on_a_phone_and_without_javascript(browser, base_url, width):
+    ctx = browser.new_context(viewport={"width": width, "height": 800}, java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{base_url}/applications.html")
+        columns = page.locator(".stage-col")
+        assert columns.count() == 8
+        boxes = [columns.nth(i).bounding_box() for i in range(columns.count())]
+        if width == 360:  # stacked, one under the other, each the page's width
+            assert len({round(b["x"]) for b in boxes}) == 1 and all(b["width"] <= 360 for b in boxes)
+            assert [b["y"] for b in boxes] == sorted(b["y"] for b in boxes)
+        else:  # side by side
+            assert len({round(b["y"]) for b in boxes}) == 1
+        card = page.locator("#a-northwind-labs-senior-backend-engineer")
+        expect(card).to_be_visible()
+        link = card.get_by_role("link", name="Thank-you to Kenji Watanabe")
+        link.scroll_into_view_if_needed()
+        link.click()
+        assert page.url.endswith("/contacts/kenji-watanabe.html#f-kenji-watanabe-thank-you-northwind-labs-senior-backend-engineer-2")
+        target = page.locator("#f-kenji-watanabe-thank-you-northwind-labs-senior-backend-engineer-2")
+        expect(target).to_be_visible()
+        expect(target.locator("pre.draft-text")).to_contain_text("Subject: Thank you for the interview for the Senior Backend Engineer role")
+    finally:
+        ctx.close()
 
 
 def _every_page(base_url: str, paged_url: str) -> list[tuple[str, str]]:
