@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .dates import after
-from .model import Application, AppNote, Contact, FollowUp, FollowUpKind, Settings, Stage
+from .model import Application, AppNote, Contact, FollowUp, FollowUpKind, Settings, Stage, Status
 
 UPDATE_DAYS = 3  # an update or closing note to the referrer or recruiter: within a few days
 LATE_AFTER = {"thank-you": 14, "update": 21, "closing": 21}  # status checks are never too late
@@ -75,30 +75,39 @@ def notes_owed(app: Application, settings: Settings) -> list[Owed]:
     return out
 
 
-def _met_as_interaction(contact: Contact, stage: Stage) -> bool:
-    return any(i.date == stage.date for i in contact.interactions)
+def logged_as_interaction(owed: Owed, contact: Contact) -> bool:
+    """An interviewer's thank-you whose meeting is also logged in their own file: that
+    interaction owes the thank-you, so the application does not owe a second one."""
+    return owed.kind == "thank-you" and owed.to == "interviewer" and any(
+        i.date == owed.stage.date for i in contact.interactions
+    )
+
+
+def timed(app: Application, owed: Owed, settings: Settings, today: dt.date) -> tuple[dt.date, Status]:
+    """When a note is due (after the application's snooze) and its status on `today`."""
+    from .followups import status_of
+
+    due = max(owed.due, app.snooze) if app.snooze is not None else owed.due
+    status = status_of(due, today, settings.upcoming_days)
+    late = LATE_AFTER.get(owed.kind)
+    if late is not None and (today - due).days > late:
+        status = "missed"
+    return due, status
 
 
 def application_followups(
     contact: Contact, applications: Iterable[Application], settings: Settings, today: dt.date
 ) -> list[FollowUp]:
     """The follow-ups `contact` is owed by these applications (those the contact is part of)."""
-    from .followups import status_of
-
     out: list[FollowUp] = []
     for app in applications:
         for owed in notes_owed(app, settings):
-            if owed.slug != contact.slug:
+            if owed.slug != contact.slug or logged_as_interaction(owed, contact):
                 continue
-            if owed.kind == "thank-you" and owed.to == "interviewer" and _met_as_interaction(contact, owed.stage):
-                continue
-            due = max(owed.due, app.snooze) if app.snooze is not None else owed.due
-            status = status_of(due, today, settings.upcoming_days)
-            late = LATE_AFTER.get(owed.kind)
-            if late is not None and (today - due).days > late:
-                status = "missed"
+            due, status = timed(app, owed, settings, today)
             note = AppNote(
-                app.slug, app.company, app.role, owed.stage.stage, owed.stage.index, owed.stage.date, owed.to, app.url, owed.stage.note
-            )
+                app.slug, app.company, app.role, owed.stage.stage, owed.stage.index, owed.stage.date, owed.to, app.url,
+                owed.stage.note,
+            )  # fmt: skip
             out.append(FollowUp(contact.slug, contact.name, owed.kind, due, status, (due - today).days, application=note))
     return out

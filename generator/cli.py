@@ -1,8 +1,8 @@
 """`crm`: the command line (SPEC §6). Thin: parse options, call the core, print, pick an exit code.
 
 Commands live in a few modules that register on the `main` group: this one (check,
-followups, draft), `cli_site` (build, serve), `cli_edit` (new, log, done, history, init, hook)
-and `cli_io` (import, export).
+followups, draft), `cli_site` (build, serve), `cli_edit` (new, log, done, history, init, hook),
+`cli_io` (import, export), `cli_apps` (apply, stage, applications) and `cli_notes` (snooze).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from .cliutil import App, CrmError, fail, parse_date_option
 # Each command lives in a module imported only when that command runs (or help lists them
 # all): a no-change `crm build` should not pay for the YAML parser, Jinja or the importers.
 COMMANDS = {
+    "applications": "cli_apps",
+    "apply": "cli_apps",
     "build": "cli_site",
     "check": "cli_read",
     "done": "cli_edit",
@@ -35,6 +37,8 @@ COMMANDS = {
     "log": "cli_edit",
     "new": "cli_edit",
     "serve": "cli_serve",
+    "snooze": "cli_notes",
+    "stage": "cli_apps",
 }
 
 

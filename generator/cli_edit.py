@@ -217,22 +217,38 @@ def log(
 
 @main.command()
 @click.argument("slug")
-@click.option("--date", "sent", metavar="D", help="When the thank-you went out (default: today).")
-@click.option("--on", metavar="YYYY-MM-DD", help="The thank-you for the interaction on this date.")
+@click.option("--date", "sent", metavar="D", help="When the note went out, or you asked for news (default: today).")
+@click.option("--on", metavar="YYYY-MM-DD", help="The thank-you for the interaction (or application stage) on this date.")
+@click.option("--to", metavar="SLUG", help="With an application's slug: the note to this person (default: the status check).")
 @click.option("--commit", is_flag=True, help=COMMIT_HELP)
-def done(slug: str, sent: str | None, on: str | None, commit: bool) -> None:
-    """Record a thank-you note as sent: adds `followed_up: D` to its interaction.
+def done(slug: str, sent: str | None, on: str | None, to: str | None, commit: bool) -> None:
+    """Record a note as sent: a thank-you adds `followed_up: D` to its interaction; a note a job
+    application owes adds `followed_up: {SLUG: D}` (a status check: `checked: D`) to its stage.
 
-    Without --on it is the contact's most urgent pending thank-you.
+    For a contact it is the most urgent pending thank-you, or note an application owes them
+    (--on: the interaction or stage on that date). For an application's slug it is the status
+    check of its latest stage, or with --to the note to that person about it.
 
     \b
     Examples:
       crm done jane-doe
       crm done jane-doe --on 2026-11-20 --date 2026-11-21 --commit
+      crm done globex-staff-engineer                 you asked the recruiter for news
+      crm done globex-staff-engineer --to raj-patel  you updated your referrer
     """
     app = get_app()
     sent_on = parse_date_option(sent, "--date") if sent else None
     on_date = parse_date_option(on, "--on") if on else None
+    loaded = app.load()
+    from . import cli_notes  # the job-application side
+
+    contacts = loaded.slugs if loaded.slugs is not None else loaded.sources()  # without decoding them all
+    if slug not in contacts and slug not in loaded.invalid:
+        if to is not None or cli_notes.is_application(app, slug):
+            cli_notes.done_application(app, slug, to, sent_on, on_date, commit)
+            return
+    elif to is not None:
+        raise click.UsageError(f"--to goes with an application's slug (crm done APP --to {to}); {slug} is a contact")
     contact = app.contact(slug)
     settings = app.load().settings
     today = app.today()
@@ -246,6 +262,10 @@ def done(slug: str, sent: str | None, on: str | None, commit: bool) -> None:
         ),
         key=lambda f: (f.due, f.interaction.index if f.interaction else 0),
     )
+    notes = cli_notes.pending_notes(app, contact, today, on_date)
+    if notes and (not pending or notes[0].due < pending[0].due):
+        cli_notes.record_note(app, contact.slug, contact.name, notes[0], sent_on, commit)
+        return
     if not pending:
         if on_date is not None:
             dates = ", ".join(i.date.isoformat() for i in contact.interactions_by_date()) or "none"

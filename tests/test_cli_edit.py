@@ -241,7 +241,7 @@ def test_done_with_on_and_date(cli, crm_root):
     ("args", "message"),
     [
         (["done", "nobody"], "Error: no contact 'nobody'"),
-        (["done", "tomas-muller"], "Error: nothing to record: Tomás Müller has no pending thank-you\n"),
+        (["done", "hannah-berg"], "Error: nothing to record: Hannah Berg has no pending thank-you\n"),
         (["done", "priya-raman", "--on", "2026-10-30"],
          "Error: Priya Raman has no pending thank-you for an interaction on 2026-10-30 "
          "(interactions: 2026-11-24, 2026-10-30)\n"),
