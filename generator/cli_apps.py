@@ -23,7 +23,7 @@ from .appfollowups import Owed, logged_as_interaction, notes_owed, timed
 from .applications import APPLICATIONS_DIR, application_files, check_application
 from .checked import suggest
 from .cli import main
-from .cli_edit import COMMIT_HELP, _check_commit, _commit
+from .cli_edit import COMMIT_HELP, check_commit, commit_files
 from .cliutil import App, CrmError, finish, get_app, parse_date_option, style
 from .model import Application, Contact, Settings, Status
 from .slugs import slugify, unique_slug
@@ -50,7 +50,7 @@ def _check_contact(option: str, slug: str, loaded: Loaded) -> None:
     raise CrmError(f"{option} {slug}: no contact '{slug}'{hint}")
 
 
-def _near(slug: str, candidates: Iterable[str]) -> str | None:
+def near_slug(slug: str, candidates: Iterable[str]) -> str | None:
     """The candidate `slug` most likely meant: one containing it, else the closest, compared with
     each of its leading parts too ("globx" → globex-staff-engineer)."""
     best, score = None, 0.6
@@ -65,12 +65,12 @@ def _near(slug: str, candidates: Iterable[str]) -> str | None:
     return best
 
 
-def _application_files(app: App) -> dict[str, str]:
+def application_slugs(app: App) -> dict[str, str]:
     return {rel.rsplit("/", 1)[-1][:-3]: rel for _, rel in application_files(app.root)}
 
 
 def is_application(app: App, slug: str) -> bool:
-    return slug in _application_files(app)
+    return slug in application_slugs(app)
 
 
 def find_application(app: App, slug: str) -> Application:
@@ -79,26 +79,26 @@ def find_application(app: App, slug: str) -> Application:
     for application in loaded.applications:
         if application.slug == slug:
             return application
-    files = _application_files(app)
+    files = application_slugs(app)
     if slug in files:
         first = next((p for p in loaded.errors if p.file == files[slug]), None)
         detail = f":\n  {first.format()}" if first is not None else ""
         raise CrmError(f"application '{slug}' has errors; fix them first{detail}")
-    near = _near(slug, files)
+    near = near_slug(slug, files)
     hint = f" — did you mean {near}?" if near else " ('crm applications --all' lists them)"
     raise CrmError(f"no application '{slug}'{hint}")
 
 
-def _name(slug: str, contacts: Mapping[str, Contact]) -> str:
+def name_of(slug: str, contacts: Mapping[str, Contact]) -> str:
     contact = contacts.get(slug)
     return contact.name if contact is not None else slug
 
 
-def _date(value: str | None, option: str) -> dt.date | None:
+def date_option(value: str | None, option: str) -> dt.date | None:
     return parse_date_option(value, option) if value else None
 
 
-def _write(app: App, loaded: Loaded, rel: str, change: Callable[[str], str]) -> tuple[str, Application]:
+def write_application(app: App, loaded: Loaded, rel: str, change: Callable[[str], str]) -> tuple[str, Application]:
     """Apply `change` to an application file under its lock; its new text and application."""
     try:
         _, new = appedit.edit_application(app.root / rel, change, loaded.settings, _known(loaded), rel)
@@ -107,7 +107,7 @@ def _write(app: App, loaded: Loaded, rel: str, change: Callable[[str], str]) -> 
         raise CrmError(f"{rel}: {exc}") from None
 
 
-def _same_stage(loaded: Loaded, application: Application, index: int) -> Callable[[str], None]:
+def same_stage(loaded: Loaded, application: Application, index: int) -> Callable[[str], None]:
     """A check, run on the file's text under its lock, that stages[index] is still the stage
     this command chose (the file may have changed since it was loaded)."""
     chosen = next(s for s in application.stages if s.index == index)
@@ -149,10 +149,10 @@ def owed_now(
     return out
 
 
-def _owed_text(row: OwedNow, contacts: Mapping[str, Contact]) -> str:
+def owed_text(row: OwedNow, contacts: Mapping[str, Contact]) -> str:
     if not row.owed.slug:
         return f"{row.owed.kind} (no one to ask) by {row.due}"
-    return f"{row.owed.kind} to {_name(row.owed.slug, contacts)} by {row.due}"
+    return f"{row.owed.kind} to {name_of(row.owed.slug, contacts)} by {row.due}"
 
 
 def _print_owed(rows: list[OwedNow], contacts: Mapping[str, Contact], application: Application) -> None:
@@ -160,7 +160,7 @@ def _print_owed(rows: list[OwedNow], contacts: Mapping[str, Contact], applicatio
         click.echo("Owed: nothing for now")
     for row in rows:
         then = f"crm draft {row.owed.slug}" if row.owed.slug else f"crm done {application.slug} once you have checked"
-        click.echo(f"Owed: {_owed_text(row, contacts)} — {then}")
+        click.echo(f"Owed: {owed_text(row, contacts)} — {then}")
 
 
 def _is_open(application: Application, settings: Settings) -> bool:
@@ -202,15 +202,15 @@ def apply(
             raise click.BadParameter("it is empty", param_hint=hint)
     if url and not url.startswith(("https://", "http://")):
         raise click.BadParameter(f"{url!r} is not a web address (expected https://…)", param_hint="--url")
-    day = _date(on, "--date") or app.today()
-    next_day = _date(next_, "--next")
+    day = date_option(on, "--date") or app.today()
+    next_day = date_option(next_, "--next")
     if next_day is not None and next_day < day:
         raise click.BadParameter(f"{next_day} is before the application's date {day}", param_hint="--next")
     loaded = app.load()
     settings = loaded.settings
     for option, slug in ([("--via", via)] if via else []) + [("--contact", c) for c in contacts]:
         _check_contact(option, slug, loaded)
-    _check_commit(app, commit)
+    check_commit(app, commit)
     folder = app.root / APPLICATIONS_DIR
     taken = {n[:-3] for n in os.listdir(folder) if n.endswith(".md")} if folder.is_dir() else set()
     slug = unique_slug(f"{company} {role}", taken)
@@ -232,7 +232,7 @@ def apply(
         click.echo(f"({APPLICATIONS_DIR}/{base}.md was there already: this is another application)")
     _print_owed(owed_now(application, loaded.by_slug(), settings, app.today()), loaded.by_slug(), application)
     if commit:
-        _commit(app, [app.root / rel], f"apply to {application.company}, {application.role}")
+        commit_files(app, [app.root / rel], f"apply to {application.company}, {application.role}")
 
 
 # --- stage ------------------------------------------------------------------------------------
@@ -264,8 +264,8 @@ def stage(
       crm stage globex-staff-engineer rejected --date 2026-12-12 --commit
     """
     app = get_app()
-    day = _date(on, "--date") or app.today()
-    next_day = _date(next_, "--next")
+    day = date_option(on, "--date") or app.today()
+    next_day = date_option(next_, "--next")
     if next_day is not None and next_day < day:
         raise click.BadParameter(f"{next_day} is before the stage's date {day}", param_hint="--next")
     target = find_application(app, application)
@@ -281,7 +281,7 @@ def stage(
         )
     for other in with_:
         _check_contact("--with", other, loaded)
-    _check_commit(app, commit)
+    check_commit(app, commit)
     item: dict[str, object] = {
         "stage": stage_name, "date": day, "with": list(dict.fromkeys(with_)), "note": note or None,
     }  # fmt: skip
@@ -290,13 +290,13 @@ def stage(
         text = appedit.append_item(text, "stages", item)
         return appedit.set_field(text, "next", next_day) if next_day is not None else text
 
-    _, updated = _write(app, loaded, target.path, change)
+    _, updated = write_application(app, loaded, target.path, change)
     click.echo(f"Added {stage_name} on {day} to {target.path} ({target.company}, {target.role})")
     contacts = loaded.by_slug()
     rows = [r for r in owed_now(updated, contacts, settings, app.today()) if r.owed.stage.index == updated.last.index]
     _print_owed(rows, contacts, updated)
     if commit:
-        _commit(app, [app.root / target.path], f"stage {stage_name} for {target.slug}")
+        commit_files(app, [app.root / target.path], f"stage {stage_name} for {target.slug}")
 
 
 # --- applications -----------------------------------------------------------------------------
@@ -375,7 +375,7 @@ def _print_table(shown: list[Application], rows: dict[str, list[OwedNow]], conta
     for a in shown:
         current = f"{a.last.stage} {a.last.date.isoformat()}"
         table.append((a.slug, _cut(a.company), _cut(a.role), current, a.next.isoformat() if a.next else "-"))
-        owed.append([f"{_owed_text(r, contacts)} ({r.status})" for r in rows[a.slug]] or ["-"])
+        owed.append([f"{owed_text(r, contacts)} ({r.status})" for r in rows[a.slug]] or ["-"])
     widths = [max(len(row[i]) for row in table) for i in range(5)]
     indent = " " * (sum(widths) + 2 * 5)
     for row, notes in zip(table, owed, strict=True):

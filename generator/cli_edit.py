@@ -32,7 +32,7 @@ def _settings(app: App) -> Settings:
     return load_settings(app.root)[0]
 
 
-def _check_commit(app: App, commit: bool) -> None:
+def check_commit(app: App, commit: bool) -> None:
     """Before writing anything: --commit needs a git repository and an identity."""
     if commit:
         try:
@@ -41,7 +41,7 @@ def _check_commit(app: App, commit: bool) -> None:
             raise CrmError(str(exc)) from None
 
 
-def _commit(app: App, paths: list[Path], message: str) -> None:
+def commit_files(app: App, paths: list[Path], message: str) -> None:
     try:
         sha = gitops.commit_paths(app.root, paths, message)
     except gitops.GitError as exc:
@@ -120,7 +120,7 @@ def new(
             f"{_rel(app, existing[chosen])} already exists; to add another contact, choose a file name "
             f"with --slug, e.g. --slug {chosen}-{n}"
         )
-    _check_commit(app, commit)
+    check_commit(app, commit)
     fields: dict[str, object] = {"name": name.strip()}
     if email:
         fields["email"] = email[0] if len(email) == 1 else list(email)
@@ -142,7 +142,7 @@ def new(
         raise CrmError(str(exc)) from None
     click.echo(f"Created {rel}")
     if commit:
-        _commit(app, [path], f"new contact {name.strip()}")
+        commit_files(app, [path], f"new contact {name.strip()}")
 
 
 # --- log --------------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def log(
             by_name = [c.slug for c in loaded.contacts if other.casefold() in c.name.casefold()]
             hint = f"; did you mean {near[0]}?" if near else f"; did you mean {by_name[0]}?" if by_name else ""
             raise CrmError(f"--with {other}: no contact '{other}'{hint}")
-    _check_commit(app, commit)
+    check_commit(app, commit)
     item: dict[str, object] = {"date": day, "type": kind}
     if summary:
         item["summary"] = summary
@@ -209,7 +209,7 @@ def log(
         due = after(day, rule.thank_you)
         click.echo(f"Thank-you due {due.isoformat()}: crm draft {contact.slug}, then crm done {contact.slug}")
     if commit:
-        _commit(app, [app.root / contact.path], f"log {what} with {contact.name}")
+        commit_files(app, [app.root / contact.path], f"log {what} with {contact.name}")
 
 
 # --- done -------------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def done(slug: str, sent: str | None, on: str | None, to: str | None, commit: bo
             f"--date {sent_on} is before the {chosen.type.replace('-', ' ')} on {chosen.date}; "
             "a thank-you cannot go out before the meeting"
         )
-    _check_commit(app, commit)
+    check_commit(app, commit)
 
     def change(text: str) -> str:
         # The file may have changed since it was loaded: make sure the index still points at
@@ -301,7 +301,7 @@ def done(slug: str, sent: str | None, on: str | None, to: str | None, commit: bo
         f"Recorded the thank-you to {contact.name} for the {what} on {chosen.date} as sent on {sent_on}"
     )
     if commit:
-        _commit(app, [app.root / contact.path], f"thank-you sent to {contact.name} for the {what} on {chosen.date}")
+        commit_files(app, [app.root / contact.path], f"thank-you sent to {contact.name} for the {what} on {chosen.date}")
 
 
 # --- history ----------------------------------------------------------------------------------

@@ -19,18 +19,18 @@ from . import appedit, userfiles
 from .appfollowups import application_followups
 from .cli import main
 from .cli_apps import (
-    _application_files,
-    _date,
-    _name,
-    _near,
-    _owed_text,
-    _same_stage,
-    _write,
+    application_slugs,
+    date_option,
     find_application,
     is_application,
+    name_of,
+    near_slug,
     owed_now,
+    owed_text,
+    same_stage,
+    write_application,
 )
-from .cli_edit import COMMIT_HELP, _check_commit, _commit
+from .cli_edit import COMMIT_HELP, check_commit, commit_files
 from .cliutil import App, CrmError, get_app, parse_date_option
 from .followups import contact_followups, sort_key
 from .model import Application, Contact, FollowUp, Interaction, Reminder
@@ -69,7 +69,7 @@ def snooze(slug: str, until: str, on: str | None, commit: bool) -> None:
     """
     app = get_app()
     day = parse_date_option(until, "--until")
-    on_date = _date(on, "--on")
+    on_date = date_option(on, "--on")
     today = app.today()
     if day < today:
         raise click.BadParameter(
@@ -86,7 +86,7 @@ def snooze(slug: str, until: str, on: str | None, commit: bool) -> None:
             )
         _snooze_application(app, loaded, find_application(app, slug), day, today, commit)
         return
-    near = _near(slug, [*loaded.by_slug(), *loaded.invalid, *_application_files(app)])
+    near = near_slug(slug, [*loaded.by_slug(), *loaded.invalid, *application_slugs(app)])
     hint = f" — did you mean {near}?" if near else ""
     raise CrmError(f"no contact or application '{slug}'{hint}")
 
@@ -101,13 +101,13 @@ def _snooze_application(
     if application.snooze is None and all(r.due >= day for r in rows):
         first = min(r.due for r in rows)
         raise CrmError(f"nothing to snooze: every note {application.slug} owes is due on {first} or later")
-    _check_commit(app, commit)
-    _, updated = _write(app, loaded, application.path, lambda text: appedit.set_field(text, "snooze", day))
+    check_commit(app, commit)
+    _, updated = write_application(app, loaded, application.path, lambda text: appedit.set_field(text, "snooze", day))
     click.echo(f"Snoozed {application.path} until {day}: its notes are due then at the earliest")
     for row in owed_now(updated, contacts, loaded.settings, today):
-        click.echo(f"  {_owed_text(row, contacts)}")
+        click.echo(f"  {owed_text(row, contacts)}")
     if commit:
-        _commit(app, [app.root / application.path], f"snooze {application.slug} until {day}")
+        commit_files(app, [app.root / application.path], f"snooze {application.slug} until {day}")
 
 
 def _on(item: FollowUp, on_date: dt.date) -> bool:
@@ -150,7 +150,7 @@ def _snooze_contact(
         about = f"reminder on {source.date}: {chosen.reminder.note if chosen.reminder else ''}"
     if source.snooze is None and chosen.due >= day:
         raise CrmError(f"nothing to snooze: the {what} ({about}) is due on {chosen.due}, not before {day}")
-    _check_commit(app, commit)
+    check_commit(app, commit)
 
     def change(text: str) -> str:
         now = check_file(text.encode("utf-8"), contact.path, contact.slug, settings).contact
@@ -174,7 +174,7 @@ def _snooze_contact(
     due = next(f.due for f in contact_followups(moved, settings, today) if f.uid_key == chosen.uid_key)
     click.echo(f"Snoozed the {what} ({about}) until {day} in {contact.path}: now due {due}")
     if commit:
-        _commit(app, [app.root / contact.path], f"snooze {what} until {day}")
+        commit_files(app, [app.root / contact.path], f"snooze {what} until {day}")
 
 
 # --- done: the notes an application owes ------------------------------------------------------
@@ -209,8 +209,8 @@ def _record(
         raise CrmError(
             f"--date {sent_on} is before the {chosen.stage} on {chosen.date}; a note about it cannot go out before it"
         )
-    _check_commit(app, commit)
-    check = _same_stage(loaded, application, index)
+    check_commit(app, commit)
+    check = same_stage(loaded, application, index)
 
     def change(text: str) -> str:
         check(text)
@@ -218,7 +218,7 @@ def _record(
             return appedit.set_item_field(text, "stages", index, "checked", sent_on, replace=False)
         return appedit.add_followed_up(text, index, slug, sent_on)
 
-    _write(app, loaded, application.path, change)
+    write_application(app, loaded, application.path, change)
     job = f"{application.company}, {application.role} ({chosen.stage} on {chosen.date})"
     if kind == "status-check":
         asked = f" with {name}" if name else ""
@@ -228,7 +228,7 @@ def _record(
         click.echo(f"Recorded the {KIND_WORDS[kind]} to {name} for {job} as sent on {sent_on}")
         message = f"{KIND_WORDS[kind]} sent to {name} for {application.slug} ({chosen.stage} on {chosen.date})"
     if commit:
-        _commit(app, [app.root / application.path], message)
+        commit_files(app, [app.root / application.path], message)
 
 
 def done_application(
@@ -257,7 +257,7 @@ def done_application(
             )  # fmt: skip
             raise CrmError(f"no status check is owed for {where}: {why}; for a note to someone, add --to SLUG")
         who = rows[0].owed.slug
-        name = _name(who, loaded.by_slug()) if who else ""
+        name = name_of(who, loaded.by_slug()) if who else ""
         _record(app, loaded, application, stage.index, "status-check", who, name, sent_on, commit)
         return
     if to not in application.people():
