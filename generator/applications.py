@@ -195,6 +195,11 @@ class _Reader:
             checked = self.date((*path, "checked"), item.get("checked"))
             if not name or day is None:
                 continue
+            for who, when in sent:
+                if when < day:
+                    self.report((*path, "followed_up", who), f"{when.isoformat()} is before the stage's date {day.isoformat()}")
+            if checked is not None and checked < day:
+                self.report((*path, "checked"), f"{checked.isoformat()} is before the stage's date {day.isoformat()}")
             if out:
                 before = out[-1]
                 if before.stage in outcomes:

@@ -127,6 +127,18 @@ def test_stage_problems_name_the_line_and_what_was_expected(stages: str, expecte
     assert expected in problems, problems
 
 
+def test_a_note_cannot_be_sent_before_its_stage() -> None:
+    app, problems = check(
+        "---\ncompany: G\nrole: R\nstages:\n  - stage: applied\n    date: 2026-11-20\n"
+        "    followed_up: {raj-patel: 2026-11-19}\n    checked: 2026-11-01\n---\n"
+    )
+    assert app is None
+    assert problems == [
+        "applications/x.md:7:30: error: stages[0].followed_up.raj-patel: 2026-11-19 is before the stage's date 2026-11-20",
+        "applications/x.md:8:14: error: stages[0].checked: 2026-11-01 is before the stage's date 2026-11-20",
+    ]
+
+
 def test_the_fields_are_checked() -> None:
     app, problems = check(
         """
