@@ -53,7 +53,7 @@ def notes_owed(app: Application, settings: Settings) -> list[Owed]:
     answered = {who for who, _ in last.followed_up}
     if last.stage in settings.interview_stages:
         answered.update(last.with_)  # their thank-you above is this stage's note to them
-    outcome = last.stage in settings.outcome_stages
+    outcome = not app.is_open(settings)
     if app.via and app.via not in answered:
         if outcome:
             out.append(Owed(app.via, "closing", last, "referrer", after(last.date, UPDATE_DAYS)))

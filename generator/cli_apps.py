@@ -163,10 +163,6 @@ def _print_owed(rows: list[OwedNow], contacts: Mapping[str, Contact], applicatio
         click.echo(f"Owed: {owed_text(row, contacts)} — {then}")
 
 
-def _is_open(application: Application, settings: Settings) -> bool:
-    return application.last.stage not in settings.outcome_stages
-
-
 # --- apply ------------------------------------------------------------------------------------
 
 
@@ -308,7 +304,7 @@ def _application_json(application: Application, rows: list[OwedNow], settings: S
         "url": application.url or None, "via": application.via or None, "contacts": list(application.contacts),
         "stage": application.last.stage, "date": application.last.date.isoformat(),
         "next": application.next.isoformat() if application.next else None,
-        "open": _is_open(application, settings),
+        "open": application.is_open(settings),
         "stages": [
             {"stage": s.stage, "date": s.date.isoformat(), "with": list(s.with_), "note": s.note or None}
             for s in application.stages
@@ -343,9 +339,9 @@ def list_applications(fmt: str, only_open: bool, include_all: bool) -> None:
     contacts = loaded.by_slug()
     every = sorted(
         loaded.applications,
-        key=lambda a: (not _is_open(a, settings), -a.last.date.toordinal(), a.slug),
+        key=lambda a: (not a.is_open(settings), -a.last.date.toordinal(), a.slug),
     )
-    shown = [a for a in every if include_all or _is_open(a, settings)]
+    shown = [a for a in every if include_all or a.is_open(settings)]
     rows = {a.slug: owed_now(a, contacts, settings, today) for a in shown}
     if fmt == "json":
         listed = [_application_json(a, rows[a.slug], settings) for a in shown]

@@ -187,6 +187,10 @@ class Application:
     def last(self) -> Stage:
         return self.stages[-1]
 
+    def is_open(self, settings: Settings) -> bool:
+        """Not ended by an outcome (accepted, rejected, withdrawn…)."""
+        return self.last.stage not in settings.outcome_stages
+
     def people(self) -> tuple[str, ...]:
         """Everyone involved, each once: the referrer, the contacts, those met at each stage."""
         seen = dict.fromkeys([*([self.via] if self.via else []), *self.contacts])

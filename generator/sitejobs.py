@@ -58,10 +58,6 @@ def funnel(applications: Sequence[Application], settings: Settings) -> list[Step
     return [step("Applied", list(applications)), step("Interview", interviewed), step("Offer", offered)]
 
 
-def is_open(app: Application, settings: Settings) -> bool:
-    return app.last.stage not in settings.outcome_stages
-
-
 def owed_by(followups: Mapping[str, list[FollowUp]], app: Application) -> list[FollowUp]:
     """The follow-ups `app` owes, from its people's lists (most urgent first)."""
     found = [
@@ -108,7 +104,7 @@ def card(
         "status_check_nobody": nobody[0].due.isoformat() if nobody else "",
         "snooze": app.snooze.isoformat() if app.snooze else "",
         "path": app.path,
-        "open": is_open(app, settings),
+        "open": app.is_open(settings),
     }  # fmt: skip
 
 
@@ -134,7 +130,7 @@ def pipeline_context(
         "nav": "applications",
         "columns": columns,
         "funnel": [{"label": s.label, "count": s.count, "referred": s.referred, "share": s.share} for s in steps],
-        "open_count": sum(1 for a in applications if is_open(a, settings)),
+        "open_count": sum(1 for a in applications if a.is_open(settings)),
         "count": len(applications),
         "owed_count": sum(len(c["owed"]) for c in cards.values()),
     }
