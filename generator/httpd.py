@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import ipaddress
 import json
@@ -28,6 +29,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -133,6 +135,36 @@ class LiveState:
         self.builds = 0  # builds run by the build loop (not counting the first one)
         self.stopping = False
         self.changed = threading.Condition()
+        self._gate = threading.Condition()  # requests reading files, and a build moving them
+        self._readers = 0
+        self._swapping = False
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Held by a request while it finds and reads its file: never during `swapping()`."""
+        with self._gate:
+            self._gate.wait_for(lambda: not self._swapping)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._gate:
+                self._readers -= 1
+                self._gate.notify_all()
+
+    @contextlib.contextmanager
+    def swapping(self) -> Iterator[None]:
+        """Held while a build moves its files into place: requests wait, and those already
+        reading finish first, so each request sees one complete build."""
+        with self._gate:
+            self._swapping = True
+            self._gate.wait_for(lambda: self._readers == 0)
+        try:
+            yield
+        finally:
+            with self._gate:
+                self._swapping = False
+                self._gate.notify_all()
 
     def publish(self, *, bump: bool, problem: str) -> None:
         with self.changed:
@@ -397,9 +429,14 @@ class SiteRequestHandler(BaseHTTPRequestHandler):
                 self._send_error(HTTPStatus.NOT_FOUND, "Not found.", head)
             return
         try:
-            target = resolve_target(self.server.out, self.path)
+            with state.reading():  # the last complete build, even while the next one moves in
+                target = resolve_target(self.server.out, self.path)
+                body = target.file.read_bytes() if target.file is not None else b""
         except BadPath as exc:
             self._send_error(exc.status, str(exc), head)
+            return
+        except OSError:  # removed by a rebuild between resolving and reading
+            self._send_error(HTTPStatus.NOT_FOUND, "no such file", head)
             return
         if target.redirect is not None:
             self.send_response(HTTPStatus.MOVED_PERMANENTLY)
@@ -408,11 +445,6 @@ class SiteRequestHandler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         assert target.file is not None
-        try:
-            body = target.file.read_bytes()
-        except OSError:  # removed by a rebuild between resolving and reading
-            self._send_error(HTTPStatus.NOT_FOUND, "no such file", head)
-            return
         kind = content_type(target.file)
         if state.reload and kind.startswith("text/html"):
             body = inject_reload(body, state.snapshot()[0])

@@ -35,13 +35,18 @@ def workers() -> int:
 
 
 def fork_map(
-    func: Callable[[T], R], items: Sequence[T], chunksize: int = 64, meanwhile: Callable[[], None] | None = None
+    func: Callable[[T], R],
+    items: Sequence[T],
+    chunksize: int = 64,
+    meanwhile: Callable[[], None] | None = None,
+    serial: bool = False,
 ) -> list[R]:
-    """`[func(x) for x in items]`, in forked workers when worth it. `func` must be a module-level
-    function; what it reads of module globals is inherited at fork time. `meanwhile`, if given,
-    runs in this process while the workers work (or after them, when there are none)."""
+    """`[func(x) for x in items]`, in forked workers when worth it (never with `serial`). `func`
+    must be a module-level function; what it reads of module globals is inherited at fork time.
+    `meanwhile`, if given, runs in this process while the workers work (or after them, when
+    there are none)."""
     count = workers()
-    if count < 2 or len(items) < MIN_ITEMS:
+    if serial or count < 2 or len(items) < MIN_ITEMS:
         results = [func(item) for item in items]
         if meanwhile is not None:
             meanwhile()

@@ -12,11 +12,12 @@ The shape follows MkDocs' live-reload server (DESIGN §3). The HTTP side is `htt
   and the last complete site stays served.
 - `DevServer` puts the two together with the HTTP server.
 
-Consistency while building: the builder writes each file atomically (temporary file, then
-`os.replace`), so a request made during a build gets either the old or the new version of each
-file, never half a file. Pages of one build can briefly mix with pages of the previous one, but
-open pages only reload once the build has finished, so what the browser shows after a reload
-is the complete new site.
+Consistency while building: the server serves the last complete build while the next one
+runs. A rebuild's files wait beside their targets under hidden names (`Writer(hold=True)`) and
+move into place together at its end, inside `LiveState.swapping()`: requests wait for those
+few renames, and one that was reading finishes first, so no request sees pages of two builds.
+A failed rebuild moves nothing: the previous site stays whole. Open pages reload once the new
+site is in place.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,6 +46,10 @@ WATCHED_FILES = ("crm.yaml",)
 
 class Builder(Protocol):
     """What the server needs of the site builder (`generator.site.SiteBuilder`)."""
+
+    # Set by the server before its first rebuild: the builder moves a build's files into place
+    # inside `swap()` (see "Consistency while building" above).
+    swap: Callable[[], AbstractContextManager[object]] | None
 
     def build(self, clean: bool = False, changed: Collection[str] | None = None) -> Any: ...
 
@@ -230,6 +236,7 @@ class Rebuilder:
             self._wake.set()
 
     def start(self) -> None:
+        self.builder.swap = self.state.swapping  # from now on a build's files move in together
         self._thread = threading.Thread(target=self._run, name="tipscale-rebuild", daemon=True)
         self._thread.start()
 

@@ -58,7 +58,16 @@ class SiteBuilder(SiteModels, PlanStore):
         """Build the site. `changed`, when given, lists the only paths (relative to the root)
         that may have changed since this builder's last build (the server's file watcher)."""
         try:
-            return self._build(clean, changed)
+            report = self._build(clean, changed)
+            if self.swap is not None:
+                with self.swap():
+                    self.writer.publish()
+            return report
+        except BaseException:
+            if self.swap is not None:  # nothing (or not all) of this build reached the folder
+                self.writer.discard()
+                self.manifest, self.meta, self._previous = None, {}, None  # so the next looks at it
+            raise
         finally:
             if self._pending_histories is not None:  # started for a full plan that was not made
                 self._pending_histories.cancel()
@@ -68,7 +77,7 @@ class SiteBuilder(SiteModels, PlanStore):
         started = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
         quick.forget(self.out)  # whatever this build does, the last command-line run's record is old
-        self.writer = Writer(self.out)
+        self.writer = Writer(self.out, hold=self.swap is not None)
         # A clean build renders everything again, but still removes what the last build wrote.
         previous_pages = set(self.writer.load_manifest()) if clean else set()
         if clean:
@@ -249,7 +258,9 @@ class SiteBuilder(SiteModels, PlanStore):
             for page in others:
                 page.digest  # noqa: B018 - hashed now, not alone after the workers (see _contact_page)
 
-        results = parallel.fork_map(make_in_worker, range(len(others)), chunksize=32, meanwhile=meanwhile)
+        results = parallel.fork_map(
+            make_in_worker, range(len(others)), chunksize=32, meanwhile=meanwhile, serial=self.writer.holding
+        )
         results += made
         if len(others) >= parallel.MIN_ITEMS:  # workers may have staged their files (Writer.stage)
             self.writer.clear_staging()

@@ -9,6 +9,7 @@ import hashlib
 import marshal
 import zlib
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -346,5 +347,9 @@ class BuilderState:
         # The live server's builder: its first build plans every page (so the first save only
         # updates the plan), and the manifest is saved by `flush()` instead of after every build.
         self.long_lived = False
+        # The live server's rebuilds: what to hold its readers off with while a build's files
+        # move into place (`LiveState.swapping`). Set, a build writes aside and publishes at its
+        # end, so the server serves the last complete build while the next one runs.
+        self.swap: Callable[[], AbstractContextManager[object]] | None = None
         self._manifest_saved: set[str] | None = None  # pages of the manifest as last saved (long-lived)
         self._manifest_unsaved = False

@@ -7,6 +7,10 @@
   temporary files in a staging folder of its own (`.tipscale/stage-<parent>-<pid>/`, see
   `stage`).
 - A file whose bytes are already on disk is not written again.
+- A writer made with `hold=True` (the live server's rebuilds) moves nothing into place until
+  `publish()`: the new files wait beside their targets under temporary names, and what is to
+  go is only noted, so the folder keeps the last complete build until the whole next one is
+  made (`discard()` forgets it instead, after a failed build).
 - The manifest (`.tipscale/manifest.bin`, kept with `marshal` like the plan's parts: a tenth of
   JSON's time to write) maps each page to the digest of its inputs, so
   an unchanged page is neither rendered nor written; files of the last build that are no longer
@@ -36,8 +40,11 @@ class UnsafePath(Exception):
 
 
 class Writer:
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, hold: bool = False) -> None:
         self.out = out
+        # With `hold`: target path → its new file (a temporary name beside it), or None for a
+        # file to remove, in the order of the calls; applied by `publish()`.
+        self._held: dict[str, str | None] | None = {} if hold else None
         self.real = out.resolve() if out.exists() else out.absolute()
         self._out = str(out)
         self._safe_dirs: set[str] = set()  # folders (relative) checked to lie inside the output folder
@@ -84,7 +91,7 @@ class Writer:
         if info is not None:
             if stat.S_ISLNK(info.st_mode):
                 raise UnsafePath(f"refusing to write {rel!r}: it is a symbolic link")
-            if info.st_size == len(data):
+            if info.st_size == len(data) and not (self._held and target in self._held):
                 try:
                     with open(target, "rb") as handle:
                         if handle.read() == data:
@@ -95,8 +102,46 @@ class Writer:
         if folder not in self._safe_dirs:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             self._target(rel)  # check the folder just made, and remember it
+        if self._held is not None:
+            self._held.pop(target, None)  # the latest call decides, in its place in the order
+            self._held[target] = write_aside(target, data)
+            return True
         replace_with(target, data, self._staging)
         return True
+
+    @property
+    def holding(self) -> bool:
+        """Does this writer hold its files until `publish()`? (They are this process's: a
+        worker process must not write through it.)"""
+        return self._held is not None
+
+    def publish(self) -> int:
+        """Move every held file into place and remove what was to go, in the order they were
+        asked for; how many. After a failure the files not yet moved are discarded."""
+        held, self._held = self._held or {}, {}
+        done = 0
+        try:
+            for target, new in list(held.items()):
+                if new is None:
+                    self._drop(target)
+                else:
+                    os.replace(new, target)
+                del held[target]
+                done += 1
+        finally:
+            _unlink_all(held.values())
+        return done
+
+    def discard(self) -> None:
+        """Forget what is held: nothing of it reaches the folder."""
+        held, self._held = self._held or {}, {}
+        _unlink_all(held.values())
+
+    def _held_file(self, target: str) -> str | None:
+        """What stands for `target` while held: its new file, "" when it is to go, else None."""
+        if not self._held or target not in self._held:
+            return None
+        return self._held[target] or ""
 
     @property
     def staged(self) -> bool:
@@ -167,6 +212,17 @@ class Writer:
     def remove(self, rel: str) -> bool:
         """Remove a file we wrote before; empty folders it leaves are removed too."""
         target = self.path(rel)
+        if self._held is not None:
+            there = self._held_file(str(target)) or (os.path.lexists(target) and "yes")
+            new = self._held.pop(str(target), None)
+            if new is not None:
+                _unlink_all([new])
+            self._held[str(target)] = None
+            return bool(there)
+        return self._drop(str(target))
+
+    def _drop(self, path: str) -> bool:
+        target = Path(path)
         try:
             target.unlink()
         except FileNotFoundError:
@@ -182,13 +238,20 @@ class Writer:
 
     def exists(self, rel: str) -> bool:
         """Cheap check used to skip unchanged pages (no write happens, so no confinement check)."""
-        return os.path.isfile(os.path.join(self.out, rel))
+        path = os.path.join(self.out, rel)
+        held = self._held_file(path)
+        return os.path.isfile(path) if held is None else held != ""
 
     def missing(self, paths: Iterable[str]) -> bool:
         """Whether any of these files is missing (one directory listing a folder, not one stat
         a file: thousands of pages live in a few folders)."""
         listed: dict[str, set[str]] = {}
         for rel in paths:
+            held = self._held_file(os.path.join(self._out, rel))
+            if held is not None:
+                if not held:
+                    return True
+                continue
             folder, _, name = rel.rpartition("/")
             names = listed.get(folder)
             if names is None:
@@ -206,15 +269,18 @@ class Writer:
 
     def read_json(self, rel: str) -> Any:
         """The JSON in a state file, or None when missing, unreadable, not ours or a symlink."""
+        raw = self.read_bytes(rel)
         try:
-            return json.loads(self.path(rel).read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnsafePath, RecursionError):  # a nested bomb too
+            return json.loads(raw.decode("utf-8")) if raw is not None else None
+        except (ValueError, RecursionError):  # a nested bomb too
             return None
 
     def read_bytes(self, rel: str) -> bytes | None:
-        """A state file's bytes, or None when missing, unreadable or a symlink."""
+        """A state file's bytes (as held, if it is), or None when missing, unreadable or a symlink."""
         try:
-            return self.path(rel).read_bytes()
+            target = self.path(rel)
+            held = self._held_file(str(target))
+            return target.read_bytes() if held is None else Path(held).read_bytes() if held else None
         except (OSError, UnsafePath):
             return None
 
@@ -258,13 +324,20 @@ def _running(pid: int) -> bool:
     return True
 
 
-def replace_with(target: str, data: bytes, staging: str | None = None) -> None:
-    """Write `data` to `target` atomically: into a temporary file of this process's own name
-    beside it, or in `staging` (a folder on the same file system), which is cheaper than
-    mkstemp's random search and needs no `tempfile` to import, then renamed over it. The
-    temporary file never outlives a failure."""
+def _unlink_all(paths: Iterable[str | None]) -> None:
+    for path in paths:
+        if path:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def write_aside(target: str, data: bytes, folder: str | None = None) -> str:
+    """Write `data` to a new temporary file of this process's own name (hidden: the server does
+    not serve it) beside `target`, or in `folder`; its path. Nothing outlives a failure."""
     head, _, name = target.rpartition(os.sep)
-    tmp = f"{staging or head}{os.sep}.tmp-{os.getpid()}-{name}"
+    tmp = f"{folder or head}{os.sep}.tmp-{os.getpid()}-{name}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         try:
@@ -273,16 +346,37 @@ def replace_with(target: str, data: bytes, staging: str | None = None) -> None:
                 view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
+    except BaseException as exc:
+        _unlink_all([tmp])
+        _name_target(exc, tmp, target)
+        raise
+    return tmp
+
+
+def _name_target(exc: BaseException, tmp: str, target: str) -> None:
+    """Raise an OSError about `tmp` (or about no file: a full disk) as one about `target`."""
+    if isinstance(exc, OSError) and exc.filename in (None, tmp):
+        raise OSError(exc.errno, exc.strerror, target) from None
+
+
+def replace_with(target: str, data: bytes, staging: str | None = None) -> None:
+    """Write `data` to `target` atomically: into a temporary file beside it (`write_aside`), or
+    in `staging` (a folder on the same file system), which is cheaper than mkstemp's random
+    search and needs no `tempfile` to import, then renamed over it. The temporary file never
+    outlives a failure."""
+    try:
+        tmp = write_aside(target, data, staging)
+    except OSError as exc:
+        if staging is not None and exc.errno == errno.EXDEV:
+            replace_with(target, data)
+            return
+        raise
+    try:
         os.replace(tmp, target)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_all([tmp])
         if staging is not None and isinstance(exc, OSError) and exc.errno == errno.EXDEV:
             replace_with(target, data)  # the staging folder is on another file system after all
             return
-        if isinstance(exc, OSError) and exc.filename in (None, tmp):  # a full disk names no file
-            raise OSError(exc.errno, exc.strerror, target) from None
+        _name_target(exc, tmp, target)
         raise
-

@@ -35,9 +35,9 @@ SCRIPT = textwrap.dedent(
     (root / "contacts" / "zz-broken.md").write_text("---\\nname: [\\n---\\n")
     used = []
     real = parallel.fork_map
-    def counting(func, items, chunksize=64, meanwhile=None):
+    def counting(func, items, chunksize=64, meanwhile=None, serial=False):
         used.append((parallel.workers(), len(items)))
-        return real(func, items, chunksize, meanwhile)
+        return real(func, items, chunksize, meanwhile, serial)
     parallel.fork_map = counting
     staged = []  # what the workers' staging folders held when the build cleared them
     real_clear = Writer.clear_staging
