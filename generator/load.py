@@ -130,13 +130,12 @@ def _utf8(name: str) -> bool:
     return True
 
 
-def _check_in_worker(item: tuple[str, str, str]) -> Checked | tuple[Any, ...]:
+def _check_in_worker(item: tuple[str, str, str], settings: Settings) -> Checked | tuple[Any, ...]:
     """In a forked worker, what the parent needs, small: the contact travels back as the record
     the parse cache saves (one bytes object, not thousands of objects to pickle and rebuild),
     and is decoded in the parent only if a command wants it."""
-    settings, parent = parallel.shared()
     checked = check_path(item[0], item[1], item[2], settings)
-    if os.getpid() == parent:
+    if not parallel.in_worker():
         return checked
     contact = checked.contact
     record = None if contact is None else cachefile.encode_contact(contact)
@@ -365,8 +364,8 @@ def _load_contacts(
             misses.append((len(slots), stamp, (path, rel, slug)))
         slots.append(hit)
     # A cold run parses thousands of files: use both cores for that.
-    parallel.share((settings, os.getpid()))
-    results = parallel.fork_map(_check_in_worker, [m[2] for m in misses], chunksize=128, meanwhile=meanwhile)
+    check = functools.partial(_check_in_worker, settings=settings)
+    results = parallel.fork_map(check, [m[2] for m in misses], chunksize=128, meanwhile=meanwhile)
     for (index, stamp, (path, rel, slug)), result in zip(misses, results, strict=True):
         checked_file = _from_worker(rel, result)
         if unreadable(checked_file):

@@ -40,69 +40,58 @@ def fork_map(
     chunksize: int = 64,
     meanwhile: Callable[[], None] | None = None,
     serial: bool = False,
+    each: Callable[[R], None] | None = None,
+    min_items: int = MIN_ITEMS,
 ) -> list[R]:
-    """`[func(x) for x in items]`, in forked workers when worth it (never with `serial`). `func`
-    must be a module-level function; what it reads of module globals is inherited at fork time.
-    `meanwhile`, if given, runs in this process while the workers work (or after them, when
-    there are none)."""
+    """`[func(x) for x in items]`, in forked workers when there are at least `min_items` (never
+    with `serial`). The workers inherit `func` at fork time, with all it refers to (a closure
+    will do): only the items and the results (which must pickle) travel. `meanwhile`, if given,
+    runs in this process while the workers work (or after them, when there are none); `each`
+    gets every result, in order, as soon as it is here (to show progress, or to pass it on)."""
     count = workers()
-    if serial or count < 2 or len(items) < MIN_ITEMS:
-        results = [func(item) for item in items]
+    if serial or count < 2 or len(items) < min_items:
+        results = []
+        for item in items:
+            results.append(func(item))
+            if each is not None:
+                each(results[-1])
         if meanwhile is not None:
             meanwhile()
         return results
     import multiprocessing  # only when a pool is worth it (a one-file rebuild never needs one)
 
     context = multiprocessing.get_context("fork")
-    global _pool_parent
-    _pool_parent = os.getpid()
+    global _job, _pool_parent
+    _job, _pool_parent = func, os.getpid()
     gc.freeze()  # what exists now is shared with the workers: keep the collector off its pages
     try:
-        with context.Pool(count) as pool:
-            pending = pool.map_async(func, items, chunksize=chunksize)
+        with context.Pool(min(count, len(items))) as pool:
+            arriving = pool.imap(_run, items, chunksize=chunksize)  # the workers start now
             if meanwhile is not None:
                 meanwhile()
-            return pending.get()
+            results = []
+            for result in arriving:
+                results.append(result)
+                if each is not None:
+                    each(result)
+            return results
     finally:
+        _job = None
         gc.unfreeze()
 
 
-def fork_iter(func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-    """`fork_map` with each item's result yielded, in order, as soon as it is ready (so a caller
-    can show progress). Items should be chunks of work: each travels to a worker on its own."""
-    if workers() < 2 or len(items) < 2:
-        yield from map(func, items)
-        return
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    global _pool_parent
-    _pool_parent = os.getpid()
-    gc.freeze()
-    try:
-        with context.Pool(min(workers(), len(items))) as pool:
-            yield from pool.imap(func, items)
-    finally:
-        gc.unfreeze()
-
-
-_shared: Any = None
+_job: Callable[[Any], Any] | None = None  # the function of the running fork_map (inherited)
 _pool_parent = 0  # the process that started the last pool
+
+
+def _run(item: Any) -> Any:
+    assert _job is not None
+    return _job(item)
 
 
 def in_worker() -> bool:
     """Is this a worker of a fork_map pool (not the process that runs the map)?"""
     return _pool_parent != 0 and os.getpid() != _pool_parent
-
-
-def share(value: Any) -> None:
-    """Make `value` visible to the next fork_map's workers (inherited at fork time)."""
-    global _shared
-    _shared = value
-
-
-def shared() -> Any:
-    return _shared
 
 
 # --- one job beside this process --------------------------------------------------------------

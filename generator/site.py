@@ -250,7 +250,6 @@ class SiteBuilder(SiteModels, PlanStore):
                 todo.append(page)
         summaries = [p for p in todo if joins_fragments(p.path)]
         others = [p for p in todo if not joins_fragments(p.path)]
-        parallel.share((self, others))
         made: list[tuple[bool, list[Problem]]] = []
 
         def meanwhile() -> None:
@@ -258,8 +257,13 @@ class SiteBuilder(SiteModels, PlanStore):
             for page in others:
                 page.digest  # noqa: B018 - hashed now, not alone after the workers (see _contact_page)
 
+        def make_other(index: int) -> tuple[bool, list[Problem]]:  # only the index travels
+            if not self.writer.staged and parallel.in_worker():
+                self.writer.stage()  # a folder of its own for new files: the other worker's don't wait
+            return self.make_page(others[index])
+
         results = parallel.fork_map(
-            make_in_worker, range(len(others)), chunksize=32, meanwhile=meanwhile, serial=self.writer.holding
+            make_other, range(len(others)), chunksize=32, meanwhile=meanwhile, serial=self.writer.holding
         )
         results += made
         if len(others) >= parallel.MIN_ITEMS:  # workers may have staged their files (Writer.stage)
@@ -395,10 +399,3 @@ def joins_fragments(path: str) -> bool:
     return path in ("index.html", "followups.ics", "contacts/index.html") or path.startswith(
         ("tags/", "companies/", "contacts/search-", "contacts/_index-")
     )
-
-
-def make_in_worker(index: int) -> tuple[bool, list[Problem]]:
-    builder, todo = parallel.shared()
-    if not builder.writer.staged and parallel.in_worker():
-        builder.writer.stage()  # a folder of its own for new files: the other worker's don't wait
-    return builder.make_page(todo[index])  # type: ignore[no-any-return]

@@ -214,3 +214,58 @@ def test_fold_keeps_characters_whole(text):
     lines = folded.split("\r\n")[:-1]
     assert all(len(line.encode()) <= 75 for line in lines)
     assert "".join(line[1:] if i else line for i, line in enumerate(lines)) == "DESCRIPTION:" + text
+
+
+MAP_SCRIPT = textwrap.dedent(
+    """
+    import json, os
+    from generator import parallel
+
+    os.environ["TIPSCALE_WORKERS"] = "2"
+    me = os.getpid()
+    offset = 1000  # a closure's variable: the workers inherit it, nothing of it travels
+    arrived = []
+    out = {}
+    out["mapped"] = parallel.fork_map(lambda x: (x + offset, os.getpid() != me), list(range(50)),
+                                      chunksize=1, each=arrived.append, min_items=2)
+    out["arrived"] = arrived
+    out["few"] = parallel.fork_map(lambda x: os.getpid() != me, [1, 2, 3])  # below MIN_ITEMS: here
+    out["serial"] = parallel.fork_map(lambda x: os.getpid() != me, list(range(500)), serial=True)
+    print(json.dumps(out))
+    """
+)
+
+
+def test_fork_map_runs_closures_in_workers_and_hands_each_result_on_in_order():
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-c", MAP_SCRIPT], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert [value for value, _ in out["mapped"]] == list(range(1000, 1050))
+    assert any(in_worker for _, in_worker in out["mapped"])  # it really forked
+    assert out["arrived"] == out["mapped"]  # every result passed on, in order
+    assert not any(out["few"]) and not any(out["serial"])
+
+
+def test_a_big_import_on_two_workers_writes_what_one_writes(tmp_path):
+    rows = ["First Name,Last Name,URL,Email Address,Company,Position,Connected On"]
+    for i in range(1200):  # three chunks of texts
+        rows.append(f"Ana{i},Silva{i % 7},https://www.linkedin.com/in/ana-{i},,Acme {i % 13},Engineer,0{1 + i % 9} Mar 2024")
+    export = tmp_path / "Connections.csv"
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    trees = []
+    for workers in ("2", "1"):
+        root = tmp_path / f"crm-{workers}"
+        (root / "contacts").mkdir(parents=True)
+        env = {**__import__("os").environ, "TIPSCALE_WORKERS": workers, "CRM_TODAY": "2026-12-01"}
+        result = subprocess.run(
+            [str(REPO / ".venv/bin/crm"), "--root", str(root), "import", "linkedin", str(export), "-q"],
+            capture_output=True, text=True, env=env, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        trees.append({p.name: p.read_bytes() for p in (root / "contacts").iterdir()})
+    assert len(trees[0]) == 1200
+    assert trees[0] == trees[1]

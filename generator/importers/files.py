@@ -71,29 +71,33 @@ def _text(root: Path, settings: Settings, path: str, target: Target) -> str | Fa
         return Failed(str(exc))
 
 
-def _chunk(bounds: tuple[int, int]) -> list[str | Failed | None]:
-    root, settings, targets = parallel.shared()
-    piece = targets[bounds[0] : bounds[1]]
-    prepare_plain(texts_in([t.fields if t.new else t.added for _, t in piece]))
-    return [_text(root, settings, path, target) for path, target in piece]
-
-
 def file_texts(
     root: Path,
     settings: Settings,
     targets: Sequence[tuple[str, Target]],
+    each: Callable[[str, str | Failed | None], None],
     progress: Callable[[int], None] | None = None,
-) -> Iterator[tuple[str, str | Failed | None]]:
-    """(path, new text / Failed / None when unchanged) for every target, in order."""
-    parallel.share((root, settings, targets))
+) -> None:
+    """`each(path, new text / Failed / None when unchanged)` for every target, in order, as
+    the texts are made (in chunks, on both cores)."""
     chunks = [(start, min(start + CHUNK, len(targets))) for start in range(0, len(targets), CHUNK)]
+
+    def texts(bounds: tuple[int, int]) -> list[str | Failed | None]:
+        piece = targets[bounds[0] : bounds[1]]
+        prepare_plain(texts_in([t.fields if t.new else t.added for _, t in piece]))
+        return [_text(root, settings, path, target) for path, target in piece]
+
     done = 0
-    for (start, end), outcomes in zip(chunks, parallel.fork_iter(_chunk, chunks), strict=True):
-        yield from zip((path for path, _ in targets[start:end]), outcomes, strict=True)
-        done = end
+
+    def arrived(outcomes: list[str | Failed | None]) -> None:
+        nonlocal done
+        for (path, _), outcome in zip(targets[done : done + len(outcomes)], outcomes, strict=True):
+            each(path, outcome)
+        done += len(outcomes)
         if progress is not None:
             progress(done)
-    parallel.share(None)
+
+    parallel.fork_map(texts, chunks, chunksize=1, each=arrived, min_items=2)
 
 
 def create_new(path: Path, text: str) -> None:

@@ -376,7 +376,8 @@ class Planner:
         `writer` is given: it gets each valid text as soon as it is made."""
         plan = self.plan
         broken: set[str] = set()
-        for path, outcome in file_texts(self.root, self.settings, list(plan.targets.items()), progress):
+
+        def take(path: str, outcome: str | Failed | None) -> None:
             if isinstance(outcome, Failed):
                 broken.add(path)
                 plan.skipped.append((plan.targets[path].first_line, f"{path}: {outcome.message}"))
@@ -384,6 +385,8 @@ class Planner:
                 plan.texts[path] = outcome
                 if writer is not None:
                     writer.submit(path, outcome, plan.targets[path])
+
+        file_texts(self.root, self.settings, list(plan.targets.items()), take, progress)
         if broken or any(a.kind == "merge" and a.path not in plan.texts for a in plan.actions):
             actions: list[Action] = []
             for action in plan.actions:
