@@ -84,7 +84,7 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
       conflict  contacts/raj-patel.md  title: yours 'Staff Engineer', theirs 'Principal Engineer' (line 9; not changed)
       Imported Connections.csv: 1 created, 0 merged, 1 unchanged, 1 conflict, 0 skipped
     """
-    from .importers.files import Writer, apply_plan
+    from .importers.files import Writer, apply_plan, remember_created
     from .importers.merge import plan_import
 
     app = get_app()
@@ -137,6 +137,7 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
     written: list[str] = []
     if writer is not None:
         written, errors = apply_plan(plan, writer, _Progress("writing", len(plan.texts), show_progress))
+        remember_created(plan, app.cache)
         for message in errors[:NAMED_FILES]:
             click.echo(style("Error: ", err=True, fg="red", bold=True) + message, err=True)
         if len(errors) > NAMED_FILES:

@@ -135,14 +135,18 @@ def _check_in_worker(item: tuple[str, str, str], settings: Settings) -> Checked 
     the parse cache saves (one bytes object, not thousands of objects to pickle and rebuild),
     and is decoded in the parent only if a command wants it."""
     checked = check_path(item[0], item[1], item[2], settings)
-    if not parallel.in_worker():
-        return checked
+    return checked if not parallel.in_worker() else portable(checked)
+
+
+def portable(checked: Checked) -> tuple[Any, ...]:
+    """A check result as a worker sends it back (undone by `from_portable`)."""
     contact = checked.contact
     record = None if contact is None else cachefile.encode_contact(contact)
     return (checked.problems, checked.references, checked.name, record)
 
 
-def _from_worker(rel: str, result: Checked | tuple[Any, ...]) -> Checked:
+def from_portable(rel: str, result: Checked | tuple[Any, ...]) -> Checked:
+    """The check result of file `rel` that `portable` made (a result as it is, unchanged)."""
     if isinstance(result, Checked):
         return result
     problems, references, name, record = result
@@ -367,7 +371,7 @@ def _load_contacts(
     check = functools.partial(_check_in_worker, settings=settings)
     results = parallel.fork_map(check, [m[2] for m in misses], chunksize=128, meanwhile=meanwhile)
     for (index, stamp, (path, rel, slug)), result in zip(misses, results, strict=True):
-        checked_file = _from_worker(rel, result)
+        checked_file = from_portable(rel, result)
         if unreadable(checked_file):
             if not os.path.lexists(path):  # removed since the walk (an editor's save, say): not there
                 known = None  # so the stamps taken then are not all this load's

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .checked import Checked
 from .model import Settings
 from .validate import check_file_values
 
@@ -114,12 +115,17 @@ def file_lock(path: Path) -> Iterator[None]:
 def validate_text(text: str, file: str, slug: str, settings: Settings) -> Any:
     """Raise EditError naming every error `check_file` finds in `text`; else its front matter's
     values as YAML read them (a bulk import compares them with what it meant to write)."""
+    return checked_text(text, file, slug, settings)[1]
+
+
+def checked_text(text: str, file: str, slug: str, settings: Settings) -> tuple[Checked, Any]:
+    """`validate_text`, with the check result too (what a load of the file will find)."""
     checked, values = check_file_values(text.encode("utf-8"), file, slug, settings)
     errors = [p for p in checked.problems if p.severity == "error"]
     if errors:
         details = "\n  ".join(p.format() for p in errors)
         raise EditError(f"the edited file would not be valid, so nothing was written:\n  {details}")
-    return values
+    return checked, values
 
 
 def write_contact(path: Path, text: str, settings: Settings, file: str | None = None) -> None:

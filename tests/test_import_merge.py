@@ -401,3 +401,30 @@ def test_notes_become_the_markdown_body_of_new_contacts(cli, crm_root):
     assert body(root / "contacts" / "bjorn-astrom.md") == (
         "Met at the Stockholm meetup.\nWants an intro to the platform team.\n"
     )
+
+
+def test_the_files_an_import_creates_are_in_the_parse_cache_as_a_parse_reads_them(cli, crm_root):
+    """The next command does not parse the new files again (a re-import of 30,000 rows would
+    spend seconds on it), and what it takes from the cache is what parsing the file gives."""
+    from generator.contactcache import ContactCache
+    from generator.contactfile import check_path
+    from generator.settings import load_settings
+
+    root = crm_root({"contacts/jane-doe.md": JANE})
+    result = cli(root, "import", "linkedin", str(DATA / "linkedin_current.csv"))
+    assert result.exit_code == 0, result.stderr
+    created = sorted(p for p in (root / "contacts").glob("*.md") if p.name != "jane-doe.md")
+    assert len(created) == 6
+    cache = ContactCache(persist=root)
+    cache.use_settings(load_settings(root)[0])
+    for path in created:
+        rel = f"contacts/{path.name}"
+        _, hit = cache.lookup(str(path), rel)  # a hit only for the very bytes on disk (stamp)
+        assert hit is not None, rel
+        parsed = check_path(str(path), rel, path.stem, load_settings(root)[0])
+        assert hit.contact == parsed.contact and hit.problems == parsed.problems
+    # An edit after the import is read from the file, not the cache.
+    first = created[0]
+    first.write_text(first.read_text() + "Edited after the import.\n")
+    _, hit = cache.lookup(str(first), f"contacts/{first.name}")
+    assert hit is None

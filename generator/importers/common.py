@@ -120,6 +120,7 @@ class Parsed:
 # --- normalising keys used for matching and comparing ------------------------------------------
 
 
+@functools.lru_cache(maxsize=100_000)  # names, companies and titles, asked for again and again
 def text_key(value: str) -> str:
     return " ".join(value.split()).casefold()
 
@@ -144,6 +145,7 @@ def url_key(url: str) -> str:
     return f"{host}/{path}" if path else host
 
 
+@functools.lru_cache(maxsize=100_000)
 def linkedin_key(url: str) -> str | None:
     key = url_key(url)
     return key.casefold() if key.startswith("linkedin.com/") else None

@@ -15,15 +15,18 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import parallel
+from ..cachefile import Stamp
 from ..edit import add_fields, new_contact_draft
+from ..load import from_portable, portable
 from ..settings import Settings
-from ..userfiles import EditError, edit_contact, read_text, validate_text
+from ..userfiles import EditError, checked_text, edit_contact, read_text
 from ..yamlwrite import normal_value, prepare_plain
 
 if TYPE_CHECKING:
+    from ..contactcache import ContactCache
     from .merge import Plan, Target
 
 CHUNK = 500  # targets per piece of work sent to a worker
@@ -50,8 +53,12 @@ def texts_in(value: object) -> Iterator[str]:
             yield from texts_in(item)
 
 
-def _text(root: Path, settings: Settings, path: str, target: Target) -> str | Failed | None:
-    """The new text of one target's file (None: unchanged), validated."""
+Outcome = tuple[str | Failed | None, Any]  # (the new text, Failed, or None: unchanged; the parse)
+
+
+def _text(root: Path, settings: Settings, path: str, target: Target) -> Outcome:
+    """The new text of one target's file (None: unchanged), validated; for a new file, also
+    what a load of it will find (`load.portable`), for the parse cache."""
     try:
         expected = None
         if target.new:
@@ -60,36 +67,37 @@ def _text(root: Path, settings: Settings, path: str, target: Target) -> str | Fa
             old = read_text(root / path)
             text = add_fields(old, target.added)
             if text == old:
-                return None
+                return None, None
         else:
-            return None
-        values = validate_text(text, path, target.slug, settings)
+            return None, None
+        checked, values = checked_text(text, path, target.slug, settings)
         if expected is not None and normal_value(values) != expected:  # one parse checks both
-            return Failed("internal error: the new file would not read back as the given fields")
-        return text
+            return Failed("internal error: the new file would not read back as the given fields"), None
+        # An existing file is edited again when written (edit_contact), so its text may differ.
+        return text, portable(checked) if target.new else None
     except (EditError, OSError) as exc:
-        return Failed(str(exc))
+        return Failed(str(exc)), None
 
 
 def file_texts(
     root: Path,
     settings: Settings,
     targets: Sequence[tuple[str, Target]],
-    each: Callable[[str, str | Failed | None], None],
+    each: Callable[[str, Outcome], None],
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """`each(path, new text / Failed / None when unchanged)` for every target, in order, as
-    the texts are made (in chunks, on both cores)."""
+    """`each(path, (new text / Failed / None when unchanged, parse))` for every target, in
+    order, as the texts are made (in chunks, on both cores)."""
     chunks = [(start, min(start + CHUNK, len(targets))) for start in range(0, len(targets), CHUNK)]
 
-    def texts(bounds: tuple[int, int]) -> list[str | Failed | None]:
+    def texts(bounds: tuple[int, int]) -> list[Outcome]:
         piece = targets[bounds[0] : bounds[1]]
         prepare_plain(texts_in([t.fields if t.new else t.added for _, t in piece]))
         return [_text(root, settings, path, target) for path, target in piece]
 
     done = 0
 
-    def arrived(outcomes: list[str | Failed | None]) -> None:
+    def arrived(outcomes: list[Outcome]) -> None:
         nonlocal done
         for (path, _), outcome in zip(targets[done : done + len(outcomes)], outcomes, strict=True):
             each(path, outcome)
@@ -100,7 +108,7 @@ def file_texts(
     parallel.fork_map(texts, chunks, chunksize=1, each=arrived, min_items=2)
 
 
-def create_new(path: Path, text: str) -> None:
+def create_new(path: Path, text: str) -> Stamp:
     """Create a new contact file atomically (it appears whole or not at all) and never over
     another (fails if the name exists). No fsync per file: a bulk import syncs once at the end
     (per-file fsyncs made 5,000 rows take 50 s instead of a few). Already validated by
@@ -108,13 +116,12 @@ def create_new(path: Path, text: str) -> None:
 
     Where the system has them (Linux), the bytes go to an unnamed file that is then linked into
     place: one change to the folder per file. Elsewhere a named temporary file is hard-linked
-    and removed, three changes; on this machine's disk that is about 20 % more time per file."""
+    and removed, three changes; on this machine's disk that is about 20 % more time per file.
+    Returns the new file's stamp (size, mtime_ns, inode), as the parse cache keys it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode("utf-8")
     try:
-        if _create_unnamed(path, data):
-            return
-        _create_linked(path, data)
+        return _create_unnamed(path, data) or _create_linked(path, data)
     except FileExistsError:
         raise EditError(f"{path.name} already exists; not overwriting it") from None
     except OSError as exc:
@@ -126,19 +133,25 @@ def create_new(path: Path, text: str) -> None:
 _UNNAMED = getattr(os, "O_TMPFILE", 0)
 
 
-def _create_unnamed(path: Path, data: bytes) -> bool:
-    """Write `data` to an unnamed file in `path`'s folder and link it as `path`; False when the
-    system or file system cannot (then nothing was created)."""
+def _stamp(fd: int) -> Stamp:
+    info = os.fstat(fd)
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _create_unnamed(path: Path, data: bytes) -> Stamp | None:
+    """Write `data` to an unnamed file in `path`'s folder and link it as `path`; its stamp, or
+    None when the system or file system cannot (then nothing was created)."""
     global _UNNAMED
     if not _UNNAMED:
-        return False
+        return None
     try:
         fd = os.open(path.parent, _UNNAMED | os.O_WRONLY, 0o666)  # the umask applies
     except OSError:  # not supported here (EOPNOTSUPP, EISDIR on old kernels…)
         _UNNAMED = 0
-        return False
+        return None
     try:
         _write_all(fd, data)
+        stamp = _stamp(fd)  # linking changes no part of it
         folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
         try:  # a folder descriptor makes os.link use linkat, which follows the /proc link
             os.link(f"/proc/self/fd/{fd}", path.name, dst_dir_fd=folder)
@@ -146,12 +159,12 @@ def _create_unnamed(path: Path, data: bytes) -> bool:
             raise
         except OSError:  # no /proc: the unnamed file is dropped when closed
             _UNNAMED = 0
-            return False
+            return None
         finally:
             os.close(folder)
     finally:
         os.close(fd)
-    return True
+    return stamp
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -160,29 +173,31 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _create_linked(path: Path, data: bytes) -> None:
+def _create_linked(path: Path, data: bytes) -> Stamp:
     """`create_new` with a named temporary file, hard-linked into place, then removed."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            stamp = _stamp(handle.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.link(tmp, path)
+        return stamp
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
 
 
-def _write(root: Path, settings: Settings, path: str, text: str, target: Target) -> str | None:
-    """Write one file; the error message, or None when it was written."""
+def _write(root: Path, settings: Settings, path: str, text: str, target: Target) -> tuple[str | None, Stamp | None]:
+    """Write one file: (the error message, or None when it was written; a new file's stamp)."""
     try:
         if target.new:
-            create_new(root / path, text)
-        else:
-            edit_contact(root / path, lambda old: add_fields(old, target.added), settings, path)
+            return None, create_new(root / path, text)
+        edit_contact(root / path, lambda old: add_fields(old, target.added), settings, path)
     except (EditError, OSError) as exc:
-        return f"{path}: {exc}"
-    return None
+        return f"{path}: {exc}", None
+    return None, None
 
 
 class Writer:
@@ -191,7 +206,7 @@ class Writer:
     def __init__(self, root: Path, settings: Settings) -> None:
         self.root, self.settings = root, settings
         self.pool = ThreadPoolExecutor(WRITERS)
-        self.pending: dict[str, Future[str | None]] = {}
+        self.pending: dict[str, Future[tuple[str | None, Stamp | None]]] = {}
 
     def submit(self, path: str, text: str, target: Target) -> None:
         if path not in self.pending:
@@ -199,6 +214,16 @@ class Writer:
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
+
+
+def remember_created(plan: Plan, cache: ContactCache) -> None:
+    """Keep what each file the import created reads as in the parse cache (and save it), so
+    the next command does not parse them again: they were checked as a load checks them."""
+    for path, stamp in plan.made.items():
+        parsed = plan.parsed.get(path)
+        if parsed is not None:
+            cache.put(path, stamp, from_portable(path, parsed))
+    cache.save()
 
 
 def apply_plan(
@@ -212,9 +237,11 @@ def apply_plan(
         for path, text in plan.texts.items():
             writer.submit(path, text, plan.targets[path])
         for i, path in enumerate(plan.texts, start=1):
-            error = writer.pending[path].result()
+            error, stamp = writer.pending[path].result()
             if error is None:
                 written.append(path)
+                if stamp is not None:
+                    plan.made[path] = stamp
             else:
                 errors.append(error)
             if progress is not None:

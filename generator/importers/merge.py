@@ -21,13 +21,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from ..cachefile import Stamp
 from ..load import Loaded
 from ..model import Contact
 from ..paths import CONTACTS_DIR
 from ..slugs import slugify, unique_slug
 from .common import Record, linkedin_key, phone_key, text_key, url_key
-from .files import Failed, Writer, file_texts
+from .files import Failed, Outcome, Writer, file_texts
 
 SCALARS = ("company", "title", "location")
 Progress = Callable[[str, int], Callable[[int], None]]  # (what, how many) → called with the count done
@@ -87,6 +89,8 @@ class Plan:
     skipped: list[tuple[int, str]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)  # path → new text (created or changed)
     targets: dict[str, Target] = field(default_factory=dict)  # path → target (touched only)
+    parsed: dict[str, Any] = field(default_factory=dict)  # new file → what a load of it finds (load.portable)
+    made: dict[str, Stamp] = field(default_factory=dict)  # new file → its stamp, once written
 
     def count(self, kind: str) -> int:
         return sum(1 for a in self.actions if a.kind == kind)
@@ -377,7 +381,10 @@ class Planner:
         plan = self.plan
         broken: set[str] = set()
 
-        def take(path: str, outcome: str | Failed | None) -> None:
+        def take(path: str, result: Outcome) -> None:
+            outcome, parsed = result
+            if parsed is not None:
+                plan.parsed[path] = parsed
             if isinstance(outcome, Failed):
                 broken.add(path)
                 plan.skipped.append((plan.targets[path].first_line, f"{path}: {outcome.message}"))
