@@ -213,12 +213,13 @@ class Writer:
         """Remove a file we wrote before; empty folders it leaves are removed too."""
         target = self.path(rel)
         if self._held is not None:
-            there = self._held_file(str(target)) or (os.path.lexists(target) and "yes")
-            new = self._held.pop(str(target), None)
-            if new is not None:
-                _unlink_all([new])
-            self._held[str(target)] = None
-            return bool(there)
+            key = str(target)
+            was = self._held.pop(key, False)  # its held new file, None (already to go), or not held
+            self._held[key] = None
+            if isinstance(was, str):
+                _unlink_all([was])
+                return True
+            return was is False and os.path.lexists(key)
         return self._drop(str(target))
 
     def _drop(self, path: str) -> bool:
@@ -364,13 +365,7 @@ def replace_with(target: str, data: bytes, staging: str | None = None) -> None:
     in `staging` (a folder on the same file system), which is cheaper than mkstemp's random
     search and needs no `tempfile` to import, then renamed over it. The temporary file never
     outlives a failure."""
-    try:
-        tmp = write_aside(target, data, staging)
-    except OSError as exc:
-        if staging is not None and exc.errno == errno.EXDEV:
-            replace_with(target, data)
-            return
-        raise
+    tmp = write_aside(target, data, staging)
     try:
         os.replace(tmp, target)
     except BaseException as exc:
