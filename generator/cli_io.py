@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from . import collector
 from .cli import main
 from .cliutil import NAMED_FILES, CrmError, finish, get_app, progress_enabled, style
 from .importers.common import ImportFormatError, Parsed
@@ -84,7 +85,6 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
       conflict  contacts/raj-patel.md  title: yours 'Staff Engineer', theirs 'Principal Engineer' (line 9; not changed)
       Imported Connections.csv: 1 created, 0 merged, 1 unchanged, 1 conflict, 0 skipped
     """
-    from .importers.files import Writer, apply_plan, remember_created
     from .importers.merge import plan_import
 
     app = get_app()
@@ -94,11 +94,13 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
         raise CrmError(f"{file}: no such file") from None
     except IsADirectoryError:
         raise CrmError(f"{file}: is a folder, not an export file") from None
-    try:
-        parsed = _parser(fmt)(data)
-    except ImportFormatError as exc:
-        where = f"{file}:{exc.line}" if exc.line else str(file)
-        raise CrmError(f"{where}: {exc.message}; nothing was imported") from None
+    # The records, targets and checks made below live until the command ends (collector.py).
+    with collector.held():
+        try:
+            parsed = _parser(fmt)(data)
+        except ImportFormatError as exc:
+            where = f"{file}:{exc.line}" if exc.line else str(file)
+            raise CrmError(f"{where}: {exc.message}; nothing was imported") from None
     loaded = app.load()
     if do_commit and not dry_run:
         from .gitops import GitError, require_repository
@@ -109,10 +111,12 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
             raise CrmError(str(exc)) from None
     show_progress = progress_enabled(quiet)
     started = time.perf_counter()
-    writer = None if dry_run else Writer(loaded.root, loaded.settings)  # writes while checking
-    plan = plan_import(
-        parsed.records, loaded, lambda label, total: _Progress(label, total, show_progress), parsed.distinct, writer
-    )
+
+    def progress(label: str, total: int) -> _Progress:
+        return _Progress(label, total, show_progress)
+
+    with collector.held():
+        plan = plan_import(parsed.records, loaded, progress, parsed.distinct, not dry_run, app.cache)
     plan.skipped[:0] = parsed.skipped
     plan.skipped.sort()
 
@@ -133,16 +137,14 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
     if len(parsed.warnings) > WARNINGS_SHOWN:
         click.echo(f"... and {len(parsed.warnings) - WARNINGS_SHOWN} more warnings")
 
-    errors: list[str] = []
-    written: list[str] = []
-    if writer is not None:
-        written, errors = apply_plan(plan, writer, _Progress("writing", len(plan.texts), show_progress))
-        remember_created(plan, app.cache)
+    written, errors = plan.written, plan.errors
+    if not dry_run:
+        app.cache.save()  # with the files just created, as their check found them
         for message in errors[:NAMED_FILES]:
             click.echo(style("Error: ", err=True, fg="red", bold=True) + message, err=True)
         if len(errors) > NAMED_FILES:
             click.echo(f"... and {len(errors) - NAMED_FILES} more files that could not be written", err=True)
-        failed = set(plan.texts) - set(written)
+        failed = set(plan.changed) - set(written)
         plan.actions = [a for a in plan.actions if a.path not in failed]  # the summary counts what was written
     elapsed = time.perf_counter() - started
     verb = "Would import" if dry_run else "Imported"

@@ -77,9 +77,9 @@ def test_mutated_exports(export: tuple[str, bytes], edits: list[tuple[str, float
     if parsed is None or not parsed.records:
         return
     plan = plan_import(parsed.records[:20], load(EMPTY_ROOT), distinct=parsed.distinct)
-    for path in plan.texts:  # every text is validated; an invalid one is skipped with a reason
+    for path in plan.changed:  # every text is validated; an invalid one is skipped with a reason
         assert path.startswith("contacts/") and path.endswith(".md")
-    assert len(plan.texts) + len(plan.skipped) >= sum(1 for a in plan.actions if a.kind == "create")
+    assert len(plan.changed) + len(plan.skipped) >= sum(1 for a in plan.actions if a.kind == "create")
 
 
 @FUZZ

@@ -251,6 +251,8 @@ def test_fork_map_runs_closures_in_workers_and_hands_each_result_on_in_order():
 
 
 def test_a_big_import_on_two_workers_writes_what_one_writes(tmp_path):
+    """Workers write the files they make: the same files as one process, and a file that cannot
+    be written (a folder in its place, in the second chunk) is reported, the rest written."""
     rows = ["First Name,Last Name,URL,Email Address,Company,Position,Connected On"]
     for i in range(1200):  # three chunks of texts
         rows.append(f"Ana{i},Silva{i % 7},https://www.linkedin.com/in/ana-{i},,Acme {i % 13},Engineer,0{1 + i % 9} Mar 2024")
@@ -259,13 +261,19 @@ def test_a_big_import_on_two_workers_writes_what_one_writes(tmp_path):
     trees = []
     for workers in ("2", "1"):
         root = tmp_path / f"crm-{workers}"
-        (root / "contacts").mkdir(parents=True)
+        (root / "contacts" / "ana700-silva0.md").mkdir(parents=True)  # in the way of row 700's file
         env = {**__import__("os").environ, "TIPSCALE_WORKERS": workers, "CRM_TODAY": "2026-12-01"}
         result = subprocess.run(
             [str(REPO / ".venv/bin/crm"), "--root", str(root), "import", "linkedin", str(export), "-q"],
             capture_output=True, text=True, env=env, timeout=300,
         )
-        assert result.returncode == 0, result.stderr
-        trees.append({p.name: p.read_bytes() for p in (root / "contacts").iterdir()})
-    assert len(trees[0]) == 1200
+        assert result.returncode == 1, result.stderr
+        assert "Error: contacts/ana700-silva0.md: ana700-silva0.md already exists; not overwriting it" in result.stderr
+        assert "1199 created" in result.stdout and "1 not written" in result.stdout
+        trees.append({p.name: p.read_bytes() for p in (root / "contacts").iterdir() if p.is_file()})
+        checked = subprocess.run(
+            [str(REPO / ".venv/bin/crm"), "--root", str(root), "check", "-q"], capture_output=True, text=True, env=env
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr  # every file written is valid
+    assert len(trees[0]) == 1199
     assert trees[0] == trees[1]

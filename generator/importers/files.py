@@ -1,9 +1,10 @@
-"""The files an import writes: their texts (made and validated on both cores) and the writing
-(new files atomically and never over another; changed ones through `edit`, byte-preserving).
+"""The files an import writes: their texts, made, validated and written on both cores (new
+files atomically and never over another; changed ones through `edit`, byte-preserving).
 
-A 30,000-row import makes 30,000 texts, each checked as `crm check` would; that is CPU work
-split over forked workers in chunks (a progress line moves per chunk). Creating that many files
-is file-system work: it runs on a few threads, as the system calls wait on the disk.
+A 30,000-row import makes 30,000 texts, each checked as `crm check` would, and creates 30,000
+files. Both are split over forked workers in chunks (a progress line moves per chunk): each
+worker writes the texts it made, so no text travels back, and the file system's own work of
+creating files (CPU time in the kernel, on this disk often more than ours) runs on both cores.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,24 +20,32 @@ from typing import TYPE_CHECKING, Any
 from .. import parallel
 from ..cachefile import Stamp
 from ..edit import add_fields, new_contact_draft
-from ..load import from_portable, portable
+from ..load import portable
 from ..settings import Settings
 from ..userfiles import EditError, checked_text, edit_contact, read_text
 from ..yamlwrite import normal_value, prepare_plain
 
 if TYPE_CHECKING:
-    from ..contactcache import ContactCache
-    from .merge import Plan, Target
+    from .merge import Target
 
 CHUNK = 500  # targets per piece of work sent to a worker
-WRITERS = 4  # threads creating files
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
 @dataclass(frozen=True)
 class Failed:
+    """A text that would not be valid: the file is skipped, with this reason."""
+
     message: str
+
+
+@dataclass(frozen=True)
+class Written:
+    """A valid text, written: the error that stopped the writing (None: written); a new file's stamp."""
+
+    error: str | None
+    stamp: Stamp | None
 
 
 def texts_in(value: object) -> Iterator[str]:
@@ -53,12 +61,13 @@ def texts_in(value: object) -> Iterator[str]:
             yield from texts_in(item)
 
 
-Outcome = tuple[str | Failed | None, Any]  # (the new text, Failed, or None: unchanged; the parse)
+# (the new text, Written when `write`, Failed, or None: unchanged; the parse)
+Outcome = tuple[str | Written | Failed | None, Any]
 
 
-def _text(root: Path, settings: Settings, path: str, target: Target) -> Outcome:
-    """The new text of one target's file (None: unchanged), validated; for a new file, also
-    what a load of it will find (`load.portable`), for the parse cache."""
+def _text(root: Path, settings: Settings, path: str, target: Target, write: bool) -> Outcome:
+    """The new text of one target's file (None: unchanged), validated, and written when `write`;
+    for a new file, also what a load of it will find (`load.portable`), for the parse cache."""
     try:
         expected = None
         if target.new:
@@ -74,7 +83,8 @@ def _text(root: Path, settings: Settings, path: str, target: Target) -> Outcome:
         if expected is not None and normal_value(values) != expected:  # one parse checks both
             return Failed("internal error: the new file would not read back as the given fields"), None
         # An existing file is edited again when written (edit_contact), so its text may differ.
-        return text, portable(checked) if target.new else None
+        parsed = portable(checked) if target.new else None
+        return (_write(root, settings, path, text, target) if write else text), parsed
     except (EditError, OSError) as exc:
         return Failed(str(exc)), None
 
@@ -85,15 +95,17 @@ def file_texts(
     targets: Sequence[tuple[str, Target]],
     each: Callable[[str, Outcome], None],
     progress: Callable[[int], None] | None = None,
+    write: bool = False,
 ) -> None:
-    """`each(path, (new text / Failed / None when unchanged, parse))` for every target, in
-    order, as the texts are made (in chunks, on both cores)."""
+    """`each(path, (new text / Written / Failed / None when unchanged, parse))` for every
+    target, in order, as the texts are made (in chunks, on both cores); with `write`, each
+    valid text is written where it was made (see `Written`). Nothing is synced."""
     chunks = [(start, min(start + CHUNK, len(targets))) for start in range(0, len(targets), CHUNK)]
 
     def texts(bounds: tuple[int, int]) -> list[Outcome]:
         piece = targets[bounds[0] : bounds[1]]
         prepare_plain(texts_in([t.fields if t.new else t.added for _, t in piece]))
-        return [_text(root, settings, path, target) for path, target in piece]
+        return [_text(root, settings, path, target, write) for path, target in piece]
 
     done = 0
 
@@ -189,65 +201,11 @@ def _create_linked(path: Path, data: bytes) -> Stamp:
             os.unlink(tmp)
 
 
-def _write(root: Path, settings: Settings, path: str, text: str, target: Target) -> tuple[str | None, Stamp | None]:
-    """Write one file: (the error message, or None when it was written; a new file's stamp)."""
+def _write(root: Path, settings: Settings, path: str, text: str, target: Target) -> Written:
     try:
         if target.new:
-            return None, create_new(root / path, text)
+            return Written(None, create_new(root / path, text))
         edit_contact(root / path, lambda old: add_fields(old, target.added), settings, path)
     except (EditError, OSError) as exc:
-        return f"{path}: {exc}", None
-    return None, None
-
-
-class Writer:
-    """Writes files on a few threads as their texts arrive, so writing overlaps the checking."""
-
-    def __init__(self, root: Path, settings: Settings) -> None:
-        self.root, self.settings = root, settings
-        self.pool = ThreadPoolExecutor(WRITERS)
-        self.pending: dict[str, Future[tuple[str | None, Stamp | None]]] = {}
-
-    def submit(self, path: str, text: str, target: Target) -> None:
-        if path not in self.pending:
-            self.pending[path] = self.pool.submit(_write, self.root, self.settings, path, text, target)
-
-    def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
-
-
-def remember_created(plan: Plan, cache: ContactCache) -> None:
-    """Keep what each file the import created reads as in the parse cache (and save it), so
-    the next command does not parse them again: they were checked as a load checks them."""
-    for path, stamp in plan.made.items():
-        parsed = plan.parsed.get(path)
-        if parsed is not None:
-            cache.put(path, stamp, from_portable(path, parsed))
-    cache.save()
-
-
-def apply_plan(
-    plan: Plan, writer: Writer, progress: Callable[[int], None] | None = None
-) -> tuple[list[str], list[str]]:
-    """Write the plan's files (those `writer` has not started yet, too). Returns (written paths,
-    error messages)."""
-    written: list[str] = []
-    errors: list[str] = []
-    try:
-        for path, text in plan.texts.items():
-            writer.submit(path, text, plan.targets[path])
-        for i, path in enumerate(plan.texts, start=1):
-            error, stamp = writer.pending[path].result()
-            if error is None:
-                written.append(path)
-                if stamp is not None:
-                    plan.made[path] = stamp
-            else:
-                errors.append(error)
-            if progress is not None:
-                progress(i)
-    finally:
-        writer.close()
-    if any(plan.targets[p].new for p in written):
-        os.sync()  # one flush for every new file
-    return written, errors
+        return Written(f"{path}: {exc}", None)
+    return Written(None, None)

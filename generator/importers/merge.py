@@ -21,15 +21,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ..cachefile import Stamp
-from ..load import Loaded
+from ..load import Loaded, from_portable
 from ..model import Contact
 from ..paths import CONTACTS_DIR
 from ..slugs import slugify, unique_slug
 from .common import Record, linkedin_key, phone_key, text_key, url_key
-from .files import Failed, Outcome, Writer, file_texts
+from .files import Failed, Outcome, Written, file_texts
+
+if TYPE_CHECKING:
+    from ..contactcache import ContactCache
 
 SCALARS = ("company", "title", "location")
 Progress = Callable[[str, int], Callable[[int], None]]  # (what, how many) → called with the count done
@@ -87,21 +89,13 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
-    texts: dict[str, str] = field(default_factory=dict)  # path → new text (created or changed)
+    changed: list[str] = field(default_factory=list)  # paths with a new, valid text (created or changed)
     targets: dict[str, Target] = field(default_factory=dict)  # path → target (touched only)
-    parsed: dict[str, Any] = field(default_factory=dict)  # new file → what a load of it finds (load.portable)
-    made: dict[str, Stamp] = field(default_factory=dict)  # new file → its stamp, once written
+    written: list[str] = field(default_factory=list)  # of `changed`, those written (not a dry run)
+    errors: list[str] = field(default_factory=list)  # why the others of `changed` were not written
 
     def count(self, kind: str) -> int:
         return sum(1 for a in self.actions if a.kind == kind)
-
-    @property
-    def created_paths(self) -> list[str]:
-        return [p for p, t in self.targets.items() if t.new and p in self.texts]
-
-    @property
-    def changed_paths(self) -> list[str]:
-        return [p for p, t in self.targets.items() if not t.new and p in self.texts]
 
     def summary(self) -> str:
         def n(count: int, word: str) -> str:
@@ -375,31 +369,45 @@ class Planner:
 
     # -- texts -------------------------------------------------------------------------------------
 
-    def finish(self, progress: Callable[[int], None] | None = None, writer: Writer | None = None) -> Plan:
-        """Compute every new or changed file's text and validate it. Nothing is written, unless a
-        `writer` is given: it gets each valid text as soon as it is made."""
+    def finish(
+        self, progress: Callable[[int], None] | None = None, write: bool = False, cache: ContactCache | None = None
+    ) -> Plan:
+        """Compute every new or changed file's text and validate it; with `write`, write each
+        valid one where it was made (and sync once at the end). Each file created goes into
+        `cache` as its check found it (the caller saves it), so the next command, a re-import
+        too, parses none of them."""
         plan = self.plan
         broken: set[str] = set()
+        created = 0
 
         def take(path: str, result: Outcome) -> None:
+            nonlocal created
             outcome, parsed = result
-            if parsed is not None:
-                plan.parsed[path] = parsed
             if isinstance(outcome, Failed):
                 broken.add(path)
                 plan.skipped.append((plan.targets[path].first_line, f"{path}: {outcome.message}"))
             elif outcome is not None:
-                plan.texts[path] = outcome
-                if writer is not None:
-                    writer.submit(path, outcome, plan.targets[path])
+                plan.changed.append(path)
+                if isinstance(outcome, Written):
+                    if outcome.error is not None:
+                        plan.errors.append(outcome.error)
+                        return
+                    plan.written.append(path)
+                    if outcome.stamp is not None:  # a new file
+                        created += 1
+                        if cache is not None and parsed is not None:
+                            cache.put(path, outcome.stamp, from_portable(path, parsed))
 
-        file_texts(self.root, self.settings, list(plan.targets.items()), take, progress)
-        if broken or any(a.kind == "merge" and a.path not in plan.texts for a in plan.actions):
+        file_texts(self.root, self.settings, list(plan.targets.items()), take, progress, write)
+        if created:
+            os.sync()  # one flush for every new file (none per file: 5,000 rows took 50 s so)
+        changed = set(plan.changed)
+        if broken or any(a.kind == "merge" and a.path not in changed for a in plan.actions):
             actions: list[Action] = []
             for action in plan.actions:
                 if action.path in broken:
                     continue
-                if action.kind == "merge" and action.path not in plan.texts:
+                if action.kind == "merge" and action.path not in changed:
                     action = Action("unchanged", action.line, action.path, action.name)
                 actions.append(action)
             plan.actions = actions
@@ -411,15 +419,18 @@ def plan_import(
     loaded: Loaded,
     progress: Progress | None = None,
     distinct: bool = False,
-    writer: Writer | None = None,
+    write: bool = False,
+    cache: ContactCache | None = None,
 ) -> Plan:
-    """The plan for an export's records; `distinct` when each record is another person. With a
-    `writer`, files are written as their texts are made (finish with `files.apply_plan`)."""
+    """The plan for an export's records; `distinct` when each record is another person. With
+    `write`, files are written as their texts are made (`Plan.written`, `Plan.errors`), and
+    the new ones put in `cache` (see `Planner.finish`)."""
     planner = Planner(loaded, distinct)
     matching = progress("matching", len(records)) if progress is not None else None
     for i, record in enumerate(records, start=1):
         planner.add(record)
         if matching is not None:
             matching(i)
-    checking = progress("checking", len(planner.plan.targets)) if progress is not None else None
-    return planner.finish(checking, writer)
+    label = "writing" if write else "checking"
+    checking = progress(label, len(planner.plan.targets)) if progress is not None else None
+    return planner.finish(checking, write, cache)

@@ -9,6 +9,7 @@ them (`1985-12-09`, `19851209`, `--1209`, `--12-09`, Apple's `1604-12-09` for "n
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -40,6 +41,7 @@ def slashed_day_first(values: list[str]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=8192)  # an export repeats its dates: thousands of rows a day
 def parse_export_date(value: str, day_first: bool = False) -> dt.date | None:
     """A date as an export or a spreadsheet writes it → the date, else None (never raises)."""
     value = _TIME.sub("", value.strip())
