@@ -3,7 +3,9 @@ out as vCard 3.0. Parsing lives in `importers/`, the one merge step in `importer
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -139,7 +141,14 @@ def import_(fmt: str, file: Path, dry_run: bool, do_commit: bool, quiet: bool) -
 
     written, errors = plan.written, plan.errors
     if not dry_run:
-        app.cache.save()  # with the files just created, as their check found them
+        # One flush for every new file, while the parse cache is saved with them as their check
+        # found them (the system call waits on the disk, the save is work of ours).
+        syncing = threading.Thread(target=os.sync) if plan.created else None
+        if syncing is not None:
+            syncing.start()
+        app.cache.save()
+        if syncing is not None:
+            syncing.join()
         for message in errors[:NAMED_FILES]:
             click.echo(style("Error: ", err=True, fg="red", bold=True) + message, err=True)
         if len(errors) > NAMED_FILES:
