@@ -1,4 +1,5 @@
-"""Pure date arithmetic: keep-in-touch periods and friendly day descriptions."""
+"""Pure date arithmetic and reading: dates as YAML left them in text, keep-in-touch periods,
+friendly day descriptions."""
 
 from __future__ import annotations
 
@@ -11,6 +12,30 @@ from .model import Period
 _PERIOD = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
 MAX_PERIOD_DAYS = 36_600  # a hundred years: a longer keep-in-touch period is a typo
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
+
+
+_DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def read_date(raw: str) -> tuple[dt.date, str | None] | str:
+    """`YYYY-MM-DD` (and an optional ` HH:MM`) that YAML left as text → (the date, "HH:MM" or
+    None), or what is wrong with it (for a message about the field)."""
+    match = _DATE_TEXT.match(raw.strip())
+    if not match:
+        return f"{raw!r} is not a date (expected YYYY-MM-DD)"
+    year, month, day, hour, minute = (int(part) if part else None for part in match.groups()[:5])
+    assert year is not None and month is not None and day is not None
+    try:
+        day_value = dt.date(year, month, day)
+    except ValueError:
+        reason = f"there is no month {month}" if not 1 <= month <= 12 else (
+            f"{dt.date(year, month, 1).strftime('%B')} {year} has no day {day}")  # fmt: skip
+        return f"{raw!r} is not a real date ({reason})"
+    if hour is None or minute is None:
+        return day_value, None
+    if hour > 23 or minute > 59:
+        return f"{raw!r} has an impossible time (expected HH:MM, 00:00 to 23:59)"
+    return day_value, f"{hour:02d}:{minute:02d}"
 
 
 def parse_period(value: object) -> Period | None:

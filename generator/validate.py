@@ -7,7 +7,6 @@ by load.py and links.py with the `Reference`s collected here.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from . import yamlnodes
@@ -26,15 +25,13 @@ from .checked import (
     show,
     suggest,
 )
-from .dates import parse_period
+from .dates import parse_period, read_date
 from .frontmatter import NOTES_MARKDOWN_LIMIT, FrontMatterError, decode, split
 from .model import Contact, Interaction, Period, Problem, Reminder, Settings
 
 _INTERACTION_KEY_SET = frozenset(INTERACTION_KEYS)
 _REMINDER_KEY_SET = frozenset(REMINDER_KEYS)
 _Date = dt.date
-
-_DATE_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
 def check_file(data: bytes, file: str, slug: str, settings: Settings) -> Checked:
@@ -150,25 +147,11 @@ class _Validator:
             value.raw if isinstance(value, yamlnodes.BadScalar) else value if isinstance(value, str) else None
         )
         if raw is not None:
-            match = _DATE_TEXT.match(raw.strip())
-            if match:
-                year, month, day, hour, minute, _ = match.groups()
-                try:
-                    day_value = dt.date(int(year), int(month), int(day))
-                except ValueError:
-                    self.report(
-                        path,
-                        f"{raw!r} is not a real date ({_calendar_reason(int(year), int(month), int(day))})",
-                    )
-                    return None
-                if hour is None:
-                    return day_value, None
-                if int(hour) > 23 or int(minute) > 59:
-                    self.report(path, f"{raw!r} has an impossible time (expected HH:MM, 00:00 to 23:59)")
-                    return None
-                return day_value, f"{int(hour):02d}:{minute}"
-            self.report(path, f"{raw!r} is not a date (expected YYYY-MM-DD)")
-            return None
+            read = read_date(raw)
+            if isinstance(read, str):
+                self.report(path, read)
+                return None
+            return read
         shown = yamlnodes.raw_of(self.info.get(path)) or repr(value)
         self.report(path, f"{shown!r} is not a date (expected YYYY-MM-DD)")
         return None
@@ -222,14 +205,9 @@ class _Validator:
         emails = self.text_list(("email",), data.get("email"), "an email address")
         for i, email in enumerate(emails or ()):
             if PLAIN_ADDRESS.fullmatch(email.strip()) is None:
-                path: tuple[str | int, ...] = (
-                    ("email", i) if isinstance(data.get("email"), list) else ("email",)
-                )
-                self.report(
-                    path,
-                    f"{email!r} does not look like one email address (name@example.com); it is shown, not linked",
-                    "warning",
-                )
+                path: tuple[str | int, ...] = ("email", i) if isinstance(data.get("email"), list) else ("email",)
+                shown = f"{email!r} does not look like one email address (name@example.com); it is shown, not linked"
+                self.report(path, shown, "warning")
         phones = self.text_list(("phone",), data.get("phone"), "a phone number")
         texts = {}
         for key in TEXT_FIELDS:
@@ -336,12 +314,8 @@ class _Validator:
             if type(note) is not str:
                 note = self.text((*path, "note"), note)
             done_raw = item.get("done", False)
-            done, done_on = False, None
-            if isinstance(done_raw, bool):
-                done = done_raw
-            elif done_raw is None:
-                done = False
-            else:
+            done, done_on = done_raw is True, None
+            if done_raw is not None and not isinstance(done_raw, bool):
                 parsed = self.date((*path, "done"), done_raw)
                 if parsed is None:
                     ok = False
@@ -520,8 +494,3 @@ def _type_names(settings: Settings) -> tuple[tuple[str, ...], frozenset[str]]:
         _types_of = (settings, names, frozenset(names))
     return _types_of[1], _types_of[2]
 
-
-def _calendar_reason(year: int, month: int, day: int) -> str:
-    if not 1 <= month <= 12:
-        return f"there is no month {month}"
-    return f"{dt.date(year, month, 1).strftime('%B')} {year} has no day {day}"

@@ -90,6 +90,21 @@ def test_impossible_date():
     ]
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"2026-13-01"', "'2026-13-01' is not a real date (there is no month 13)"),
+        ('"2026-04-31 10:00"', "'2026-04-31 10:00' is not a real date (April 2026 has no day 31)"),
+        ('"2026-04-03 24:00"', "'2026-04-03 24:00' has an impossible time (expected HH:MM, 00:00 to 23:59)"),
+        ('"2026-04-03 9:60"', "'2026-04-03 9:60' has an impossible time (expected HH:MM, 00:00 to 23:59)"),
+        ('"next week"', "'next week' is not a date (expected YYYY-MM-DD)"),
+    ],
+)
+def test_dates_in_quotes_say_what_is_wrong(value, message):
+    text = f"---\nname: A\ninteractions:\n  - date: {value}\n    type: call\n---\n"
+    assert formatted(text) == [f"contacts/jane-doe.md:4:11: error: interactions[0].date: {message}"]
+
+
 def test_date_read_as_integer():
     text = "---\nname: A\ninteractions:\n  - date: 20261120\n    type: call\n---\n"
     assert formatted(text) == [
