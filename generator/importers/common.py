@@ -207,12 +207,6 @@ def looks_like(text: str) -> str | None:
 # --- CSV ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class CsvRow:
-    line: int  # first line of the row in the file
-    cells: dict[str, str]  # header → value ("" when the row is short)
-
-
 def csv_rows(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """(first line, cells) of every row; quoted fields may hold commas, quotes and newlines."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)

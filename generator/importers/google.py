@@ -15,7 +15,6 @@ from .common import Parsed, Record, read_csv, row_dict
 from .decoding import decode_text
 
 WHAT = "a Google Contacts CSV"
-SEPARATOR = " ::: "
 
 
 def _is_header(cells: list[str]) -> bool:
